@@ -1,0 +1,1019 @@
+"""The registry application: takes commands, checks cross-aggregate rules, saves events.
+
+Every command takes the acting organisation first and an optional
+``idempotency_key``; it returns an id (or a batch result). Its events, and the
+receipt of its idempotency key, are saved in one transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from registry import transcodings
+from registry import validate as v
+from registry.accreditation import Accreditation, Condition, Scope
+from registry.agency import Agency
+from registry.credential import Credential
+from registry.errors import (
+    ConcurrentUpdate,
+    DomainError,
+    IdempotencyKeyReused,
+    InvalidInput,
+    NoQualityAssurance,
+    NotFound,
+    StateConflict,
+)
+from registry.learners import (
+    LearnerVault,
+    MemoryLearnerVault,
+    PersonalData,
+    SealedPersonalData,
+    seal,
+    unseal,
+)
+from registry.microcredential import LearningOutcome, MicroCredential, Specification
+from registry.periods import Interruption
+from registry.permissions import require_governs, require_owner, require_role
+from registry.provider import Provider, ProviderIdentifiers
+from registry.quality import BasisKind, QABasis, QAStanding
+from registry.receipt import Receipt
+from registry.recognition import Recognition, SubstantialDifference, Verdict
+from registry.review import Decision, Report, Review
+from registry.stamp import Actor, Stamp
+from registry.vocabulary import (
+    QA_COVER,
+    AppealOutcome,
+    AssessmentType,
+    ESGActivity,
+    Participation,
+    ProviderType,
+    QADecision,
+    QAType,
+    RecognitionOutcome,
+    RecognitionPurpose,
+    Requester,
+    RevocationReason,
+    Role,
+    Stackability,
+    Standing,
+    Supervision,
+)
+
+A = TypeVar("A", bound=Aggregate)
+
+DEFAULT_VALIDITY = timedelta(days=6 * 365)
+"""DEQAR assumes a QA decision is valid for six years when no end is given."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    field: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Per-row outcome of a bulk issuance: ids of issued rows, errors of refused rows."""
+
+    issued: tuple[UUID | None, ...]
+    errors: tuple[RowError, ...] = ()
+
+
+class BatchRejected(InvalidInput):
+    """Some rows are invalid and the caller did not ask for a partial batch: nothing was written."""
+
+    type = "batch-rejected"
+
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        first = errors[0]
+        super().__init__(f"rows[{first.row}].{first.field}", first.rule)
+        self.detail = f"{len(errors)} row(s) refused; nothing was written"
+        self.extensions["errors"] = [e.__dict__ for e in errors]
+
+
+@dataclass(frozen=True)
+class IssueRow:
+    """One credential of a bulk issuance."""
+
+    microcredential_id: UUID
+    learner: PersonalData
+    issued_on: date
+    grade: str | None = None
+    valid_until: date | None = None
+    learner_id: UUID | None = None
+
+
+@dataclass
+class Context:
+    """What a command knows while it runs: who acts, with which key, on which day."""
+
+    actor: Actor
+    idempotency_key: str | None
+    today: date
+    changed: list[Aggregate] = field(default_factory=list)
+
+    def stamp(self, effective: date | None = None) -> Stamp:
+        return Stamp(self.actor, effective or self.today, self.idempotency_key)
+
+    def past(self, name: str, day: date | None) -> date:
+        """A business date that must not lie in the future; today by default."""
+        return v.past_day(name, day, self.today) if day is not None else self.today
+
+    def save(self, *aggregates: Aggregate) -> None:
+        self.changed.extend(aggregates)
+
+
+def command(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``method(ctx, ...)`` as a command of the acting ``actor``, saved atomically and once per key."""
+
+    @functools.wraps(method)
+    def run(self: Registry, actor: Actor, *args: Any, idempotency_key: str | None = None, **kwargs: Any) -> Any:
+        return self.execute(method, actor, idempotency_key, args, kwargs)
+
+    return run
+
+
+class Registry(Application[UUID]):
+    """The micro-credential registry."""
+
+    name = "Registry"
+    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {
+        Agency: 100,
+        Provider: 100,
+        Accreditation: 50,
+        MicroCredential: 50,
+        Review: 50,
+    }
+    value_types: ClassVar[tuple[type, ...]] = (
+        Actor,
+        Stamp,
+        Interruption,
+        ProviderIdentifiers,
+        Scope,
+        Condition,
+        Report,
+        Decision,
+        LearningOutcome,
+        Specification,
+        SealedPersonalData,
+        QABasis,
+        QAStanding,
+        SubstantialDifference,
+        Verdict,
+        RowError,
+        BatchResult,
+    )
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        vault: LearnerVault | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        super().__init__(env)
+        self.vault = vault if vault is not None else MemoryLearnerVault()
+        self.clock = clock
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcodings.register(transcoder, *self.value_types)
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    # Running commands ------------------------------------------------------
+
+    def execute(
+        self,
+        method: Callable[..., Any],
+        actor: Actor,
+        key: str | None,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        name = method.__name__
+        fingerprint = hashlib.sha256(repr((name, args, sorted(kwargs.items()))).encode()).hexdigest()
+        receipt_id = Receipt.create_id(actor.org, key) if key else None
+        if receipt_id and (earlier := self._receipt(receipt_id)):
+            return self._replay(earlier, name, fingerprint)
+        ctx = Context(actor, key, self.today())
+        result = method(self, ctx, *args, **kwargs)
+        if key:
+            ctx.save(Receipt(ctx.stamp(), actor.org, key, name, fingerprint, result))
+        try:
+            self.save(*ctx.changed)
+        except IntegrityError:
+            if receipt_id and (earlier := self._receipt(receipt_id)):
+                return self._replay(earlier, name, fingerprint)
+            raise ConcurrentUpdate("another command changed the same object first; retry") from None
+        return result
+
+    def _receipt(self, receipt_id: UUID) -> Receipt | None:
+        try:
+            return self.repository.get(receipt_id)
+        except AggregateNotFoundError:
+            return None
+
+    @staticmethod
+    def _replay(receipt: Receipt, command: str, fingerprint: str) -> Any:
+        if receipt.command != command or receipt.fingerprint != fingerprint:
+            raise IdempotencyKeyReused("this idempotency key was used for a different request")
+        return receipt.result
+
+    def get(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A:
+        """The aggregate of that class, or NotFound naming the kind."""
+        kind = cls.__name__.lower()
+        try:
+            aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(kind, aggregate_id) from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(kind, aggregate_id)
+        return aggregate
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    # Agencies ---------------------------------------------------------------
+
+    @command
+    def register_agency(
+        self,
+        ctx: Context,
+        *,
+        name: str,
+        country: str,
+        acronym: str | None = None,
+        deqar_id: str | None = None,
+        esg_activities: Iterable[str] = (),
+        registered_on: date | None = None,
+    ) -> UUID:
+        country = v.country("country", country)
+        require_governs(ctx.actor, country)
+        deqar_id = v.identifier("deqar_id", deqar_id)
+        agency = Agency(
+            stamp=ctx.stamp(ctx.past("registered_on", registered_on)),
+            name=v.text("name", name, max_length=300),
+            acronym=v.optional_text("acronym", acronym, max_length=50),
+            country=country,
+            deqar_id=deqar_id,
+            esg_activities=tuple(dict.fromkeys(v.choice("esg_activities", a, ESGActivity) for a in esg_activities)),
+        )
+        if self._exists(agency.id):
+            raise StateConflict(f"an agency with DEQAR id {deqar_id} is already registered", id=str(agency.id))
+        ctx.save(agency)
+        return agency.id
+
+    def _govern_agency(self, ctx: Context, agency_id: UUID) -> Agency:
+        agency = self.get(Agency, agency_id)
+        require_governs(ctx.actor, agency.country)
+        return agency
+
+    @command
+    def suspend_agency(self, ctx: Context, agency_id: UUID, *, reason: str, effective: date | None = None) -> UUID:
+        agency = self._govern_agency(ctx, agency_id)
+        agency.suspend(ctx.stamp(ctx.past("effective", effective)), v.text("reason", reason))
+        ctx.save(agency)
+        return agency.id
+
+    @command
+    def reinstate_agency(self, ctx: Context, agency_id: UUID, *, effective: date | None = None) -> UUID:
+        agency = self._govern_agency(ctx, agency_id)
+        agency.reinstate(ctx.stamp(ctx.past("effective", effective)))
+        ctx.save(agency)
+        return agency.id
+
+    @command
+    def deregister_agency(self, ctx: Context, agency_id: UUID, *, reason: str, effective: date | None = None) -> UUID:
+        agency = self._govern_agency(ctx, agency_id)
+        agency.deregister(ctx.stamp(ctx.past("effective", effective)), v.text("reason", reason))
+        ctx.save(agency)
+        return agency.id
+
+    # Providers --------------------------------------------------------------
+
+    @command
+    def register_provider(
+        self,
+        ctx: Context,
+        *,
+        names: Mapping[str, str],
+        country: str,
+        provider_type: str = ProviderType.HIGHER_EDUCATION,
+        deqar_id: str | None = None,
+        eter_id: str | None = None,
+        schac: str | None = None,
+        erasmus_code: str | None = None,
+    ) -> UUID:
+        country = v.country("country", country)
+        require_governs(ctx.actor, country)
+        identifiers = ProviderIdentifiers(
+            deqar_id=v.identifier("deqar_id", deqar_id),
+            eter_id=v.identifier("eter_id", eter_id),
+            schac=v.identifier("schac", schac),
+            erasmus_code=v.identifier("erasmus_code", erasmus_code),
+        )
+        provider = Provider(
+            stamp=ctx.stamp(),
+            names=v.multilingual("names", names, max_length=300),
+            country=country,
+            provider_type=v.choice("provider_type", provider_type, ProviderType),
+            identifiers=identifiers,
+        )
+        if self._exists(provider.id):
+            raise StateConflict(
+                f"a provider with DEQAR id {identifiers.deqar_id} is already registered", id=str(provider.id)
+            )
+        ctx.save(provider)
+        return provider.id
+
+    def _manage_provider(self, ctx: Context, provider_id: UUID) -> Provider:
+        provider = self.get(Provider, provider_id)
+        if not (ctx.actor.role == Role.PROVIDER and ctx.actor.org == provider.id):
+            require_governs(ctx.actor, provider.country)
+        return provider
+
+    @command
+    def rename_provider(self, ctx: Context, provider_id: UUID, *, names: Mapping[str, str]) -> UUID:
+        provider = self._manage_provider(ctx, provider_id)
+        provider.rename(ctx.stamp(), v.multilingual("names", names, max_length=300))
+        ctx.save(provider)
+        return provider.id
+
+    @command
+    def close_provider(self, ctx: Context, provider_id: UUID, *, effective: date | None = None) -> UUID:
+        provider = self.get(Provider, provider_id)
+        require_governs(ctx.actor, provider.country)
+        provider.close(ctx.stamp(ctx.past("effective", effective)))
+        ctx.save(provider)
+        return provider.id
+
+    # Accreditations ---------------------------------------------------------
+
+    @command
+    def grant_accreditation(
+        self,
+        ctx: Context,
+        *,
+        provider_id: UUID,
+        outcome: str,
+        valid_from: date,
+        valid_to: date | None = None,
+        local_identifier: str | None = None,
+        eqf_levels: Iterable[int] = (),
+        isced_fields: Iterable[str] = (),
+        jurisdictions: Iterable[str] = (),
+        micro_credentials: bool = True,
+        conditions: Iterable[tuple[str, date]] = (),
+        report_url: str | None = None,
+        decided_on: date | None = None,
+    ) -> UUID:
+        """Granted by the calling QA agency, or by the provider's national authority."""
+        provider = self.get(Provider, provider_id)
+        provider.check_open()
+        require_role(ctx.actor, Role.QA_AGENCY, Role.NATIONAL_AUTHORITY)
+        agency_id = None
+        if ctx.actor.role == Role.QA_AGENCY:
+            agency = self.get(Agency, ctx.actor.org)
+            if not agency.in_good_standing(self.today()):
+                raise StateConflict("an agency not in good standing cannot grant accreditations")
+            agency_id = agency.id
+        else:
+            require_governs(ctx.actor, provider.country)
+        decided_on = ctx.past("decided_on", decided_on)
+        valid_from = v.day("valid_from", valid_from)
+        valid_to = v.day("valid_to", valid_to) if valid_to else valid_from + DEFAULT_VALIDITY
+        v.period("valid_from", valid_from, "valid_to", valid_to)
+        outcome = v.choice("outcome", outcome, QADecision)
+        if outcome not in QA_COVER:
+            raise InvalidInput("outcome", "an accreditation is granted only on a positive outcome")
+        condition_list = tuple(
+            Condition(v.text(f"conditions[{i}].text", text), v.day(f"conditions[{i}].deadline", deadline))
+            for i, (text, deadline) in enumerate(conditions)
+        )
+        if outcome == QADecision.POSITIVE_WITH_CONDITIONS and not condition_list:
+            raise InvalidInput("conditions", "must list the conditions of a conditional outcome")
+        accreditation = Accreditation(
+            stamp=ctx.stamp(decided_on),
+            provider_id=provider.id,
+            granted_by=ctx.actor.org,
+            agency_id=agency_id,
+            local_identifier=v.identifier("local_identifier", local_identifier),
+            outcome=outcome,
+            scope=Scope(
+                eqf_levels=v.eqf_levels("eqf_levels", eqf_levels),
+                isced_fields=v.isced_fields("isced_fields", isced_fields),
+                jurisdictions=v.countries("jurisdictions", jurisdictions),
+                micro_credentials=bool(micro_credentials),
+            ),
+            conditions=condition_list,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            report_url=v.url("report_url", report_url),
+        )
+        if self._exists(accreditation.id):
+            raise StateConflict(
+                f"an accreditation with local identifier {local_identifier} already exists",
+                id=str(accreditation.id),
+            )
+        provider.link_accreditation(ctx.stamp(decided_on), accreditation.id)
+        ctx.save(accreditation, provider)
+        return accreditation.id
+
+    def _granted_by_caller(self, ctx: Context, accreditation_id: UUID) -> Accreditation:
+        accreditation = self.get(Accreditation, accreditation_id)
+        role = Role.QA_AGENCY if accreditation.agency_id else Role.NATIONAL_AUTHORITY
+        require_owner(ctx.actor, role, accreditation.granted_by, "accreditation")
+        return accreditation
+
+    @command
+    def fulfil_accreditation_condition(
+        self, ctx: Context, accreditation_id: UUID, *, condition: int, effective: date | None = None
+    ) -> UUID:
+        accreditation = self._granted_by_caller(ctx, accreditation_id)
+        accreditation.fulfil_condition(ctx.stamp(ctx.past("effective", effective)), condition)
+        ctx.save(accreditation)
+        return accreditation.id
+
+    @command
+    def renew_accreditation(
+        self, ctx: Context, accreditation_id: UUID, *, valid_to: date, report_url: str | None = None
+    ) -> UUID:
+        accreditation = self._granted_by_caller(ctx, accreditation_id)
+        accreditation.renew(ctx.stamp(), v.day("valid_to", valid_to), v.url("report_url", report_url))
+        ctx.save(accreditation)
+        return accreditation.id
+
+    @command
+    def suspend_accreditation(
+        self, ctx: Context, accreditation_id: UUID, *, reason: str, effective: date | None = None
+    ) -> UUID:
+        accreditation = self._granted_by_caller(ctx, accreditation_id)
+        accreditation.suspend(ctx.stamp(ctx.past("effective", effective)), v.text("reason", reason))
+        ctx.save(accreditation)
+        return accreditation.id
+
+    @command
+    def reinstate_accreditation(self, ctx: Context, accreditation_id: UUID, *, effective: date | None = None) -> UUID:
+        accreditation = self._granted_by_caller(ctx, accreditation_id)
+        accreditation.reinstate(ctx.stamp(ctx.past("effective", effective)))
+        ctx.save(accreditation)
+        return accreditation.id
+
+    @command
+    def withdraw_accreditation(
+        self, ctx: Context, accreditation_id: UUID, *, reason: str, effective: date | None = None
+    ) -> UUID:
+        accreditation = self._granted_by_caller(ctx, accreditation_id)
+        accreditation.withdraw(ctx.stamp(ctx.past("effective", effective)), v.text("reason", reason))
+        ctx.save(accreditation)
+        return accreditation.id
+
+    # Micro-credentials ------------------------------------------------------
+
+    @command
+    def specify_microcredential(self, ctx: Context, *, provider_id: UUID, **elements: Any) -> UUID:
+        provider = self.get(Provider, provider_id)
+        require_owner(ctx.actor, Role.PROVIDER, provider.id, "provider")
+        provider.check_open()
+        microcredential = MicroCredential(ctx.stamp(), provider.id, specification(**elements))
+        ctx.save(microcredential)
+        return microcredential.id
+
+    def _own_microcredential(self, ctx: Context, microcredential_id: UUID) -> MicroCredential:
+        microcredential = self.get(MicroCredential, microcredential_id)
+        require_owner(ctx.actor, Role.PROVIDER, microcredential.provider_id, "micro-credential")
+        return microcredential
+
+    @command
+    def revise_microcredential(self, ctx: Context, microcredential_id: UUID, **elements: Any) -> UUID:
+        microcredential = self._own_microcredential(ctx, microcredential_id)
+        microcredential.revise(ctx.stamp(), specification(**elements))
+        ctx.save(microcredential)
+        return microcredential.id
+
+    @command
+    def retire_microcredential(self, ctx: Context, microcredential_id: UUID, *, effective: date | None = None) -> UUID:
+        microcredential = self._own_microcredential(ctx, microcredential_id)
+        microcredential.retire(ctx.stamp(ctx.past("effective", effective)))
+        ctx.save(microcredential)
+        return microcredential.id
+
+    # Reviews ----------------------------------------------------------------
+
+    @command
+    def open_review(
+        self,
+        ctx: Context,
+        *,
+        microcredential_id: UUID,
+        local_identifier: str | None = None,
+        opened_on: date | None = None,
+    ) -> UUID:
+        """Opened by the calling QA agency."""
+        require_role(ctx.actor, Role.QA_AGENCY)
+        agency = self.get(Agency, ctx.actor.org)
+        agency.check_registered()
+        microcredential = self.get(MicroCredential, microcredential_id)
+        review = Review(
+            stamp=ctx.stamp(ctx.past("opened_on", opened_on)),
+            agency_id=agency.id,
+            microcredential_id=microcredential.id,
+            provider_id=microcredential.provider_id,
+            spec_version=microcredential.spec_version,
+            local_identifier=v.identifier("local_identifier", local_identifier),
+        )
+        if self._exists(review.id):
+            raise StateConflict(f"a review with local identifier {local_identifier} already exists", id=str(review.id))
+        microcredential.link_review(ctx.stamp(), review.id)
+        ctx.save(review, microcredential)
+        return review.id
+
+    def _own_review(self, ctx: Context, review_id: UUID) -> Review:
+        review = self.get(Review, review_id)
+        require_owner(ctx.actor, Role.QA_AGENCY, review.agency_id, "review")
+        return review
+
+    @command
+    def publish_review_report(
+        self,
+        ctx: Context,
+        review_id: UUID,
+        *,
+        url: str | None = None,
+        summary: str | None = None,
+        published_on: date | None = None,
+    ) -> UUID:
+        review = self._own_review(ctx, review_id)
+        published_on = ctx.past("published_on", published_on)
+        report = Report(v.url("url", url), v.optional_text("summary", summary, max_length=20000), published_on)
+        if report.url is None and report.summary is None:
+            raise InvalidInput("url", "a report needs a URL or a summary")
+        review.publish_report(ctx.stamp(published_on), report)
+        ctx.save(review)
+        return review.id
+
+    @command
+    def decide_review(
+        self,
+        ctx: Context,
+        review_id: UUID,
+        *,
+        decision: str,
+        valid_from: date | None = None,
+        valid_to: date | None = None,
+        conditions: str | None = None,
+        decided_on: date | None = None,
+    ) -> UUID:
+        review = self._own_review(ctx, review_id)
+        decided_on = ctx.past("decided_on", decided_on)
+        review.decide(ctx.stamp(decided_on), qa_decision(decision, valid_from or decided_on, valid_to, conditions))
+        ctx.save(review)
+        return review.id
+
+    @command
+    def appeal_review(self, ctx: Context, review_id: UUID, *, grounds: str, effective: date | None = None) -> UUID:
+        review = self._own_review(ctx, review_id)
+        review.appeal(ctx.stamp(ctx.past("effective", effective)), v.text("grounds", grounds, max_length=20000))
+        ctx.save(review)
+        return review.id
+
+    @command
+    def decide_review_appeal(
+        self,
+        ctx: Context,
+        review_id: UUID,
+        *,
+        outcome: str,
+        decision: str | None = None,
+        valid_from: date | None = None,
+        valid_to: date | None = None,
+        conditions: str | None = None,
+        decided_on: date | None = None,
+    ) -> UUID:
+        review = self._own_review(ctx, review_id)
+        decided_on = ctx.past("decided_on", decided_on)
+        outcome = v.choice("outcome", outcome, AppealOutcome)
+        new_decision = None
+        if outcome == AppealOutcome.OVERTURNED:
+            if decision is None:
+                raise InvalidInput("decision", "is required when the appeal overturns the decision")
+            new_decision = qa_decision(decision, valid_from or decided_on, valid_to, conditions)
+        elif decision is not None:
+            raise InvalidInput("decision", "must be empty when the appeal upholds the decision")
+        review.decide_appeal(ctx.stamp(decided_on), outcome, new_decision)
+        ctx.save(review)
+        return review.id
+
+    @command
+    def withdraw_review(self, ctx: Context, review_id: UUID, *, reason: str, effective: date | None = None) -> UUID:
+        review = self._own_review(ctx, review_id)
+        review.withdraw(ctx.stamp(ctx.past("effective", effective)), v.text("reason", reason))
+        ctx.save(review)
+        return review.id
+
+    # Credentials ------------------------------------------------------------
+
+    @command
+    def issue_credential(
+        self,
+        ctx: Context,
+        *,
+        microcredential_id: UUID,
+        learner: PersonalData,
+        issued_on: date | None = None,
+        grade: str | None = None,
+        valid_until: date | None = None,
+        learner_id: UUID | None = None,
+    ) -> UUID:
+        row = IssueRow(microcredential_id, learner, ctx.past("issued_on", issued_on), grade, valid_until, learner_id)
+        (outcome,) = _Issuance(self, ctx).issue([row])
+        if isinstance(outcome, DomainError):
+            raise outcome
+        ctx.save(outcome)
+        return outcome.id
+
+    @command
+    def issue_credentials(self, ctx: Context, rows: Sequence[IssueRow], *, partial: bool = False) -> BatchResult:
+        """Issue many credentials in one transaction; invalid rows fail the batch unless ``partial``."""
+        if not rows:
+            raise InvalidInput("rows", "must hold at least one credential")
+        issued: list[UUID | None] = []
+        errors: list[RowError] = []
+        for index, outcome in enumerate(_Issuance(self, ctx).issue(rows)):
+            if isinstance(outcome, DomainError):
+                issued.append(None)
+                errors.append(RowError(index, getattr(outcome, "field", outcome.type), outcome.detail))
+            else:
+                issued.append(outcome.id)
+                ctx.save(outcome)
+        if errors and not partial:
+            raise BatchRejected(errors)
+        return BatchResult(tuple(issued), tuple(errors))
+
+    def _own_credential(self, ctx: Context, credential_id: UUID) -> Credential:
+        credential = self.get(Credential, credential_id)
+        require_owner(ctx.actor, Role.PROVIDER, credential.provider_id, "credential")
+        return credential
+
+    @command
+    def suspend_credential(
+        self, ctx: Context, credential_id: UUID, *, reason: str, effective: date | None = None
+    ) -> UUID:
+        credential = self._own_credential(ctx, credential_id)
+        credential.suspend(ctx.stamp(ctx.past("effective", effective)), v.text("reason", reason))
+        ctx.save(credential)
+        return credential.id
+
+    @command
+    def reinstate_credential(self, ctx: Context, credential_id: UUID, *, effective: date | None = None) -> UUID:
+        credential = self._own_credential(ctx, credential_id)
+        credential.reinstate(ctx.stamp(ctx.past("effective", effective)))
+        ctx.save(credential)
+        return credential.id
+
+    @command
+    def revoke_credential(
+        self,
+        ctx: Context,
+        credential_id: UUID,
+        *,
+        reason: str,
+        note: str | None = None,
+        effective: date | None = None,
+    ) -> UUID:
+        credential = self._own_credential(ctx, credential_id)
+        credential.revoke(
+            ctx.stamp(ctx.past("effective", effective)),
+            v.choice("reason", reason, RevocationReason),
+            v.optional_text("note", note),
+        )
+        ctx.save(credential)
+        return credential.id
+
+    # Recognitions -----------------------------------------------------------
+
+    @command
+    def request_recognition(
+        self,
+        ctx: Context,
+        *,
+        credential_id: UUID,
+        institution_id: UUID,
+        purpose: str,
+        requested_by: str = Requester.LEARNER,
+        requested_on: date | None = None,
+    ) -> UUID:
+        """Recorded by the recognising institution, on a learner's request or its own."""
+        institution = self.get(Provider, institution_id)
+        require_owner(ctx.actor, Role.INSTITUTION, institution.id, "institution")
+        credential = self.get(Credential, credential_id)
+        requested_on = ctx.past("requested_on", requested_on)
+        if requested_on < credential.issued_on:
+            raise InvalidInput("requested_on", "must be on or after the credential's issue date")
+        recognition = Recognition(
+            stamp=ctx.stamp(requested_on),
+            credential_id=credential.id,
+            institution_id=institution.id,
+            purpose=v.choice("purpose", purpose, RecognitionPurpose),
+            requested_by=v.choice("requested_by", requested_by, Requester),
+        )
+        ctx.save(recognition)
+        return recognition.id
+
+    def _own_recognition(self, ctx: Context, recognition_id: UUID) -> Recognition:
+        recognition = self.get(Recognition, recognition_id)
+        require_owner(ctx.actor, Role.INSTITUTION, recognition.institution_id, "recognition")
+        return recognition
+
+    def _verdict(
+        self,
+        recognition: Recognition,
+        day: date,
+        outcome: str,
+        ects_recognised: Any,
+        differences: Iterable[tuple[str, str]],
+    ) -> Verdict:
+        """A decision as the institution makes it, recording the credential's status and QA standing that day."""
+        credential = self.get(Credential, recognition.credential_id)
+        microcredential = self.get(MicroCredential, credential.microcredential_id)
+        verdict = Verdict(
+            outcome=v.choice("outcome", outcome, RecognitionOutcome),
+            ects_recognised=v.ects("ects_recognised", ects_recognised),
+            differences=tuple(
+                SubstantialDifference(
+                    v.text(f"differences[{i}].difference", d, max_length=2000),
+                    v.text(f"differences[{i}].reason", r, max_length=4000),
+                )
+                for i, (d, r) in enumerate(differences)
+            ),
+            credential_status=credential.status_on(day),
+            qa_standing=self.qa_standing(credential.qa_basis, day),
+        )
+        verdict.check(microcredential.specification_at(credential.spec_version).ects)
+        return verdict
+
+    @command
+    def decide_recognition(
+        self,
+        ctx: Context,
+        recognition_id: UUID,
+        *,
+        outcome: str,
+        ects_recognised: Any,
+        differences: Iterable[tuple[str, str]] = (),
+        decided_on: date | None = None,
+    ) -> UUID:
+        recognition = self._own_recognition(ctx, recognition_id)
+        decided_on = ctx.past("decided_on", decided_on)
+        verdict = self._verdict(recognition, decided_on, outcome, ects_recognised, differences)
+        recognition.decide(ctx.stamp(decided_on), verdict)
+        ctx.save(recognition)
+        return recognition.id
+
+    @command
+    def appeal_recognition(
+        self, ctx: Context, recognition_id: UUID, *, grounds: str, effective: date | None = None
+    ) -> UUID:
+        """Recorded by the institution when the learner lodges an appeal."""
+        recognition = self._own_recognition(ctx, recognition_id)
+        recognition.appeal(ctx.stamp(ctx.past("effective", effective)), v.text("grounds", grounds, max_length=20000))
+        ctx.save(recognition)
+        return recognition.id
+
+    @command
+    def decide_recognition_appeal(
+        self,
+        ctx: Context,
+        recognition_id: UUID,
+        *,
+        outcome: str,
+        recognition_outcome: str | None = None,
+        ects_recognised: Any = None,
+        differences: Iterable[tuple[str, str]] = (),
+        decided_on: date | None = None,
+    ) -> UUID:
+        recognition = self._own_recognition(ctx, recognition_id)
+        decided_on = ctx.past("decided_on", decided_on)
+        appeal = v.choice("outcome", outcome, AppealOutcome)
+        verdict = None
+        if appeal == AppealOutcome.OVERTURNED:
+            if recognition_outcome is None:
+                raise InvalidInput("recognition_outcome", "is required when the appeal overturns the decision")
+            verdict = self._verdict(recognition, decided_on, recognition_outcome, ects_recognised, differences)
+        elif recognition_outcome is not None:
+            raise InvalidInput("recognition_outcome", "must be empty when the appeal upholds the decision")
+        recognition.decide_appeal(ctx.stamp(decided_on), appeal, verdict)
+        ctx.save(recognition)
+        return recognition.id
+
+    @command
+    def withdraw_recognition(
+        self, ctx: Context, recognition_id: UUID, *, reason: str, effective: date | None = None
+    ) -> UUID:
+        recognition = self._own_recognition(ctx, recognition_id)
+        recognition.withdraw(ctx.stamp(ctx.past("effective", effective)), v.text("reason", reason))
+        ctx.save(recognition)
+        return recognition.id
+
+    # Quality assurance ------------------------------------------------------
+
+    def agency_in_good_standing(self, agency_id: UUID | None, day: date) -> bool:
+        """National authorities (no agency) are always in good standing."""
+        return agency_id is None or self.get(Agency, agency_id).in_good_standing(day)
+
+    def qa_cover(self, microcredential: MicroCredential, spec: Specification, day: date) -> QABasis | None:
+        """The decision that quality-assures issuing ``microcredential`` on ``day``, if any.
+
+        A positive review of the micro-credential itself comes first; otherwise an
+        accreditation of its provider whose scope covers the EQF level and field.
+        Either counts only while the deciding agency is in good standing.
+        """
+        for review_id in microcredential.review_ids:
+            review = self.get(Review, review_id)
+            if review.standing(day) == Standing.IN_FORCE and self.agency_in_good_standing(review.agency_id, day):
+                return QABasis(BasisKind.REVIEW, review.id, review.version)
+        provider = self.get(Provider, microcredential.provider_id)
+        for accreditation_id in provider.accreditation_ids:
+            accreditation = self.get(Accreditation, accreditation_id)
+            if (
+                accreditation.standing(day) == Standing.IN_FORCE
+                and accreditation.scope.covers(spec.eqf_level, spec.isced_field)
+                and self.agency_in_good_standing(accreditation.agency_id, day)
+            ):
+                return QABasis(BasisKind.ACCREDITATION, accreditation.id, accreditation.version)
+        return None
+
+    def qa_standing(self, basis: QABasis | None, day: date) -> QAStanding:
+        """Where the decision a credential relied on stands on ``day``, as recorded now."""
+        if basis is None:
+            return QAStanding(None, Standing.NEGATIVE)
+        decision: Accreditation | Review = self.get(
+            Accreditation if basis.kind == BasisKind.ACCREDITATION else Review, basis.id
+        )
+        standing = decision.standing(day)
+        if standing == Standing.IN_FORCE and not self.agency_in_good_standing(decision.agency_id, day):
+            standing = Standing.AGENCY_NOT_IN_GOOD_STANDING
+        return QAStanding(basis, standing)
+
+    # Learners ---------------------------------------------------------------
+
+    def learner_data(self, credential_id: UUID) -> PersonalData | None:
+        """The learner's personal data, or None once the learner has been forgotten."""
+        sealed = self.get(Credential, credential_id).learner
+        key = self.vault.key(sealed.learner_id)
+        return unseal(sealed, key) if key is not None else None
+
+    def forget_learner(self, actor: Actor, learner_id: UUID) -> bool:
+        """Destroy the learner's key (GDPR erasure); events keep only unreadable ciphertext."""
+        require_role(actor, Role.OPERATOR)
+        return self.vault.destroy(learner_id)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """An issuance row that passed every rule, waiting for its learner's key."""
+
+    microcredential: MicroCredential
+    row: IssueRow
+    learner: PersonalData
+    learner_id: UUID
+    basis: QABasis
+
+
+class _Issuance:
+    """Builds credentials for one command, reading each micro-credential and QA cover once."""
+
+    def __init__(self, registry: Registry, ctx: Context) -> None:
+        self.registry = registry
+        self.ctx = ctx
+        self.microcredentials: dict[UUID, MicroCredential] = {}
+        self.covers: dict[tuple[UUID, date], QABasis | None] = {}
+
+    def issue(self, rows: Iterable[IssueRow]) -> list[Credential | DomainError]:
+        """A credential or the error that refused it, per row; learner keys are made in one call."""
+        checked: list[_Checked | DomainError] = []
+        for row in rows:
+            try:
+                checked.append(self.check(row))
+            except DomainError as error:
+                checked.append(error)
+        keys = self.registry.vault.create_keys(c.learner_id for c in checked if isinstance(c, _Checked))
+        return [c if isinstance(c, DomainError) else self.credential(c, keys[c.learner_id]) for c in checked]
+
+    def microcredential(self, microcredential_id: UUID) -> MicroCredential:
+        if microcredential_id not in self.microcredentials:
+            microcredential = self.registry.get(MicroCredential, microcredential_id)
+            require_owner(self.ctx.actor, Role.PROVIDER, microcredential.provider_id, "micro-credential")
+            self.registry.get(Provider, microcredential.provider_id).check_open()
+            self.microcredentials[microcredential_id] = microcredential
+        return self.microcredentials[microcredential_id]
+
+    def check(self, row: IssueRow) -> _Checked:
+        today = self.ctx.today
+        microcredential = self.microcredential(row.microcredential_id)
+        issued_on = v.past_day("issued_on", row.issued_on, today)
+        if microcredential.retired_on is not None and microcredential.retired_on <= issued_on:
+            raise StateConflict("the micro-credential was retired before the issue date")
+        if row.valid_until is not None and v.day("valid_until", row.valid_until) <= issued_on:
+            raise InvalidInput("valid_until", "must be after the issue date")
+        v.optional_text("grade", row.grade, max_length=50)
+        learner = personal_data(row.learner, today)
+        cover_key = (microcredential.id, issued_on)
+        if cover_key not in self.covers:
+            self.covers[cover_key] = self.registry.qa_cover(microcredential, microcredential.specification, issued_on)
+        basis = self.covers[cover_key]
+        if basis is None:
+            raise NoQualityAssurance(f"no accreditation or positive review covers this micro-credential on {issued_on}")
+        return _Checked(microcredential, row, learner, row.learner_id or uuid4(), basis)
+
+    def credential(self, checked: _Checked, key: bytes) -> Credential:
+        row = checked.row
+        return Credential(
+            stamp=self.ctx.stamp(row.issued_on),
+            provider_id=checked.microcredential.provider_id,
+            microcredential_id=checked.microcredential.id,
+            spec_version=checked.microcredential.spec_version,
+            learner=seal(checked.learner_id, checked.learner, key),
+            grade=v.optional_text("grade", row.grade, max_length=50),
+            valid_until=row.valid_until,
+            qa_basis=checked.basis,
+        )
+
+
+def personal_data(data: PersonalData, today: date) -> PersonalData:
+    if not isinstance(data, PersonalData):
+        raise InvalidInput("learner", "must give the learner's name, and optionally birth date and email")
+    return PersonalData(
+        name=v.text("learner.name", data.name, max_length=300),
+        birth_date=v.past_day("learner.birth_date", data.birth_date, today) if data.birth_date else None,
+        email=v.email("learner.email", data.email),
+    )
+
+
+def qa_decision(decision: str, valid_from: date, valid_to: date | None, conditions: str | None) -> Decision:
+    valid_from = v.day("valid_from", valid_from)
+    valid_to = v.day("valid_to", valid_to) if valid_to else valid_from + DEFAULT_VALIDITY
+    v.period("valid_from", valid_from, "valid_to", valid_to)
+    chosen = v.choice("decision", decision, QADecision)
+    conditions = v.optional_text("conditions", conditions, max_length=20000)
+    if chosen == QADecision.POSITIVE_WITH_CONDITIONS and not conditions:
+        raise InvalidInput("conditions", "must state the conditions of a conditional decision")
+    return Decision(chosen, valid_from, valid_to, conditions)
+
+
+def specification(
+    *,
+    title: Mapping[str, str],
+    learning_outcomes: Iterable[Mapping[str, Any]],
+    ects: Any,
+    isced_field: str,
+    assessment: str,
+    participation: str,
+    qa_type: str,
+    languages: Iterable[str],
+    eqf_level: int | None = None,
+    prerequisites: str | None = None,
+    supervision: str | None = None,
+    stackability: str = Stackability.STAND_ALONE,
+    stackable_towards: str | None = None,
+    further_information: str | None = None,
+) -> Specification:
+    """The standard elements, each checked against its rule."""
+    outcomes = tuple(
+        LearningOutcome(
+            text=v.text(f"learning_outcomes[{i}].text", o.get("text"), max_length=2000),
+            esco_uri=v.esco_uri(f"learning_outcomes[{i}].esco_uri", o["esco_uri"]) if o.get("esco_uri") else None,
+        )
+        for i, o in enumerate(learning_outcomes)
+    )
+    if not outcomes:
+        raise InvalidInput("learning_outcomes", "must list at least one learning outcome")
+    return Specification(
+        title=v.multilingual("title", title),
+        learning_outcomes=outcomes,
+        ects=v.ects("ects", ects),
+        eqf_level=v.eqf_level("eqf_level", eqf_level),
+        isced_field=v.isced_field("isced_field", isced_field),
+        assessment=v.choice("assessment", assessment, AssessmentType),
+        participation=v.choice("participation", participation, Participation),
+        qa_type=v.choice("qa_type", qa_type, QAType),
+        languages=v.languages("languages", languages),
+        prerequisites=v.optional_text("prerequisites", prerequisites),
+        supervision=v.choice("supervision", supervision, Supervision) if supervision else None,
+        stackability=v.choice("stackability", stackability, Stackability),
+        stackable_towards=v.optional_text("stackable_towards", stackable_towards, max_length=500),
+        further_information=v.optional_text("further_information", further_information),
+    )

@@ -1,0 +1,100 @@
+"""Credentials: one learner's micro-credential, issued, suspended, reinstated, revoked."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from registry.errors import StateConflict
+from registry.learners import SealedPersonalData
+from registry.periods import Interruption, close_last
+from registry.quality import QABasis
+from registry.stamp import Stamp
+from registry.vocabulary import CredentialStatus, RevocationReason
+
+
+class Credential(Aggregate):
+    """Revocation is final; suspension can be lifted."""
+
+    @event("Issued")
+    def __init__(
+        self,
+        stamp: Stamp,
+        provider_id: UUID,
+        microcredential_id: UUID,
+        spec_version: int,
+        learner: SealedPersonalData,
+        grade: str | None,
+        valid_until: date | None,
+        qa_basis: QABasis,
+    ) -> None:
+        self.provider_id = provider_id
+        self.microcredential_id = microcredential_id
+        self.spec_version = spec_version
+        self.learner = learner
+        self.grade = grade
+        self.issued_on = stamp.effective
+        self.valid_until = valid_until
+        self.qa_basis = qa_basis
+        self.status = CredentialStatus.ACTIVE
+        self.suspensions: list[Interruption] = []
+        self.revoked_on: date | None = None
+        self.revocation_reason: RevocationReason | None = None
+
+    @property
+    def learner_id(self) -> UUID:
+        return self.learner.learner_id
+
+    def status_on(self, day: date) -> CredentialStatus:
+        """The status in force on a business date (before issue it is not yet active)."""
+        if self.revoked_on is not None and self.revoked_on <= day:
+            return CredentialStatus.REVOKED
+        if any(i.covers(day) for i in self.suspensions):
+            return CredentialStatus.SUSPENDED
+        return CredentialStatus.ACTIVE
+
+    def suspend(self, stamp: Stamp, reason: str) -> None:
+        self.check_not_revoked()
+        if self.status == CredentialStatus.SUSPENDED:
+            raise StateConflict("the credential is already suspended")
+        self.check_effective_after_issue(stamp)
+        self._suspend(stamp, reason)
+
+    @event("Suspended")
+    def _suspend(self, stamp: Stamp, reason: str) -> None:
+        self.status = CredentialStatus.SUSPENDED
+        self.suspensions.append(Interruption(stamp.effective))
+
+    def reinstate(self, stamp: Stamp) -> None:
+        self.check_not_revoked()
+        if self.status != CredentialStatus.SUSPENDED:
+            raise StateConflict("the credential is not suspended")
+        if stamp.effective < self.suspensions[-1].start:
+            raise StateConflict("reinstatement must be on or after the suspension")
+        self._reinstate(stamp)
+
+    @event("Reinstated")
+    def _reinstate(self, stamp: Stamp) -> None:
+        self.status = CredentialStatus.ACTIVE
+        close_last(self.suspensions, stamp.effective)
+
+    def revoke(self, stamp: Stamp, reason: RevocationReason, note: str | None) -> None:
+        self.check_not_revoked()
+        self.check_effective_after_issue(stamp)
+        self._revoke(stamp, reason, note)
+
+    @event("Revoked")
+    def _revoke(self, stamp: Stamp, reason: RevocationReason, note: str | None) -> None:
+        self.status = CredentialStatus.REVOKED
+        self.revoked_on = stamp.effective
+        self.revocation_reason = RevocationReason(reason)
+
+    def check_not_revoked(self) -> None:
+        if self.status == CredentialStatus.REVOKED:
+            raise StateConflict("the credential is revoked, and revocation is final")
+
+    def check_effective_after_issue(self, stamp: Stamp) -> None:
+        if stamp.effective < self.issued_on:
+            raise StateConflict("the change cannot take effect before the issue date")

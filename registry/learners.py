@@ -1,0 +1,81 @@
+"""Learner personal data, sealed per learner so that erasing one key erases it.
+
+Events hold only ciphertext. Each learner's key lives in a ``LearnerVault``
+outside the event store; ``forget`` destroys it (crypto-shredding) and every
+event, hash and proof still verifies, while the personal data reads as erased.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Protocol
+from uuid import UUID
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    name: str
+    birth_date: date | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class SealedPersonalData:
+    """AES-256-GCM ciphertext of a learner's personal data, bound to the learner id."""
+
+    learner_id: UUID
+    nonce: str  # base64
+    ciphertext: str  # base64
+
+
+class LearnerVault(Protocol):
+    """Where learner keys live, apart from the event store."""
+
+    def create_keys(self, learner_ids: Iterable[UUID]) -> dict[UUID, bytes]:
+        """Keys for these learners, making new ones where there are none."""
+
+    def key(self, learner_id: UUID) -> bytes | None:
+        """The learner's key, or None once it is destroyed."""
+
+    def destroy(self, learner_id: UUID) -> bool:
+        """Destroy the learner's key; True if there was one."""
+
+
+class MemoryLearnerVault:
+    """A vault in memory, for in-memory registries and tests."""
+
+    def __init__(self) -> None:
+        self._keys: dict[UUID, bytes] = {}
+
+    def create_keys(self, learner_ids: Iterable[UUID]) -> dict[UUID, bytes]:
+        return {i: self._keys.setdefault(i, AESGCM.generate_key(256)) for i in learner_ids}
+
+    def key(self, learner_id: UUID) -> bytes | None:
+        return self._keys.get(learner_id)
+
+    def destroy(self, learner_id: UUID) -> bool:
+        return self._keys.pop(learner_id, None) is not None
+
+
+def seal(learner_id: UUID, data: PersonalData, key: bytes) -> SealedPersonalData:
+    fields = asdict(data)
+    fields["birth_date"] = data.birth_date.isoformat() if data.birth_date else None
+    nonce = os.urandom(12)
+    ciphertext = AESGCM(key).encrypt(nonce, json.dumps(fields).encode(), learner_id.bytes)
+    return SealedPersonalData(learner_id, base64.b64encode(nonce).decode(), base64.b64encode(ciphertext).decode())
+
+
+def unseal(sealed: SealedPersonalData, key: bytes) -> PersonalData:
+    plain = AESGCM(key).decrypt(
+        base64.b64decode(sealed.nonce), base64.b64decode(sealed.ciphertext), sealed.learner_id.bytes
+    )
+    fields = json.loads(plain)
+    birth = fields.pop("birth_date")
+    return PersonalData(birth_date=date.fromisoformat(birth) if birth else None, **fields)

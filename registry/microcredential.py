@@ -1,0 +1,111 @@
+"""Micro-credentials: a provider's specification with the EU standard elements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from registry.errors import StateConflict
+from registry.stamp import Stamp
+from registry.vocabulary import (
+    AssessmentType,
+    Participation,
+    QAType,
+    Stackability,
+    Supervision,
+)
+
+
+@dataclass(frozen=True)
+class LearningOutcome:
+    text: str
+    esco_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class Specification:
+    """The standard elements of Annex I of Council Recommendation 2022/C 243/02.
+
+    The learner, issuer country, awarding body and issue date belong to each
+    issued credential; everything else is fixed by the specification.
+    """
+
+    title: dict[str, str]  # ISO 639-1 → title
+    learning_outcomes: tuple[LearningOutcome, ...]
+    ects: Decimal
+    eqf_level: int | None  # "where applicable"
+    isced_field: str
+    assessment: AssessmentType
+    participation: Participation
+    qa_type: QAType
+    languages: tuple[str, ...]
+    prerequisites: str | None = None
+    supervision: Supervision | None = None
+    stackability: Stackability = Stackability.STAND_ALONE
+    stackable_towards: str | None = None
+    further_information: str | None = None
+
+    def __post_init__(self) -> None:
+        # Stored events give back plain strings; keep one type in memory.
+        for name, enum in (
+            ("assessment", AssessmentType),
+            ("participation", Participation),
+            ("qa_type", QAType),
+            ("stackability", Stackability),
+        ):
+            object.__setattr__(self, name, enum(getattr(self, name)))
+        if self.supervision is not None:
+            object.__setattr__(self, "supervision", Supervision(self.supervision))
+
+
+class MicroCredential(Aggregate):
+    """A provider's micro-credential; each revision is a new numbered specification."""
+
+    @event("Specified")
+    def __init__(self, stamp: Stamp, provider_id: UUID, specification: Specification) -> None:
+        self.provider_id = provider_id
+        self.specifications = [specification]
+        self.retired_on: date | None = None
+        self.review_ids: list[UUID] = []
+
+    @property
+    def spec_version(self) -> int:
+        """The number of the current specification, from 1."""
+        return len(self.specifications)
+
+    @property
+    def specification(self) -> Specification:
+        return self.specifications[-1]
+
+    def specification_at(self, spec_version: int) -> Specification:
+        return self.specifications[spec_version - 1]
+
+    def revise(self, stamp: Stamp, specification: Specification) -> None:
+        self.check_not_retired()
+        if specification == self.specification:
+            raise StateConflict("the revision changes nothing")
+        self._revise(stamp, specification)
+
+    @event("Revised")
+    def _revise(self, stamp: Stamp, specification: Specification) -> None:
+        self.specifications.append(specification)
+
+    def retire(self, stamp: Stamp) -> None:
+        self.check_not_retired()
+        self._retire(stamp)
+
+    @event("Retired")
+    def _retire(self, stamp: Stamp) -> None:
+        self.retired_on = stamp.effective
+
+    @event("ReviewLinked")
+    def link_review(self, stamp: Stamp, review_id: UUID) -> None:
+        self.review_ids.append(review_id)
+
+    def check_not_retired(self) -> None:
+        if self.retired_on is not None:
+            raise StateConflict("the micro-credential is retired")

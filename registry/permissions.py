@@ -1,0 +1,34 @@
+"""Who may act on what: roles, and ownership of the object acted on.
+
+An organisation acts only on its own objects; national authorities govern
+their own country; the operator governs everywhere. Every refusal names the rule.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from registry.errors import Forbidden
+from registry.stamp import Actor
+from registry.vocabulary import Role
+
+
+def require_governs(actor: Actor, country: str) -> None:
+    """The operator, or the national authority for ``country``."""
+    if actor.role == Role.OPERATOR:
+        return
+    if actor.role == Role.NATIONAL_AUTHORITY and actor.country == country:
+        return
+    raise Forbidden(f"only the operator or the national authority of {country} may do this", rule="governs-country")
+
+
+def require_owner(actor: Actor, role: Role, owner: UUID, what: str) -> None:
+    """The organisation that owns ``what``, acting in ``role``."""
+    if actor.role != role or actor.org != owner:
+        raise Forbidden(f"only the {role.value.replace('_', ' ')} that owns the {what} may do this", rule="owner")
+
+
+def require_role(actor: Actor, *roles: Role) -> None:
+    if actor.role not in roles:
+        allowed = " or ".join(r.value for r in roles)
+        raise Forbidden(f"only a caller with role {allowed} may do this", rule="role")
