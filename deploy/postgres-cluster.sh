@@ -33,7 +33,7 @@ usage() {
 
 # Settings in the caller's environment (PGHOST, PGSERVICE, PGOPTIONS...) must not
 # redirect or alter the connections this script makes.
-unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGSERVICE PGOPTIONS PGDATA
+unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGSERVICE PGOPTIONS PGSSLMODE PGDATA
 
 [[ $# -ge 2 ]] || usage
 cmd=$1 dir=$2 port_arg=${3:-}
@@ -74,7 +74,8 @@ find_bin() {
     fi
     # An existing cluster can only be run by its own major version.
     if [[ -r $data/PG_VERSION ]]; then
-        local own="/usr/lib/postgresql/$(<"$data/PG_VERSION")/bin"
+        local own
+        own="/usr/lib/postgresql/$(<"$data/PG_VERSION")/bin"
         if [[ -x $own/postgres ]]; then
             echo "$own"
             return
@@ -126,12 +127,14 @@ if [[ $EUID -eq 0 ]]; then
     fi
 fi
 
+# Run a command as the server user. fds 3 (our stdout) and 9 (the DIR lock) are closed,
+# so that a server started from here neither holds `$(... start DIR)` open nor the lock.
 as_pg() {
     if [[ $EUID -eq 0 ]]; then
         # cd / so the tools never trip over a current directory the user cannot read.
-        (cd / && runuser -u "$pg_user" -- "$@")
+        (cd / && runuser -u "$pg_user" -- "$@") 3>&- 9<&-
     else
-        "$@"
+        "$@" 3>&- 9<&-
     fi
 }
 
@@ -161,8 +164,11 @@ if [[ ! -r $data/PG_VERSION ]]; then
     # new or empty (bar leftovers of an earlier failed start): never take over other files.
     if [[ -e $dir ]]; then
         [[ -d $dir ]] || die "$dir exists and is not a folder"
-        others=$(ls -A -- "$dir" | grep -vxE 'data|run|postgres\.log' || true)
-        [[ -z $others ]] || die "$dir is not empty and holds no cluster (expected $data)"
+        for entry in "$dir"/* "$dir"/.[!.]* "$dir"/..?*; do
+            [[ -e $entry || -L $entry ]] || continue
+            case ${entry##*/} in data | run | postgres.log) ;;
+            *) die "$dir is not empty and holds no cluster (expected $data)" ;; esac
+        done
     fi
 fi
 
@@ -192,7 +198,7 @@ if [[ ! -r $data/PG_VERSION ]]; then
     as_pg tee "$data/pg_hba.conf" >/dev/null <<EOF
 # TYPE  DATABASE  USER          ADDRESS        METHOD
 # The superuser has no password; it can only log in over the private unix socket.
-local   all       $SUPERUSER                   trust
+local   all       $SUPERUSER                     trust
 local   all       all                          scram-sha-256
 host    all       all           127.0.0.1/32   scram-sha-256
 host    all       all           ::1/128        scram-sha-256

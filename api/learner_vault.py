@@ -1,0 +1,64 @@
+"""Learner keys in PostgreSQL, in a table of their own beside (not inside) the event store.
+
+Deleting a row erases that learner's personal data from every event that
+holds it (crypto-shredding). Backups of this table must follow the same
+retention as erasure requests: a restored key resurrects the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+
+class PostgresLearnerVault:
+    def __init__(self, pool: ConnectionPool, schema: str = "") -> None:
+        self.pool = pool
+        self.table = sql.Identifier(schema, "learner_keys") if schema else sql.Identifier("learner_keys")
+
+    def create_table(self) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} ("
+                    " learner_id uuid PRIMARY KEY,"
+                    " key bytea NOT NULL,"
+                    " created_at timestamptz NOT NULL DEFAULT now())"
+                ).format(self.table)
+            )
+
+    def create_keys(self, learner_ids: Iterable[UUID]) -> dict[UUID, bytes]:
+        ids = list(learner_ids)
+        if not ids:
+            return {}
+        fresh = [AESGCM.generate_key(256) for _ in ids]
+        with self.pool.connection() as conn:
+            conn.execute(
+                sql.SQL(
+                    "INSERT INTO {} (learner_id, key) SELECT * FROM unnest(%s::uuid[], %s::bytea[])"
+                    " ON CONFLICT (learner_id) DO NOTHING"
+                ).format(self.table),
+                [ids, fresh],
+            )
+            rows = conn.execute(
+                sql.SQL("SELECT learner_id, key FROM {} WHERE learner_id = ANY(%s)").format(self.table), [ids]
+            ).fetchall()
+        return {learner_id: bytes(key) for learner_id, key in rows}
+
+    def key(self, learner_id: UUID) -> bytes | None:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                sql.SQL("SELECT key FROM {} WHERE learner_id = %s").format(self.table), [learner_id]
+            ).fetchone()
+        return bytes(row[0]) if row else None
+
+    def destroy(self, learner_id: UUID) -> bool:
+        with self.pool.connection() as conn:
+            deleted = conn.execute(
+                sql.SQL("DELETE FROM {} WHERE learner_id = %s").format(self.table), [learner_id]
+            ).rowcount
+        return deleted > 0

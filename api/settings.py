@@ -1,0 +1,38 @@
+"""Settings, read once from the environment by the composition root.
+
+``MCREG_*`` variables configure mcreg; the eventsourcing library reads its own
+``POSTGRES_*`` variables too (pool size, lock timeout, schema, …).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MCREG_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MCREG_DATABASE_URL", "DATABASE_URL"),
+        description="PostgreSQL URL of a real server; without it (and without POSTGRES_HOST) mcreg runs embedded.",
+    )
+    # The library's own way to name a server, used when no URL is given.
+    postgres_host: str | None = Field(default=None, validation_alias="POSTGRES_HOST")
+    postgres_port: int = Field(default=5432, validation_alias="POSTGRES_PORT")
+    postgres_dbname: str = Field(default="mcreg", validation_alias="POSTGRES_DBNAME")
+    postgres_user: str = Field(default="mcreg", validation_alias="POSTGRES_USER")
+    postgres_password: str = Field(default="", validation_alias="POSTGRES_PASSWORD")
+    postgres_schema: str = Field(default="", validation_alias="POSTGRES_SCHEMA")
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("mcreg")),
+        description="Where the embedded PostgreSQL keeps its data.",
+    )
+    env: Literal["development", "production"] = "development"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "info"

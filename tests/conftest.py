@@ -1,0 +1,54 @@
+"""Fixtures: a registry in memory and on PostgreSQL, an empty schema per test.
+
+PostgreSQL is the server named by ``DATABASE_URL`` when set (CI runs the suite
+once that way), else an embedded server started once for the session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from api.bootstrap import Services, bootstrap
+from api.database import Database, open_database
+from api.settings import Settings
+from registry.application import Registry
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Database:
+    return open_database(Settings(data_dir=tmp_path_factory.mktemp("mcreg-data")))
+
+
+@pytest.fixture
+def schema(database: Database) -> Iterator[str]:
+    """An empty schema of its own for one test, dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(database.conninfo, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    yield name
+    with psycopg.connect(database.conninfo, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {name} CASCADE")
+
+
+@pytest.fixture
+def services(database: Database, schema: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    settings = Settings(
+        database_url=database.conninfo,
+        postgres_schema=schema,
+        data_dir=tmp_path_factory.getbasetemp(),
+    )
+    services = bootstrap(settings)
+    yield services
+    services.close()
+
+
+@pytest.fixture(params=["memory", "postgres"])
+def registry(request: pytest.FixtureRequest) -> Registry:
+    """The registry on both persistence modules: every rule runs in memory and on PostgreSQL."""
+    if request.param == "memory":
+        return Registry({"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    return request.getfixturevalue("services").registry
