@@ -18,7 +18,9 @@ from psycopg_pool import ConnectionPool
 class PostgresLearnerVault:
     def __init__(self, pool: ConnectionPool, schema: str = "") -> None:
         self.pool = pool
-        self.table = sql.Identifier(schema, "learner_keys") if schema else sql.Identifier("learner_keys")
+        self.table = _name(schema, "learner_keys")
+        self.secrets = _name(schema, "registry_secrets")
+        self._fingerprint_key: bytes | None = None
 
     def create_table(self) -> None:
         with self.pool.connection() as conn:
@@ -30,6 +32,27 @@ class PostgresLearnerVault:
                     " created_at timestamptz NOT NULL DEFAULT now())"
                 ).format(self.table)
             )
+            conn.execute(
+                sql.SQL("CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, value bytea NOT NULL)").format(
+                    self.secrets
+                )
+            )
+
+    def fingerprint_key(self) -> bytes:
+        if self._fingerprint_key is None:
+            with self.pool.connection() as conn:
+                conn.execute(
+                    sql.SQL("INSERT INTO {} VALUES ('fingerprint', %s) ON CONFLICT (name) DO NOTHING").format(
+                        self.secrets
+                    ),
+                    [AESGCM.generate_key(256)],
+                )
+                row = conn.execute(
+                    sql.SQL("SELECT value FROM {} WHERE name = 'fingerprint'").format(self.secrets)
+                ).fetchone()
+            assert row is not None
+            self._fingerprint_key = bytes(row[0])
+        return self._fingerprint_key
 
     def create_keys(self, learner_ids: Iterable[UUID]) -> dict[UUID, bytes]:
         ids = list(learner_ids)
@@ -62,3 +85,7 @@ class PostgresLearnerVault:
                 sql.SQL("DELETE FROM {} WHERE learner_id = %s").format(self.table), [learner_id]
             ).rowcount
         return deleted > 0
+
+
+def _name(schema: str, table: str) -> sql.Identifier:
+    return sql.Identifier(schema, table) if schema else sql.Identifier(table)

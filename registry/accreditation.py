@@ -23,9 +23,11 @@ class Scope:
     jurisdictions: tuple[str, ...] = ()
     micro_credentials: bool = True
 
-    def covers(self, eqf_level: int | None, isced_field: str) -> bool:
+    def covers(self, eqf_level: int | None, isced_field: str, country: str) -> bool:
+        """Whether a micro-credential at this level, in this field, offered in ``country`` is in scope."""
         return (
             self.micro_credentials
+            and (not self.jurisdictions or country in self.jurisdictions)
             and (not self.eqf_levels or eqf_level in self.eqf_levels)
             and (not self.isced_fields or any(isced_field.startswith(f) for f in self.isced_fields))
         )

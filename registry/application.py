@@ -7,8 +7,12 @@ receipt of its idempotency key, are saved in one transaction.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import hashlib
+import hmac
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -34,6 +38,7 @@ from registry.errors import (
     StateConflict,
 )
 from registry.learners import (
+    Erasure,
     LearnerVault,
     MemoryLearnerVault,
     PersonalData,
@@ -202,7 +207,8 @@ class Registry(Application[UUID]):
         kwargs: dict[str, Any],
     ) -> Any:
         name = method.__name__
-        fingerprint = hashlib.sha256(repr((name, args, sorted(kwargs.items()))).encode()).hexdigest()
+        request = json.dumps([name, args, kwargs], sort_keys=True, separators=(",", ":"), default=_plain)
+        fingerprint = hmac.new(self.vault.fingerprint_key(), request.encode(), hashlib.sha256).hexdigest()
         receipt_id = Receipt.create_id(actor.org, key) if key else None
         if receipt_id and (earlier := self._receipt(receipt_id)):
             return self._replay(earlier, name, fingerprint)
@@ -382,15 +388,15 @@ class Registry(Application[UUID]):
         provider = self.get(Provider, provider_id)
         provider.check_open()
         require_role(ctx.actor, Role.QA_AGENCY, Role.NATIONAL_AUTHORITY)
+        decided_on = ctx.past("decided_on", decided_on)
         agency_id = None
         if ctx.actor.role == Role.QA_AGENCY:
             agency = self.get(Agency, ctx.actor.org)
-            if not agency.in_good_standing(self.today()):
-                raise StateConflict("an agency not in good standing cannot grant accreditations")
+            if not agency.in_good_standing(decided_on):
+                raise StateConflict("an agency not in good standing on the decision date cannot grant accreditations")
             agency_id = agency.id
         else:
             require_governs(ctx.actor, provider.country)
-        decided_on = ctx.past("decided_on", decided_on)
         valid_from = v.day("valid_from", valid_from)
         valid_to = v.day("valid_to", valid_to) if valid_to else valid_from + DEFAULT_VALIDITY
         v.period("valid_from", valid_from, "valid_to", valid_to)
@@ -637,29 +643,33 @@ class Registry(Application[UUID]):
         learner_id: UUID | None = None,
     ) -> UUID:
         row = IssueRow(microcredential_id, learner, ctx.past("issued_on", issued_on), grade, valid_until, learner_id)
-        (outcome,) = _Issuance(self, ctx).issue([row])
-        if isinstance(outcome, DomainError):
-            raise outcome
-        ctx.save(outcome)
-        return outcome.id
+        issuance = _Issuance(self, ctx)
+        (checked,) = issuance.check([row])
+        if isinstance(checked, DomainError):
+            raise checked
+        (credential,) = issuance.credentials([checked])
+        ctx.save(credential)
+        return credential.id
 
     @command
     def issue_credentials(self, ctx: Context, rows: Sequence[IssueRow], *, partial: bool = False) -> BatchResult:
         """Issue many credentials in one transaction; invalid rows fail the batch unless ``partial``."""
         if not rows:
             raise InvalidInput("rows", "must hold at least one credential")
-        issued: list[UUID | None] = []
-        errors: list[RowError] = []
-        for index, outcome in enumerate(_Issuance(self, ctx).issue(rows)):
-            if isinstance(outcome, DomainError):
-                issued.append(None)
-                errors.append(RowError(index, getattr(outcome, "field", outcome.type), outcome.detail))
-            else:
-                issued.append(outcome.id)
-                ctx.save(outcome)
+        issuance = _Issuance(self, ctx)
+        checked = issuance.check(rows)
+        errors = [
+            RowError(index, getattr(c, "field", c.type), getattr(c, "rule", c.detail))
+            for index, c in enumerate(checked)
+            if isinstance(c, DomainError)
+        ]
         if errors and not partial:
             raise BatchRejected(errors)
-        return BatchResult(tuple(issued), tuple(errors))
+        credentials = issuance.credentials([c for c in checked if isinstance(c, _Checked)])
+        ctx.save(*credentials)
+        ids = iter(c.id for c in credentials)
+        issued = tuple(None if isinstance(c, DomainError) else next(ids) for c in checked)
+        return BatchResult(issued, tuple(errors))
 
     def _own_credential(self, ctx: Context, credential_id: UUID) -> Credential:
         credential = self.get(Credential, credential_id)
@@ -848,7 +858,7 @@ class Registry(Application[UUID]):
             accreditation = self.get(Accreditation, accreditation_id)
             if (
                 accreditation.standing(day) == Standing.IN_FORCE
-                and accreditation.scope.covers(spec.eqf_level, spec.isced_field)
+                and accreditation.scope.covers(spec.eqf_level, spec.isced_field, provider.country)
                 and self.agency_in_good_standing(accreditation.agency_id, day)
             ):
                 return QABasis(BasisKind.ACCREDITATION, accreditation.id, accreditation.version)
@@ -875,8 +885,16 @@ class Registry(Application[UUID]):
         return unseal(sealed, key) if key is not None else None
 
     def forget_learner(self, actor: Actor, learner_id: UUID) -> bool:
-        """Destroy the learner's key (GDPR erasure); events keep only unreadable ciphertext."""
+        """Erase a learner's personal data (GDPR) by destroying their key; True if a key was destroyed.
+
+        The erasure is recorded first (an event with the learner id only), so an
+        interrupted erasure is finished by asking again.
+        """
         require_role(actor, Role.OPERATOR)
+        erasure_id = Erasure.create_id(learner_id)
+        if erasure_id not in self.repository and self.vault.key(learner_id) is not None:
+            with contextlib.suppress(IntegrityError):  # someone recorded the same erasure just now
+                self.save(Erasure(Stamp(actor, self.today()), learner_id))
         return self.vault.destroy(learner_id)
 
 
@@ -900,16 +918,20 @@ class _Issuance:
         self.microcredentials: dict[UUID, MicroCredential] = {}
         self.covers: dict[tuple[UUID, date], QABasis | None] = {}
 
-    def issue(self, rows: Iterable[IssueRow]) -> list[Credential | DomainError]:
-        """A credential or the error that refused it, per row; learner keys are made in one call."""
+    def check(self, rows: Iterable[IssueRow]) -> list[_Checked | DomainError]:
+        """Each row checked against every rule: ready to issue, or the error that refuses it."""
         checked: list[_Checked | DomainError] = []
         for row in rows:
             try:
-                checked.append(self.check(row))
+                checked.append(self.check_row(row))
             except DomainError as error:
                 checked.append(error)
-        keys = self.registry.vault.create_keys(c.learner_id for c in checked if isinstance(c, _Checked))
-        return [c if isinstance(c, DomainError) else self.credential(c, keys[c.learner_id]) for c in checked]
+        return checked
+
+    def credentials(self, checked: Sequence[_Checked]) -> list[Credential]:
+        """Credentials for rows that passed, their learners' keys made in one call."""
+        keys = self.registry.vault.create_keys(c.learner_id for c in checked)
+        return [self.credential(c, keys[c.learner_id]) for c in checked]
 
     def microcredential(self, microcredential_id: UUID) -> MicroCredential:
         if microcredential_id not in self.microcredentials:
@@ -919,7 +941,7 @@ class _Issuance:
             self.microcredentials[microcredential_id] = microcredential
         return self.microcredentials[microcredential_id]
 
-    def check(self, row: IssueRow) -> _Checked:
+    def check_row(self, row: IssueRow) -> _Checked:
         today = self.ctx.today
         microcredential = self.microcredential(row.microcredential_id)
         issued_on = v.past_day("issued_on", row.issued_on, today)
@@ -929,6 +951,8 @@ class _Issuance:
             raise InvalidInput("valid_until", "must be after the issue date")
         v.optional_text("grade", row.grade, max_length=50)
         learner = personal_data(row.learner, today)
+        if row.learner_id is not None and Erasure.create_id(row.learner_id) in self.registry.repository:
+            raise InvalidInput("learner_id", "names a forgotten learner; issue to a new learner id")
         cover_key = (microcredential.id, issued_on)
         if cover_key not in self.covers:
             self.covers[cover_key] = self.registry.qa_cover(microcredential, microcredential.specification, issued_on)
@@ -949,6 +973,15 @@ class _Issuance:
             valid_until=row.valid_until,
             qa_basis=checked.basis,
         )
+
+
+def _plain(value: Any) -> Any:
+    """How a request argument appears in its fingerprint: the same request, the same text."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    return str(value)
 
 
 def personal_data(data: PersonalData, today: date) -> PersonalData:
@@ -990,15 +1023,16 @@ def specification(
     further_information: str | None = None,
 ) -> Specification:
     """The standard elements, each checked against its rule."""
+    outcome_list = [] if isinstance(learning_outcomes, str | Mapping) else list(learning_outcomes)
+    if not outcome_list or not all(isinstance(o, Mapping) for o in outcome_list):
+        raise InvalidInput("learning_outcomes", "must be a list of outcomes, each with a text and an optional esco_uri")
     outcomes = tuple(
         LearningOutcome(
             text=v.text(f"learning_outcomes[{i}].text", o.get("text"), max_length=2000),
             esco_uri=v.esco_uri(f"learning_outcomes[{i}].esco_uri", o["esco_uri"]) if o.get("esco_uri") else None,
         )
-        for i, o in enumerate(learning_outcomes)
+        for i, o in enumerate(outcome_list)
     )
-    if not outcomes:
-        raise InvalidInput("learning_outcomes", "must list at least one learning outcome")
     return Specification(
         title=v.multilingual("title", title),
         learning_outcomes=outcomes,

@@ -48,7 +48,7 @@ class Credential(Aggregate):
         return self.learner.learner_id
 
     def status_on(self, day: date) -> CredentialStatus:
-        """The status in force on a business date (before issue it is not yet active)."""
+        """The status in force on a business date, by the effective dates of suspensions and revocation."""
         if self.revoked_on is not None and self.revoked_on <= day:
             return CredentialStatus.REVOKED
         if any(i.covers(day) for i in self.suspensions):

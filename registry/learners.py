@@ -14,9 +14,12 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Protocol
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.domain import Aggregate, event
+
+from registry.stamp import Stamp
 
 
 @dataclass(frozen=True)
@@ -47,12 +50,23 @@ class LearnerVault(Protocol):
     def destroy(self, learner_id: UUID) -> bool:
         """Destroy the learner's key; True if there was one."""
 
+    def fingerprint_key(self) -> bytes:
+        """A stable secret for keyed digests of requests, which may hold learner data.
+
+        Receipts keep a digest of each idempotent request; unkeyed, it would let
+        anyone holding the event log confirm a guess of a forgotten learner's data.
+        """
+
 
 class MemoryLearnerVault:
     """A vault in memory, for in-memory registries and tests."""
 
     def __init__(self) -> None:
         self._keys: dict[UUID, bytes] = {}
+        self._fingerprint_key = os.urandom(32)
+
+    def fingerprint_key(self) -> bytes:
+        return self._fingerprint_key
 
     def create_keys(self, learner_ids: Iterable[UUID]) -> dict[UUID, bytes]:
         return {i: self._keys.setdefault(i, AESGCM.generate_key(256)) for i in learner_ids}
@@ -79,3 +93,15 @@ def unseal(sealed: SealedPersonalData, key: bytes) -> PersonalData:
     fields = json.loads(plain)
     birth = fields.pop("birth_date")
     return PersonalData(birth_date=date.fromisoformat(birth) if birth else None, **fields)
+
+
+class Erasure(Aggregate):
+    """The fact that a learner was forgotten; it holds the learner id and nothing personal."""
+
+    @staticmethod
+    def create_id(learner_id: UUID) -> UUID:
+        return uuid5(NAMESPACE_URL, f"mcreg:erasure:{learner_id}")
+
+    @event("LearnerForgotten")
+    def __init__(self, stamp: Stamp, learner_id: UUID) -> None:
+        self.learner_id = learner_id

@@ -83,7 +83,7 @@ class Recognition(Aggregate):
     def decide(self, stamp: Stamp, verdict: Verdict) -> None:
         if self.status != RecognitionStatus.REQUESTED:
             raise StateConflict(f"only a requested recognition can be decided; it is {self.status}")
-        self.check_on_or_after(stamp, self.requested_on, "the request")
+        self.check_on_or_after("decided_on", stamp, self.requested_on, "the request")
         self._decide(stamp, verdict)
 
     @event("Decided")
@@ -96,7 +96,7 @@ class Recognition(Aggregate):
         if self.status != RecognitionStatus.DECIDED:
             raise StateConflict(f"only a decided recognition can be appealed; it is {self.status}")
         assert self.decided_on is not None
-        self.check_on_or_after(stamp, self.decided_on, "the decision")
+        self.check_on_or_after("effective", stamp, self.decided_on, "the decision")
         self._appeal(stamp, grounds)
 
     @event("Appealed")
@@ -108,7 +108,7 @@ class Recognition(Aggregate):
         if self.status != RecognitionStatus.APPEALED:
             raise StateConflict("there is no pending appeal")
         assert self.appeal_lodged_on is not None
-        self.check_on_or_after(stamp, self.appeal_lodged_on, "the appeal")
+        self.check_on_or_after("decided_on", stamp, self.appeal_lodged_on, "the appeal")
         self._decide_appeal(stamp, outcome, verdict)
 
     @event("AppealDecided")
@@ -129,6 +129,6 @@ class Recognition(Aggregate):
         self.status = RecognitionStatus.WITHDRAWN
 
     @staticmethod
-    def check_on_or_after(stamp: Stamp, earlier: date, what: str) -> None:
+    def check_on_or_after(field: str, stamp: Stamp, earlier: date, what: str) -> None:
         if stamp.effective < earlier:
-            raise InvalidInput("effective", f"must be on or after {what} ({earlier})")
+            raise InvalidInput(field, f"must be on or after {what} ({earlier})")

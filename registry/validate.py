@@ -61,7 +61,7 @@ def optional_text(field: str, value: Any, *, max_length: int = 4000) -> str | No
 
 
 def country(field: str, value: Any) -> str:
-    code = value.upper() if isinstance(value, str) else value
+    code = value.upper() if isinstance(value, str) else None
     if code not in _COUNTRIES:
         raise InvalidInput(field, "must be an ISO 3166-1 alpha-2 country code")
     return str(code)
@@ -72,7 +72,7 @@ def countries(field: str, values: Iterable[Any]) -> tuple[str, ...]:
 
 
 def language(field: str, value: Any) -> str:
-    code = value.lower() if isinstance(value, str) else value
+    code = value.lower() if isinstance(value, str) else None
     if code not in _LANGUAGES:
         raise InvalidInput(field, "must be an ISO 639-1 language code")
     return str(code)
@@ -89,10 +89,11 @@ def multilingual(field: str, value: Any, *, max_length: int = 500) -> dict[str, 
     """A text in one or more languages, keyed by ISO 639-1 code."""
     if not isinstance(value, Mapping) or not value:
         raise InvalidInput(field, "must map at least one ISO 639-1 language code to a text")
-    return {
+    texts = {
         language(f"{field}.{lang}", lang): text(f"{field}.{lang}", v, max_length=max_length)
-        for lang, v in sorted(value.items())
+        for lang, v in value.items()
     }
+    return dict(sorted(texts.items()))
 
 
 def eqf_level(field: str, value: Any, *, required: bool = False) -> int | None:

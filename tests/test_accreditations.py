@@ -8,11 +8,11 @@ from uuid import uuid4
 import pytest
 
 from registry.accreditation import Accreditation
-from registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
+from registry.errors import Forbidden, InvalidInput, NoQualityAssurance, NotFound, StateConflict
 from registry.provider import Provider
 from registry.stamp import Actor
 from registry.vocabulary import QADecision, Role, Standing
-from tests.world import OPERATOR, World
+from tests.world import OPERATOR, SPEC, World, learner
 
 NL_AUTHORITY = Actor(uuid4(), Role.NATIONAL_AUTHORITY, key_id="nl-ministry", country="NL")
 DE_AUTHORITY = Actor(uuid4(), Role.NATIONAL_AUTHORITY, key_id="de-kmk", country="DE")
@@ -43,11 +43,31 @@ def test_the_scope_covers_listed_levels_and_fields_with_their_subfields(registry
     world = World(registry)
     scope = registry.get(Accreditation, world.accreditation_id).scope
 
-    assert scope.covers(6, "06")
-    assert scope.covers(6, "0613")
-    assert not scope.covers(8, "0613")
-    assert not scope.covers(6, "0413")
-    assert not scope.covers(None, "0613")
+    assert scope.covers(6, "06", "NL")
+    assert scope.covers(6, "0613", "NL")
+    assert not scope.covers(8, "0613", "NL")
+    assert not scope.covers(6, "0413", "NL")
+    assert not scope.covers(None, "0613", "NL")
+
+
+def test_an_accreditation_limited_to_jurisdictions_covers_providers_offering_there_only(registry):
+    world = World(registry)
+    belgian = world.register_provider("BE", "Université Exemple")
+    limited = registry.grant_accreditation(
+        world.agency, provider_id=belgian, outcome="positive", valid_from=date(2021, 1, 1), jurisdictions=["nl"]
+    )
+    scope = registry.get(Accreditation, limited).scope
+    assert scope.jurisdictions == ("NL",)
+    assert scope.covers(6, "0613", "NL")
+    assert not scope.covers(6, "0613", "BE")
+    microcredential = registry.specify_microcredential(Actor(belgian, Role.PROVIDER), provider_id=belgian, **SPEC)
+    with pytest.raises(NoQualityAssurance):
+        registry.issue_credential(
+            Actor(belgian, Role.PROVIDER),
+            microcredential_id=microcredential,
+            learner=learner(),
+            issued_on=date(2024, 3, 1),
+        )
 
 
 def test_without_an_end_date_an_accreditation_is_valid_for_six_years(registry):
@@ -58,7 +78,7 @@ def test_without_an_end_date_an_accreditation_is_valid_for_six_years(registry):
     accreditation = registry.get(Accreditation, accreditation_id)
     assert accreditation.valid_to == date(2028, 8, 30)  # 6 x 365 days, as DEQAR assumes
     assert accreditation.scope.eqf_levels == ()  # no limit
-    assert accreditation.scope.covers(8, "0413")
+    assert accreditation.scope.covers(8, "0413", "NL")
 
 
 def test_a_national_authority_accredits_providers_of_its_country_without_an_agency(registry):

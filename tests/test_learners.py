@@ -13,7 +13,7 @@ from psycopg import sql
 from registry.application import IssueRow
 from registry.credential import Credential
 from registry.errors import Forbidden, InvalidInput
-from registry.learners import PersonalData
+from registry.learners import Erasure, PersonalData
 from registry.stamp import Actor
 from registry.vocabulary import CredentialStatus, Role
 from tests.world import OPERATOR, World, learner
@@ -47,8 +47,11 @@ def test_forgetting_a_learner_erases_their_data_but_keeps_every_fact(registry):
     assert registry.get(Credential, first).version == 1
     # Other learners are untouched.
     assert registry.learner_data(grace).name == "Grace Hopper"
-    # Forgetting deletes a key, it does not append or alter events.
-    assert registry.recorder.max_notification_id() == before
+    # Forgetting alters no event; it records one more fact, the erasure, naming only the learner id.
+    (erasure,) = registry.recorder.select_notifications(start=before + 1, limit=10)
+    assert erasure.topic.endswith("Erasure.LearnerForgotten")
+    assert registry.get(Erasure, Erasure.create_id(ada)).learner_id == ada
+    assert b"Ada" not in erasure.state
 
 
 def test_forgetting_twice_reports_there_was_nothing_left(registry):
@@ -70,14 +73,18 @@ def test_only_the_operator_forgets_learners(registry, role):
     assert registry.learner_data(credential_id).name == "Ada Lovelace"
 
 
-def test_a_learner_issued_again_after_being_forgotten_gets_a_new_key(registry):
+def test_a_forgotten_learner_id_is_not_issued_to_again(registry):
     world = World(registry)
     learner_id = uuid4()
     old = world.issue(date(2024, 3, 1), learner_id=learner_id)
     registry.forget_learner(OPERATOR, learner_id)
-    new = world.issue(date(2024, 9, 1), learner_id=learner_id, learner=learner("Ada King"))
+    with pytest.raises(InvalidInput) as refused:
+        world.issue(date(2024, 9, 1), learner_id=learner_id, learner=learner("Ada King"))
+    assert refused.value.field == "learner_id"
+    assert registry.learner_data(old) is None
+    # The learner can still be issued credentials under a new id.
+    new = world.issue(date(2024, 9, 1), learner=learner("Ada King"))
     assert registry.learner_data(new).name == "Ada King"
-    assert registry.learner_data(old) is None  # the new key does not open the old ciphertext
 
 
 def test_bulk_issuance_seals_each_learner(registry):
