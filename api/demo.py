@@ -22,9 +22,9 @@ registry holds for it. The story is recorded in this order:
 Every choice comes from ``random.Random(seed)`` and every date is a fixed
 calendar date no later than ``registry.today()``, so the same seed and size
 record the same content. Ids the registry derives from natural keys
-(agencies, providers, accreditations, reviews) and learner ids repeat from one
-run to the next; ids the registry draws itself (micro-credentials,
-credentials, recognitions), ciphertexts and system times do not.
+(agencies, providers, accreditations, reviews) repeat from one run to the
+next; ids the registry draws itself (micro-credentials, credentials, learners,
+recognitions), ciphertexts and system times do not.
 
 Agency, provider and place names are invented; DEQAR-like ids start with
 ``DEMO``; ESCO URIs have ESCO's form but name no real skill.
@@ -103,6 +103,7 @@ def build_demo(
     at most ``batch_size`` rows, one provider at a time; ``progress(n)`` is
     called after each n credentials issued. The registry should be empty:
     agencies and providers have fixed DEQAR-like ids and cannot be registered twice.
+    Raises ValueError when the registry's today comes too soon after the history's last issue day.
     """
     if credentials < 0 or batch_size < 1:
         raise ValueError("credentials must be 0 or more and batch_size at least 1")
@@ -813,6 +814,7 @@ class _DemoBuilder:
                 deqar_id=f"DEMOINST{number:04d}",
                 schac=f"{slug}.example",
                 erasmus_code=erasmus,
+                registered_on=self.day_between(date(2005, 1, 1), date(2012, 12, 31)),
             )
             self.providers.append(_Provider(provider_id, country, language, _PROFILES[profile], english_name, slug))
             self.counts["providers"] += 1
@@ -875,7 +877,7 @@ class _DemoBuilder:
             reason = "Condition not fulfilled by its deadline"
             self.later.append(partial(self.withdraw_accreditation, granter, accreditation_id, reason, withdrawn_on))
             last_day = min(last_day, withdrawn_on - timedelta(days=1))
-        elif rng.random() < 0.12 and (first_day + timedelta(days=540)) < last_day:
+        elif rng.random() < 0.08 and (first_day + timedelta(days=540)) < last_day:
             disrupted_on = self.day_between(first_day + timedelta(days=540), last_day)
             if rng.random() < 0.5:
                 reason = rng.choice(_WITHDRAWAL_REASONS)
@@ -891,7 +893,7 @@ class _DemoBuilder:
         """Most conditions are met before their deadline; the deadline of the first one missed, if any."""
         missed = None
         for index, (_, deadline) in enumerate(conditions):
-            if self.rng.random() < 0.75:
+            if self.rng.random() < 0.85:
                 met_on = self.day_between(valid_from + timedelta(days=60), deadline)
                 self.registry.fulfil_accreditation_condition(
                     granter, accreditation_id, condition=index, effective=met_on
@@ -928,7 +930,10 @@ class _DemoBuilder:
             )
             elements = self.standard_elements(provider, topic, eqf_level, qa_type)
             microcredential_id = self.registry.specify_microcredential(
-                provider.actor, provider_id=provider.id, **elements
+                provider.actor,
+                provider_id=provider.id,
+                specified_on=cover.first_day - timedelta(days=self.rng.randint(30, 180)),
+                **elements,
             )
             microcredential = _MicroCredential(microcredential_id, provider, elements, cover.first_day, cover.last_day)
             self.microcredentials.append(microcredential)
@@ -1097,12 +1102,13 @@ class _DemoBuilder:
         return day
 
     def issue_row(self, microcredential: _MicroCredential, issued_on: date) -> IssueRow:
-        learner_id, learner = self.learner(microcredential.provider, issued_on)
+        """A new learner each time, so the registry draws the learner id (and need not look it up)."""
+        learner = self.learner(microcredential.provider, issued_on)
         graded = microcredential.elements["assessment"] in _GRADED and self.rng.random() < 0.7
         grade = self.rng.choice(_GRADES[microcredential.provider.country].split()) if graded else None
-        return IssueRow(microcredential.id, learner, issued_on, grade=grade, learner_id=learner_id)
+        return IssueRow(microcredential.id, learner, issued_on, grade=grade)
 
-    def learner(self, provider: _Provider, issued_on: date) -> tuple[UUID, PersonalData]:
+    def learner(self, provider: _Provider, issued_on: date) -> PersonalData:
         """Mostly from the provider's country, some from elsewhere in Europe."""
         rng = self.rng
         origin = provider.language if rng.random() < 0.7 else rng.choice(list(_NAMES))
@@ -1114,8 +1120,7 @@ class _DemoBuilder:
         age = 19 + min(45, int(rng.expovariate(1 / 9)))
         birth_date = issued_on - timedelta(days=365 * age + rng.randrange(365))
         email = f"{_ascii(given)}.{_ascii(family)}{rng.randrange(100)}@example.org".lower()
-        learner_id = UUID(int=rng.getrandbits(128), version=4)
-        return learner_id, PersonalData(f"{given} {family}", birth_date, email)
+        return PersonalData(f"{given} {family}", birth_date, email)
 
     # 6. Afterwards -------------------------------------------------------------------------------
 
@@ -1127,7 +1132,10 @@ class _DemoBuilder:
                 retired_on = self.days_after(microcredential.last_issued, 14, 120)
                 self.registry.retire_microcredential(actor, microcredential.id, effective=retired_on)
             elif draw < 0.2:
-                self.registry.revise_microcredential(actor, microcredential.id, **self.revision(microcredential))
+                revised_on = self.days_after(microcredential.last_issued or microcredential.first_day, 14, 120)
+                self.registry.revise_microcredential(
+                    actor, microcredential.id, effective=revised_on, **self.revision(microcredential)
+                )
 
     @staticmethod
     def revision(microcredential: _MicroCredential) -> dict:
@@ -1140,14 +1148,14 @@ class _DemoBuilder:
         return elements
 
     def revoke_credentials(self, credentials: list[_Issued]) -> None:
-        reasons, notes, weights = zip(*_REVOCATIONS, strict=True)
+        weights = [weight for _, _, weight in _REVOCATIONS]
         for credential in credentials:
-            index = self.rng.choices(range(len(reasons)), weights)[0]
+            reason, note, _ = self.rng.choices(_REVOCATIONS, weights)[0]
             self.registry.revoke_credential(
                 credential.microcredential.provider.actor,
                 credential.id,
-                reason=reasons[index],
-                note=notes[index],
+                reason=reason,
+                note=note,
                 effective=self.days_after(credential.issued_on, 7, 540),
             )
             self.counts["revoked"] += 1

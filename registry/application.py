@@ -320,6 +320,7 @@ class Registry(Application[UUID]):
         eter_id: str | None = None,
         schac: str | None = None,
         erasmus_code: str | None = None,
+        registered_on: date | None = None,
     ) -> UUID:
         country = v.country("country", country)
         require_governs(ctx.actor, country)
@@ -330,7 +331,7 @@ class Registry(Application[UUID]):
             erasmus_code=v.identifier("erasmus_code", erasmus_code),
         )
         provider = Provider(
-            stamp=ctx.stamp(),
+            stamp=ctx.stamp(ctx.past("registered_on", registered_on)),
             names=v.multilingual("names", names, max_length=300),
             country=country,
             provider_type=v.choice("provider_type", provider_type, ProviderType),
@@ -453,10 +454,18 @@ class Registry(Application[UUID]):
 
     @command
     def renew_accreditation(
-        self, ctx: Context, accreditation_id: UUID, *, valid_to: date, report_url: str | None = None
+        self,
+        ctx: Context,
+        accreditation_id: UUID,
+        *,
+        valid_to: date,
+        report_url: str | None = None,
+        effective: date | None = None,
     ) -> UUID:
         accreditation = self._granted_by_caller(ctx, accreditation_id)
-        accreditation.renew(ctx.stamp(), v.day("valid_to", valid_to), v.url("report_url", report_url))
+        accreditation.renew(
+            ctx.stamp(ctx.past("effective", effective)), v.day("valid_to", valid_to), v.url("report_url", report_url)
+        )
         ctx.save(accreditation)
         return accreditation.id
 
@@ -488,11 +497,16 @@ class Registry(Application[UUID]):
     # Micro-credentials ------------------------------------------------------
 
     @command
-    def specify_microcredential(self, ctx: Context, *, provider_id: UUID, **elements: Any) -> UUID:
+    def specify_microcredential(
+        self, ctx: Context, *, provider_id: UUID, specified_on: date | None = None, **elements: Any
+    ) -> UUID:
+        """A new micro-credential whose specification is in force from ``specified_on`` (today by default)."""
         provider = self.get(Provider, provider_id)
         require_owner(ctx.actor, Role.PROVIDER, provider.id, "provider")
         provider.check_open()
-        microcredential = MicroCredential(ctx.stamp(), provider.id, specification(**elements))
+        microcredential = MicroCredential(
+            ctx.stamp(ctx.past("specified_on", specified_on)), provider.id, specification(**elements)
+        )
         ctx.save(microcredential)
         return microcredential.id
 
@@ -502,9 +516,12 @@ class Registry(Application[UUID]):
         return microcredential
 
     @command
-    def revise_microcredential(self, ctx: Context, microcredential_id: UUID, **elements: Any) -> UUID:
+    def revise_microcredential(
+        self, ctx: Context, microcredential_id: UUID, *, effective: date | None = None, **elements: Any
+    ) -> UUID:
+        """A new specification, in force from ``effective``; credentials issued before keep the old one."""
         microcredential = self._own_microcredential(ctx, microcredential_id)
-        microcredential.revise(ctx.stamp(), specification(**elements))
+        microcredential.revise(ctx.stamp(ctx.past("effective", effective)), specification(**elements))
         ctx.save(microcredential)
         return microcredential.id
 
@@ -903,6 +920,7 @@ class _Checked:
     """An issuance row that passed every rule, waiting for its learner's key."""
 
     microcredential: MicroCredential
+    spec_version: int
     row: IssueRow
     learner: PersonalData
     learner_id: UUID
@@ -953,13 +971,17 @@ class _Issuance:
         learner = personal_data(row.learner, today)
         if row.learner_id is not None and Erasure.create_id(row.learner_id) in self.registry.repository:
             raise InvalidInput("learner_id", "names a forgotten learner; issue to a new learner id")
+        spec_version = microcredential.spec_version_on(issued_on)
+        if spec_version is None:
+            raise InvalidInput("issued_on", "is before the micro-credential was specified")
         cover_key = (microcredential.id, issued_on)
         if cover_key not in self.covers:
-            self.covers[cover_key] = self.registry.qa_cover(microcredential, microcredential.specification, issued_on)
+            spec = microcredential.specification_at(spec_version)
+            self.covers[cover_key] = self.registry.qa_cover(microcredential, spec, issued_on)
         basis = self.covers[cover_key]
         if basis is None:
             raise NoQualityAssurance(f"no accreditation or positive review covers this micro-credential on {issued_on}")
-        return _Checked(microcredential, row, learner, row.learner_id or uuid4(), basis)
+        return _Checked(microcredential, spec_version, row, learner, row.learner_id or uuid4(), basis)
 
     def credential(self, checked: _Checked, key: bytes) -> Credential:
         row = checked.row
@@ -967,7 +989,7 @@ class _Issuance:
             stamp=self.ctx.stamp(row.issued_on),
             provider_id=checked.microcredential.provider_id,
             microcredential_id=checked.microcredential.id,
-            spec_version=checked.microcredential.spec_version,
+            spec_version=checked.spec_version,
             learner=seal(checked.learner_id, checked.learner, key),
             grade=v.optional_text("grade", row.grade, max_length=50),
             valid_until=row.valid_until,

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from registry.errors import StateConflict
+from registry.errors import InvalidInput, StateConflict
 from registry.stamp import Stamp
 from registry.vocabulary import (
     AssessmentType,
@@ -69,6 +69,7 @@ class MicroCredential(Aggregate):
     def __init__(self, stamp: Stamp, provider_id: UUID, specification: Specification) -> None:
         self.provider_id = provider_id
         self.specifications = [specification]
+        self.in_force_from = [stamp.effective]  # the date each specification took effect
         self.retired_on: date | None = None
         self.review_ids: list[UUID] = []
 
@@ -84,15 +85,25 @@ class MicroCredential(Aggregate):
     def specification_at(self, spec_version: int) -> Specification:
         return self.specifications[spec_version - 1]
 
+    def spec_version_on(self, day: date) -> int | None:
+        """The number of the specification in force on ``day``; None before the first one."""
+        in_force = [n for n, start in enumerate(self.in_force_from, start=1) if start <= day]
+        return in_force[-1] if in_force else None
+
     def revise(self, stamp: Stamp, specification: Specification) -> None:
         self.check_not_retired()
         if specification == self.specification:
             raise StateConflict("the revision changes nothing")
+        if stamp.effective < self.in_force_from[-1]:
+            raise InvalidInput(
+                "effective", f"must be on or after the current specification's date {self.in_force_from[-1]}"
+            )
         self._revise(stamp, specification)
 
     @event("Revised")
     def _revise(self, stamp: Stamp, specification: Specification) -> None:
         self.specifications.append(specification)
+        self.in_force_from.append(stamp.effective)
 
     def retire(self, stamp: Stamp) -> None:
         self.check_not_retired()

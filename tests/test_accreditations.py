@@ -60,7 +60,9 @@ def test_an_accreditation_limited_to_jurisdictions_covers_providers_offering_the
     assert scope.jurisdictions == ("NL",)
     assert scope.covers(6, "0613", "NL")
     assert not scope.covers(6, "0613", "BE")
-    microcredential = registry.specify_microcredential(Actor(belgian, Role.PROVIDER), provider_id=belgian, **SPEC)
+    microcredential = registry.specify_microcredential(
+        Actor(belgian, Role.PROVIDER), provider_id=belgian, specified_on=date(2019, 1, 1), **SPEC
+    )
     with pytest.raises(NoQualityAssurance):
         registry.issue_credential(
             Actor(belgian, Role.PROVIDER),

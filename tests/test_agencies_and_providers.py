@@ -189,7 +189,9 @@ def test_a_closed_provider_can_no_longer_define_micro_credentials(registry):
     with pytest.raises(StateConflict):
         registry.rename_provider(world.provider, world.provider_id, names={"en": "Revived"})
     with pytest.raises(StateConflict):
-        registry.specify_microcredential(world.provider, provider_id=world.provider_id, **SPEC)
+        registry.specify_microcredential(
+            world.provider, provider_id=world.provider_id, specified_on=date(2019, 1, 1), **SPEC
+        )
     with pytest.raises(StateConflict):
         registry.close_provider(OPERATOR, world.provider_id)
 

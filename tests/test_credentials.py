@@ -33,7 +33,9 @@ def new_provider(world: World, country: str = "NL", **spec: Any) -> tuple[Actor,
     """Another provider, without accreditation yet, and one micro-credential of it."""
     provider_id = world.register_provider(country, f"Provider {uuid4().hex[:6]}")
     provider = Actor(provider_id, Role.PROVIDER, key_id="provider-2")
-    microcredential_id = world.registry.specify_microcredential(provider, provider_id=provider_id, **{**SPEC, **spec})
+    microcredential_id = world.registry.specify_microcredential(
+        provider, provider_id=provider_id, specified_on=date(2019, 1, 1), **{**SPEC, **spec}
+    )
     return provider, provider_id, microcredential_id
 
 
@@ -94,7 +96,7 @@ def test_an_expired_accreditation_no_longer_covers(registry):
 def test_an_accreditation_covers_only_its_eqf_levels_and_fields(registry, spec):
     world = World(registry)  # accredited for EQF 5-7 in field 06
     microcredential_id = registry.specify_microcredential(
-        world.provider, provider_id=world.provider_id, **{**SPEC, **spec}
+        world.provider, provider_id=world.provider_id, specified_on=date(2019, 1, 1), **{**SPEC, **spec}
     )
     with pytest.raises(NoQualityAssurance):
         world.issue(date(2024, 3, 1), microcredential_id=microcredential_id)
@@ -103,7 +105,7 @@ def test_an_accreditation_covers_only_its_eqf_levels_and_fields(registry, spec):
 def test_of_several_accreditations_the_one_whose_scope_covers_is_recorded(registry):
     world = World(registry)
     microcredential_id = registry.specify_microcredential(
-        world.provider, provider_id=world.provider_id, **{**SPEC, "eqf_level": 8}
+        world.provider, provider_id=world.provider_id, specified_on=date(2019, 1, 1), **{**SPEC, "eqf_level": 8}
     )
     doctoral = registry.grant_accreditation(
         world.agency,

@@ -21,6 +21,7 @@ def test_a_provider_specifies_a_micro_credential_with_the_standard_elements(regi
     microcredential_id = registry.specify_microcredential(
         world.provider,
         provider_id=world.provider_id,
+        specified_on=date(2019, 1, 1),
         **{**SPEC, "ects": "2.5", "isced_field": "0611"},
         supervision="supervised_online_identity_verified",
         stackability="stackable",
@@ -53,7 +54,9 @@ def test_a_provider_specifies_a_micro_credential_with_the_standard_elements(regi
 def test_the_eqf_level_is_optional_where_it_does_not_apply(registry):
     world = World(registry)
     spec = {k: v for k, v in SPEC.items() if k != "eqf_level"}
-    microcredential_id = registry.specify_microcredential(world.provider, provider_id=world.provider_id, **spec)
+    microcredential_id = registry.specify_microcredential(
+        world.provider, provider_id=world.provider_id, specified_on=date(2019, 1, 1), **spec
+    )
     assert registry.get(MicroCredential, microcredential_id).specification.eqf_level is None
 
 
@@ -62,7 +65,10 @@ def test_a_micro_credential_needs_at_least_one_learning_outcome(registry):
     before = registry.recorder.max_notification_id()
     with pytest.raises(InvalidInput) as refused:
         registry.specify_microcredential(
-            world.provider, provider_id=world.provider_id, **{**SPEC, "learning_outcomes": []}
+            world.provider,
+            provider_id=world.provider_id,
+            specified_on=date(2019, 1, 1),
+            **{**SPEC, "learning_outcomes": []},
         )
     assert refused.value.field == "learning_outcomes"
     assert registry.recorder.max_notification_id() == before
@@ -80,20 +86,29 @@ def test_a_micro_credential_needs_at_least_one_learning_outcome(registry):
 def test_only_the_provider_itself_specifies_its_micro_credentials(registry, actor):
     world = World(registry)
     with pytest.raises(Forbidden):
-        registry.specify_microcredential(actor(world), provider_id=world.provider_id, **SPEC)
+        registry.specify_microcredential(
+            actor(world), provider_id=world.provider_id, specified_on=date(2019, 1, 1), **SPEC
+        )
 
 
 def test_a_micro_credential_of_an_unknown_provider_is_refused(registry):
     unknown = uuid4()
     with pytest.raises(NotFound):
-        registry.specify_microcredential(Actor(unknown, Role.PROVIDER), provider_id=unknown, **SPEC)
+        registry.specify_microcredential(
+            Actor(unknown, Role.PROVIDER), provider_id=unknown, specified_on=date(2019, 1, 1), **SPEC
+        )
 
 
 def test_a_revision_adds_a_numbered_specification_and_credentials_name_the_one_they_were_issued_under(registry):
     world = World(registry)
     first = world.issue(date(2024, 3, 1))
-    registry.revise_microcredential(world.provider, world.microcredential_id, **{**SPEC, "ects": "6"})
+    registry.revise_microcredential(
+        world.provider, world.microcredential_id, effective=date(2024, 6, 1), **{**SPEC, "ects": "6"}
+    )
     second = world.issue(date(2024, 9, 1))
+    # A credential back-dated to before the revision names the specification then in force.
+    earlier = world.issue(date(2024, 5, 1))
+    assert registry.get(Credential, earlier).spec_version == 1
 
     microcredential = registry.get(MicroCredential, world.microcredential_id)
     assert microcredential.spec_version == 2

@@ -22,7 +22,9 @@ def unaccredited_microcredential(world: World) -> tuple[Actor, object]:
     """A provider with no accreditation at all, and its micro-credential: only a review can cover it."""
     provider_id = world.register_provider("BE", "Hogeschool Zonder Accreditatie")
     provider = Actor(provider_id, Role.PROVIDER, key_id="be-provider")
-    return provider, world.registry.specify_microcredential(provider, provider_id=provider_id, **SPEC)
+    return provider, world.registry.specify_microcredential(
+        provider, provider_id=provider_id, specified_on=date(2019, 1, 1), **SPEC
+    )
 
 
 def test_an_agency_opens_a_review_of_the_current_specification(registry):

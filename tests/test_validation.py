@@ -38,7 +38,9 @@ def provider(**fields: Any) -> Command:
 
 
 def spec(**fields: Any) -> Command:
-    return lambda w: w.registry.specify_microcredential(w.provider, provider_id=w.provider_id, **{**SPEC, **fields})
+    return lambda w: w.registry.specify_microcredential(
+        w.provider, provider_id=w.provider_id, specified_on=date(2019, 1, 1), **{**SPEC, **fields}
+    )
 
 
 def accreditation(**fields: Any) -> Command:
@@ -210,6 +212,7 @@ def test_good_input_is_stored_in_one_canonical_spelling(registry):
     microcredential_id = registry.specify_microcredential(
         world.provider,
         provider_id=world.provider_id,
+        specified_on=date(2019, 1, 1),
         **{**SPEC, "ects": 3, "languages": ["EN", "nl", "en"], "isced_field": "0688", "eqf_level": 1},
     )
 
@@ -225,7 +228,7 @@ def test_good_input_is_stored_in_one_canonical_spelling(registry):
 def test_ects_from_zero_to_180_with_two_decimals_are_accepted(registry, ects):
     world = World(registry)
     microcredential_id = registry.specify_microcredential(
-        world.provider, provider_id=world.provider_id, **{**SPEC, "ects": ects}
+        world.provider, provider_id=world.provider_id, specified_on=date(2019, 1, 1), **{**SPEC, "ects": ects}
     )
     assert registry.get(MicroCredential, microcredential_id).specification.ects == Decimal(ects)
 

@@ -60,7 +60,9 @@ class World:
             isced_fields=["06"],
             decided_on=date(2020, 12, 1),
         )
-        self.microcredential_id = r.specify_microcredential(self.provider, provider_id=self.provider_id, **SPEC)
+        self.microcredential_id = r.specify_microcredential(
+            self.provider, provider_id=self.provider_id, specified_on=date(2019, 1, 1), **SPEC
+        )
 
     @property
     def agency(self) -> Actor:
@@ -71,7 +73,9 @@ class World:
         return Actor(self.provider_id, Role.PROVIDER, key_id="test-provider")
 
     def register_provider(self, country: str, name: str) -> UUID:
-        return self.registry.register_provider(OPERATOR, names={"en": name}, country=country)
+        return self.registry.register_provider(
+            OPERATOR, names={"en": name}, country=country, registered_on=date(2015, 1, 1)
+        )
 
     def issue(self, issued_on: date = date(2024, 3, 1), **kwargs: Any) -> UUID:
         return self.registry.issue_credential(

@@ -1,0 +1,103 @@
+"""The audit timeline: one row per stored event, saying who did what to which aggregate, when and for when.
+
+Every event carries a ``Stamp`` (who acted, with which key, the business date
+it takes effect, the idempotency key of its command) and the system time it
+was recorded; the timeline makes them searchable without decoding the log.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL
+
+from projections.engine import Projection, View
+from registry.stamp import Stamp
+
+Row = tuple[int, UUID, int, str, str, UUID, str, str | None, datetime, date, str | None]
+
+
+class AuditTimelineView(View[list[Row]]):
+    """The ``audit_timeline`` table, in log order and by aggregate."""
+
+    tables = ("audit_timeline",)
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.sql_create_statements.extend(
+            [
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0}.audit_timeline ("
+                    "notification_id bigint PRIMARY KEY, "
+                    "aggregate_id uuid NOT NULL, "
+                    "aggregate_version integer NOT NULL, "
+                    "aggregate_type text NOT NULL, "
+                    "event_type text NOT NULL, "
+                    "actor_org uuid NOT NULL, "
+                    "actor_role text NOT NULL, "
+                    "actor_key_id text, "
+                    "recorded_at timestamptz NOT NULL, "
+                    "effective_on date NOT NULL, "
+                    "idempotency_key text)"
+                ).format(self.schema),
+                SQL(
+                    "CREATE UNIQUE INDEX IF NOT EXISTS audit_timeline_by_aggregate "
+                    "ON {0}.audit_timeline (aggregate_id, aggregate_version)"
+                ).format(self.schema),
+            ]
+        )
+        self.copy_rows_statement = SQL(
+            "COPY {0}.audit_timeline (notification_id, aggregate_id, aggregate_version, aggregate_type, event_type, "
+            "actor_org, actor_role, actor_key_id, recorded_at, effective_on, idempotency_key) FROM STDIN"
+        ).format(self.schema)
+        self.select_aggregate_statement = SQL(
+            "SELECT * FROM {0}.audit_timeline WHERE aggregate_id = %s ORDER BY aggregate_version"
+        ).format(self.schema)
+
+    def write(self, curs: Cursor[DictRow], changes: list[Row]) -> None:
+        if changes:
+            with curs.copy(self.copy_rows_statement) as copy:
+                for row in changes:
+                    copy.write_row(row)
+
+    def of_aggregate(self, aggregate_id: UUID) -> list[dict[str, Any]]:
+        """What happened to one aggregate, version by version."""
+        with self.datastore.transaction() as curs:
+            curs.execute(self.select_aggregate_statement, [aggregate_id], prepare=True)
+            return curs.fetchall()
+
+
+class AuditTimeline(Projection[list[Row]]):
+    """Keeps ``audit_timeline`` from every event of the log."""
+
+    name = "audit_timeline"
+    topics = ()  # every event
+    view_class = AuditTimelineView
+
+    def changes(self) -> list[Row]:
+        return []
+
+    def process_event(self, event: Any, position: int, changes: list[Row]) -> None:
+        """Every event is handled alike: by its ``Stamp``, which every registry event carries."""
+        stamp: Stamp = event.stamp
+        aggregate_type, event_type = type(event).__qualname__.rsplit(".", 1)
+        changes.append(
+            (
+                position,
+                event.originator_id,
+                event.originator_version,
+                aggregate_type,
+                event_type,
+                stamp.actor.org,
+                stamp.actor.role,
+                stamp.actor.key_id,
+                event.timestamp,
+                stamp.effective,
+                stamp.idempotency_key,
+            )
+        )

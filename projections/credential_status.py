@@ -1,0 +1,197 @@
+"""Credential status: one row per credential, as a provider, a verifier or a status list reads it.
+
+The row holds the learner id only, never the learner's personal data (that
+stays sealed in the events, under the learner's key).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, NamedTuple
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.utils import get_topic
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL
+
+from projections.engine import Projection, View
+from registry.credential import Credential
+from registry.vocabulary import CredentialStatus as Status
+
+
+class State(NamedTuple):
+    """The columns a suspension, reinstatement or revocation sets: all of them, so the latest event wins."""
+
+    status: Status
+    revoked_on: date | None
+    revocation_reason: str | None
+    suspended_since: date | None  # while suspended: the start of the open suspension
+    updated_at_position: int  # the notification id of the last event that changed the row
+
+
+@dataclass(frozen=True)
+class CredentialStatusRow:
+    """A credential as the registry last recorded it."""
+
+    credential_id: UUID
+    provider_id: UUID
+    microcredential_id: UUID
+    spec_version: int
+    issued_on: date
+    valid_until: date | None
+    qa_basis_kind: str
+    qa_basis_id: UUID
+    qa_basis_version: int
+    learner_id: UUID
+    status: str
+    revoked_on: date | None
+    revocation_reason: str | None
+    suspended_since: date | None
+    updated_at_position: int
+
+
+@dataclass
+class CredentialChanges:
+    """A page's changes: whole rows of credentials issued in it, the latest state of credentials issued before."""
+
+    issued: dict[UUID, list[Any]] = field(default_factory=dict)
+    states: dict[UUID, State] = field(default_factory=dict)
+
+    def set_state(self, credential_id: UUID, state: State) -> None:
+        if credential_id in self.issued:
+            self.issued[credential_id][-len(state) :] = state
+        else:
+            self.states[credential_id] = state
+
+
+class CredentialStatusView(View[CredentialChanges]):
+    """The ``credential_status`` table, looked up by credential, by provider and by status."""
+
+    tables = ("credential_status",)
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.sql_create_statements.extend(
+            [
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0}.credential_status ("
+                    "credential_id uuid PRIMARY KEY, "
+                    "provider_id uuid NOT NULL, "
+                    "microcredential_id uuid NOT NULL, "
+                    "spec_version integer NOT NULL, "
+                    "issued_on date NOT NULL, "
+                    "valid_until date, "
+                    "qa_basis_kind text NOT NULL, "
+                    "qa_basis_id uuid NOT NULL, "
+                    "qa_basis_version integer NOT NULL, "
+                    "learner_id uuid NOT NULL, "
+                    "status text NOT NULL, "
+                    "revoked_on date, "
+                    "revocation_reason text, "
+                    "suspended_since date, "
+                    "updated_at_position bigint NOT NULL)"
+                ).format(self.schema),
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS credential_status_by_provider "
+                    "ON {0}.credential_status (provider_id, status)"
+                ).format(self.schema),
+                SQL("CREATE INDEX IF NOT EXISTS credential_status_by_status ON {0}.credential_status (status)").format(
+                    self.schema
+                ),
+            ]
+        )
+        # Columns in the order of the rows ``CredentialStatus`` builds: the state columns last.
+        self.copy_rows_statement = SQL(
+            "COPY {0}.credential_status (credential_id, provider_id, microcredential_id, spec_version, issued_on, "
+            "valid_until, qa_basis_kind, qa_basis_id, qa_basis_version, learner_id, "
+            "status, revoked_on, revocation_reason, suspended_since, updated_at_position) FROM STDIN"
+        ).format(self.schema)
+        self.update_states_statement = SQL(
+            "UPDATE {0}.credential_status AS c SET status = s.status, revoked_on = s.revoked_on, "
+            "revocation_reason = s.revocation_reason, suspended_since = s.suspended_since, "
+            "updated_at_position = s.updated_at_position "
+            "FROM unnest(%s::uuid[], %s::text[], %s::date[], %s::text[], %s::date[], %s::bigint[]) "
+            "AS s(credential_id, status, revoked_on, revocation_reason, suspended_since, updated_at_position) "
+            "WHERE c.credential_id = s.credential_id"
+        ).format(self.schema)
+        self.select_credential_statement = SQL("SELECT * FROM {0}.credential_status WHERE credential_id = %s").format(
+            self.schema
+        )
+        self.select_by_provider_statement = SQL(
+            "SELECT * FROM {0}.credential_status WHERE provider_id = %s AND (%s::text IS NULL OR status = %s) "
+            "ORDER BY issued_on, credential_id LIMIT %s"
+        ).format(self.schema)
+
+    def write(self, curs: Cursor[DictRow], changes: CredentialChanges) -> None:
+        if changes.issued:
+            with curs.copy(self.copy_rows_statement) as copy:
+                for row in changes.issued.values():
+                    copy.write_row(row)
+        if changes.states:
+            columns = zip(*changes.states.values(), strict=True)
+            curs.execute(self.update_states_statement, [list(changes.states), *map(list, columns)])
+
+    def get(self, credential_id: UUID) -> CredentialStatusRow | None:
+        """The credential's row, if the view has seen it issued."""
+        with self.datastore.transaction() as curs:
+            curs.execute(self.select_credential_statement, [credential_id], prepare=True)
+            row = curs.fetchone()
+        return CredentialStatusRow(**row) if row else None
+
+    def by_provider(self, provider_id: UUID, status: str | None = None, limit: int = 1000) -> list[CredentialStatusRow]:
+        """A provider's credentials, optionally of one status, oldest first."""
+        with self.datastore.transaction() as curs:
+            curs.execute(self.select_by_provider_statement, [provider_id, status, status, limit], prepare=True)
+            return [CredentialStatusRow(**row) for row in curs.fetchall()]
+
+
+class CredentialStatus(Projection[CredentialChanges]):
+    """Keeps ``credential_status`` from the credentials' events."""
+
+    name = "credential_status"
+    topics = tuple(
+        get_topic(cls) for cls in (Credential.Issued, Credential.Suspended, Credential.Reinstated, Credential.Revoked)
+    )
+    view_class = CredentialStatusView
+
+    def changes(self) -> CredentialChanges:
+        return CredentialChanges()
+
+    @functools.singledispatchmethod
+    def process_event(self, event: Any, position: int, changes: CredentialChanges) -> None:
+        """Other events do not change a credential's status."""
+
+    @process_event.register(Credential.Issued)
+    def _(self, event: Any, position: int, changes: CredentialChanges) -> None:
+        basis = event.qa_basis
+        changes.issued[event.originator_id] = [
+            event.originator_id,
+            event.provider_id,
+            event.microcredential_id,
+            event.spec_version,
+            event.stamp.effective,
+            event.valid_until,
+            basis.kind,
+            basis.id,
+            basis.version,
+            event.learner.learner_id,
+            *State(Status.ACTIVE, None, None, None, position),
+        ]
+
+    @process_event.register(Credential.Suspended)
+    def _(self, event: Any, position: int, changes: CredentialChanges) -> None:
+        changes.set_state(event.originator_id, State(Status.SUSPENDED, None, None, event.stamp.effective, position))
+
+    @process_event.register(Credential.Reinstated)
+    def _(self, event: Any, position: int, changes: CredentialChanges) -> None:
+        changes.set_state(event.originator_id, State(Status.ACTIVE, None, None, None, position))
+
+    @process_event.register(Credential.Revoked)
+    def _(self, event: Any, position: int, changes: CredentialChanges) -> None:
+        # Revocation is final: it ends an open suspension too.
+        state = State(Status.REVOKED, event.stamp.effective, event.reason, None, position)
+        changes.set_state(event.originator_id, state)

@@ -1,0 +1,101 @@
+"""The registry's read models on one database schema, and what an operator does with them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.application import Application
+
+from projections import rebuild as rebuilding
+from projections.audit_timeline import AuditTimeline
+from projections.credential_status import CredentialStatus
+from projections.engine import IDLE, PAGE_SIZE, Progress, Projection, Projector, catch_up, open_view
+from projections.rebuild import Comparison
+from projections.worker import ProjectionWorker
+
+READ_MODELS: tuple[type[Projection[Any]], ...] = (CredentialStatus, AuditTimeline)
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a check read, and how each rebuilt projection compares with its live tables."""
+
+    events: int
+    comparisons: tuple[Comparison, ...]
+
+    @property
+    def equal(self) -> bool:
+        return all(c.equal for c in self.comparisons)
+
+
+class ReadModels:
+    """Projections of one application into views on the database ``env`` names (the library's ``POSTGRES_*``)."""
+
+    def __init__(
+        self,
+        app: Application[Any],
+        env: Mapping[str, str],
+        projections: Iterable[type[Projection[Any]]] = READ_MODELS,
+    ) -> None:
+        self.app = app
+        self.env = dict(env)
+        self.projectors = {p.name: Projector(app, p(), open_view(p, self.env)) for p in projections}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.projectors)
+
+    def __getitem__(self, name: str) -> Projector[Any]:
+        return self.projectors[name]
+
+    def select(self, names: Iterable[str] | None = None) -> list[Projector[Any]]:
+        """The named projectors, all by default; KeyError for a name that is not a read model."""
+        return [self.projectors[name] for name in names] if names is not None else list(self.projectors.values())
+
+    def lag(self, names: Iterable[str] | None = None) -> dict[str, int]:
+        """Notifications each projection has still to process."""
+        return {p.name: p.lag() for p in self.select(names)}
+
+    def catch_up(
+        self,
+        names: Iterable[str] | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Bring the projections to the head of the log in one read; the number of notifications read."""
+        return catch_up(self.app, self.select(names), page_size=page_size, progress=progress, stop=stop)
+
+    def worker(
+        self,
+        names: Iterable[str] | None = None,
+        *,
+        stop: threading.Event | None = None,
+        page_size: int = PAGE_SIZE,
+        idle: float = IDLE,
+    ) -> ProjectionWorker:
+        """A worker that catches the projections up and then follows the log."""
+        return ProjectionWorker(self.select(names), stop=stop, page_size=page_size, idle=idle)
+
+    def rebuild(
+        self, names: Iterable[str] | None = None, *, page_size: int = PAGE_SIZE, progress: Progress | None = None
+    ) -> int:
+        """Rebuild the projections from position 0 and swap them in; the number of notifications read."""
+        return rebuilding.rebuild(self.app, self.select(names), self.env, page_size=page_size, progress=progress)
+
+    def check(
+        self, names: Iterable[str] | None = None, *, page_size: int = PAGE_SIZE, progress: Progress | None = None
+    ) -> Check:
+        """Rebuild the projections aside and compare them with the live tables, which stay as they are."""
+        events, comparisons = rebuilding.check(
+            self.app, self.select(names), self.env, page_size=page_size, progress=progress
+        )
+        return Check(events, tuple(comparisons))
+
+    def close(self) -> None:
+        for projector in self.projectors.values():
+            projector.view.close()

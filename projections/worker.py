@@ -1,0 +1,72 @@
+"""A long-lived worker that keeps projections up to date, one thread each."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, Self
+
+import structlog
+
+from projections.engine import IDLE, PAGE_SIZE, Projector
+
+log = structlog.get_logger(__name__)
+
+
+class ProjectionWorker:
+    """Runs ``Projector.follow`` for each projector in its own thread until stopped.
+
+    One failing projection stops them all: the process should end and be
+    restarted by its supervisor, which is safe because every page is applied
+    exactly once. ``errors`` says what failed.
+    """
+
+    def __init__(
+        self,
+        projectors: Sequence[Projector[Any]],
+        *,
+        stop: threading.Event | None = None,
+        page_size: int = PAGE_SIZE,
+        idle: float = IDLE,
+    ) -> None:
+        self.projectors = projectors
+        self.stopping = stop or threading.Event()
+        self.errors: dict[str, BaseException] = {}
+        self._threads = [
+            threading.Thread(target=self._run, args=(p, page_size, idle), name=f"project-{p.name}") for p in projectors
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        """Ask every projection to finish the batch in hand and stop."""
+        self.stopping.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return any(thread.is_alive() for thread in self._threads)
+
+    def _run(self, projector: Projector[Any], page_size: int, idle: float) -> None:
+        try:
+            projector.follow(self.stopping, page_size=page_size, idle=idle)
+        except BaseException as error:
+            self.errors[projector.name] = error
+            log.exception("projection.failed", projection=projector.name)
+            self.stopping.set()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+        self.join()
