@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import structlog
 from psycopg_pool import ConnectionPool
 
 from api.database import Database, open_database
@@ -41,4 +42,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     vault = PostgresLearnerVault(pool, settings.postgres_schema)
     vault.create_table()
     registry = Registry(env, vault=vault, clock=clock or (lambda: datetime.now(UTC)))
+    structlog.get_logger(__name__).info(
+        "registry.opened", database=database.kind, schema=settings.postgres_schema or "public", env=settings.env
+    )
     return Services(settings, database, pool, registry)

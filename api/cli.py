@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import structlog
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -14,7 +19,10 @@ from rich.table import Table
 from api.bootstrap import Services, bootstrap
 from api.database import reset_embedded
 from api.logs import configure_logging
+from api.read_side import open_read_models
 from api.settings import Settings
+from projections.engine import PAGE_SIZE
+from projections.read_models import ReadModels
 from registry.stamp import Actor
 from registry.vocabulary import Role
 
@@ -86,6 +94,7 @@ def demo(
         console.print(table)
         console.print(summary)
         console.print(f"{total:,} events in {elapsed:.1f} s: {total / elapsed:,.0f} events/s")
+        structlog.get_logger(__name__).info("demo.built", events=total, seconds=round(elapsed, 2), seed=seed)
     finally:
         services.close()
 
@@ -109,10 +118,100 @@ def forget_learner(learner_id: UUID) -> None:
     """Erase a learner's personal data (GDPR): destroys their key; every other fact still verifies."""
     services = start()
     try:
-        if services.registry.forget_learner(CLI_OPERATOR, learner_id):
+        forgotten = services.registry.forget_learner(CLI_OPERATOR, learner_id)
+        structlog.get_logger(__name__).info("learner.forget", learner_id=str(learner_id), key_destroyed=forgotten)
+        if forgotten:
             console.print(f"learner {learner_id}: key destroyed; personal data now reads as erased")
         else:
             console.print(f"learner {learner_id}: no key held (unknown, or already forgotten)")
             raise typer.Exit(1)
     finally:
+        services.close()
+
+
+def lag_table(read_models: ReadModels, title: str) -> Table:
+    table = Table("read model", "lag (events)", title=title)
+    for name, lag in read_models.lag().items():
+        table.add_row(name, f"{lag:,}")
+    return table
+
+
+@contextmanager
+def position_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar over positions in the event log, and the callback (position, head) that moves it."""
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda at, head: bar.update(task, completed=at, total=head)
+
+
+@app.command()
+def project(
+    page_size: int = typer.Option(PAGE_SIZE, min=1, help="Most events applied in one transaction."),
+) -> None:
+    """Keep the read models up to date: catch up, then follow new events until Ctrl-C or SIGTERM."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    services = start()
+    read_models = open_read_models(services)
+    try:
+        console.print(lag_table(read_models, "on start"))
+        began = time.perf_counter()
+        with position_bar("catching up") as progress:
+            read = read_models.catch_up(page_size=page_size, stop=stop, progress=progress)
+        elapsed = time.perf_counter() - began
+        console.print(f"caught up: {read:,} events in {elapsed:.1f} s ({read / elapsed:,.0f} events/s)")
+        worker = read_models.worker(stop=stop, page_size=page_size)
+        worker.start()
+        if not stop.is_set():
+            console.print("following new events; Ctrl-C or SIGTERM stops")
+        while not stop.wait(1.0):
+            pass
+        worker.join()
+        console.print(lag_table(read_models, "on stop"))
+        for name, error in worker.errors.items():
+            console.print(f"[red]{name} failed:[/] {error!r}")
+        if worker.errors:
+            raise typer.Exit(1)
+    finally:
+        read_models.close()
+        services.close()
+
+
+@app.command()
+def rebuild(
+    name: str | None = typer.Argument(None, help="The read model to rebuild; all of them by default."),
+    check: bool = typer.Option(False, "--check", help="Rebuild aside and compare with the live tables only."),
+    page_size: int = typer.Option(PAGE_SIZE, min=1, help="Events applied in one transaction."),
+) -> None:
+    """Rebuild read models from the first event and swap them in; with --check, only compare (exit 1 if different)."""
+    services = start()
+    read_models = open_read_models(services)
+    try:
+        if name is not None and name not in read_models.names:
+            raise typer.BadParameter(f"must be one of {', '.join(read_models.names)}", param_hint="NAME")
+        names = [name] if name else read_models.names
+        began = time.perf_counter()
+        with position_bar("checking" if check else "rebuilding") as progress:
+            if check:
+                result = read_models.check(names, page_size=page_size, progress=progress)
+                read = result.events
+            else:
+                read = read_models.rebuild(names, page_size=page_size, progress=progress)
+        elapsed = time.perf_counter() - began
+        console.print(f"{', '.join(names)}: {read:,} events in {elapsed:.1f} s ({read / elapsed:,.0f} events/s)")
+        if check:
+            for comparison in result.comparisons:
+                if comparison.equal:
+                    console.print(f"{comparison.projection}: [green]equal[/] at position {comparison.position:,}")
+                else:
+                    only_live, only_rebuilt = sum(comparison.only_live.values()), sum(comparison.only_rebuilt.values())
+                    console.print(
+                        f"{comparison.projection}: [red]different[/] at position {comparison.position:,}: "
+                        f"{only_live:,} rows only in the live tables, {only_rebuilt:,} only in the rebuild"
+                    )
+            if not result.equal:
+                raise typer.Exit(1)
+    finally:
+        read_models.close()
         services.close()

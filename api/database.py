@@ -51,7 +51,7 @@ class Database:
         """The connection without its password, for people to read."""
         params = conninfo_to_dict(self.conninfo)
         params.pop("password", None)
-        return make_conninfo(**params)
+        return make_conninfo("", **params)
 
 
 def open_database(settings: Settings) -> Database:
@@ -82,7 +82,7 @@ def start_embedded(settings: Settings) -> Database:
             conn.execute(f"CREATE DATABASE {EMBEDDED_DBNAME}")
     params = conninfo_to_dict(admin)
     params["dbname"] = EMBEDDED_DBNAME
-    return Database(make_conninfo(**params), "embedded", server)
+    return Database(make_conninfo("", **params), "embedded", server)
 
 
 def reset_embedded(settings: Settings) -> None:
@@ -90,6 +90,6 @@ def reset_embedded(settings: Settings) -> None:
     database = start_embedded(settings)
     params = conninfo_to_dict(database.conninfo)
     params["dbname"] = "postgres"
-    with psycopg.connect(make_conninfo(**params), autocommit=True) as conn:
+    with psycopg.connect(make_conninfo("", **params), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {EMBEDDED_DBNAME} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {EMBEDDED_DBNAME}")

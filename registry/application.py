@@ -20,7 +20,7 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from registry import transcodings
@@ -154,7 +154,7 @@ class Registry(Application[UUID]):
 
     name = "Registry"
     # Agencies and providers live as long as the registry; the rest stay short.
-    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Agency: 100, Provider: 100}
+    snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {Agency: 100, Provider: 100}
     # Recently used aggregates stay in memory and catch up with new events on
     # each read (one query instead of two), which keeps issuance's QA checks cheap.
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "10000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
@@ -207,11 +207,14 @@ class Registry(Application[UUID]):
         kwargs: dict[str, Any],
     ) -> Any:
         name = method.__name__
-        request = json.dumps([name, args, kwargs], sort_keys=True, separators=(",", ":"), default=_plain)
-        fingerprint = hmac.new(self.vault.fingerprint_key(), request.encode(), hashlib.sha256).hexdigest()
-        receipt_id = Receipt.create_id(actor.org, key) if key else None
-        if receipt_id and (earlier := self._receipt(receipt_id)):
-            return self._replay(earlier, name, fingerprint)
+        fingerprint = ""
+        receipt_id = None
+        if key:
+            request = json.dumps([name, args, kwargs], sort_keys=True, separators=(",", ":"), default=_plain)
+            fingerprint = hmac.new(self.vault.fingerprint_key(), request.encode(), hashlib.sha256).hexdigest()
+            receipt_id = Receipt.create_id(actor.org, key)
+            if earlier := self._receipt(receipt_id):
+                return self._replay(earlier, name, fingerprint)
         ctx = Context(actor, key, self.today())
         result = method(self, ctx, *args, **kwargs)
         if key:
@@ -240,7 +243,7 @@ class Registry(Application[UUID]):
         """The aggregate of that class, or NotFound naming the kind."""
         kind = cls.__name__.lower()
         try:
-            aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise NotFound(kind, aggregate_id) from None
         if not isinstance(aggregate, cls):
@@ -885,8 +888,8 @@ class Registry(Application[UUID]):
         """Where the decision a credential relied on stands on ``day``, as recorded now."""
         if basis is None:
             return QAStanding(None, Standing.NEGATIVE)
-        decision: Accreditation | Review = self.get(
-            Accreditation if basis.kind == BasisKind.ACCREDITATION else Review, basis.id
+        decision: Accreditation | Review = (
+            self.get(Accreditation, basis.id) if basis.kind == BasisKind.ACCREDITATION else self.get(Review, basis.id)
         )
         standing = decision.standing(day)
         if standing == Standing.IN_FORCE and not self.agency_in_good_standing(decision.agency_id, day):
@@ -1000,7 +1003,7 @@ class _Issuance:
 def _plain(value: Any) -> Any:
     """How a request argument appears in its fingerprint: the same request, the same text."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if isinstance(value, set | frozenset):
         return sorted(value, key=str)
     return str(value)
