@@ -165,8 +165,10 @@ def project(
         worker.start()
         if not stop.is_set():
             console.print("following new events; Ctrl-C or SIGTERM stops")
-        while not stop.wait(1.0):
-            pass
+        # Polled, not ``stop.wait()``: the signal handler sets ``stop`` in this thread, and would
+        # deadlock on the event's lock if the signal came while ``wait`` held it.
+        while not stop.is_set():
+            time.sleep(0.2)
         worker.join()
         console.print(lag_table(read_models, "on stop"))
         for name, error in worker.errors.items():
@@ -213,5 +215,33 @@ def rebuild(
             if not result.equal:
                 raise typer.Exit(1)
     finally:
+        read_models.close()
+        services.close()
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    projections: bool = typer.Option(
+        True, help="Keep the read models up to date in this process (off when `mcreg project` runs beside it)."
+    ),
+) -> None:
+    """Serve the HTTP API (GraphQL at /graphql, /healthz), with the read models kept up to date in-process."""
+    import uvicorn
+
+    from api.app import create_app
+
+    services = start()
+    read_models = open_read_models(services)
+    worker = read_models.worker() if projections else None
+    try:
+        if worker:
+            worker.start()
+        uvicorn.run(create_app(services, read_models), host=host, port=port, log_config=None)
+    finally:
+        if worker:
+            worker.stop()
+            worker.join()
         read_models.close()
         services.close()

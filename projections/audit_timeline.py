@@ -14,12 +14,26 @@ from uuid import UUID
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Identifier
 
 from projections.engine import Projection, View
 from registry.stamp import Stamp
 
 Row = tuple[int, UUID, int, str, str, UUID, str, str | None, datetime, date, str | None]
+COLUMNS = (
+    ("notification_id", "int8"),
+    ("aggregate_id", "uuid"),
+    ("aggregate_version", "int4"),
+    ("aggregate_type", "text"),
+    ("event_type", "text"),
+    ("actor_org", "uuid"),
+    ("actor_role", "text"),
+    ("actor_key_id", "text"),
+    ("recorded_at", "timestamptz"),
+    ("effective_on", "date"),
+    ("idempotency_key", "text"),
+)
+"""The columns of a ``Row``, in its order, with their types for binary COPY."""
 
 
 class AuditTimelineView(View[list[Row]]):
@@ -51,24 +65,26 @@ class AuditTimelineView(View[list[Row]]):
                 ).format(self.schema),
             ]
         )
-        self.copy_rows_statement = SQL(
-            "COPY {0}.audit_timeline (notification_id, aggregate_id, aggregate_version, aggregate_type, event_type, "
-            "actor_org, actor_role, actor_key_id, recorded_at, effective_on, idempotency_key) FROM STDIN"
-        ).format(self.schema)
+        self.copy_rows_statement = SQL("COPY {0}.audit_timeline ({1}) FROM STDIN (FORMAT BINARY)").format(
+            self.schema, SQL(", ").join(Identifier(column) for column, _ in COLUMNS)
+        )
+        self.copy_types = [pg_type for _, pg_type in COLUMNS]
         self.select_aggregate_statement = SQL(
-            "SELECT * FROM {0}.audit_timeline WHERE aggregate_id = %s ORDER BY aggregate_version"
+            "SELECT * FROM {0}.audit_timeline WHERE aggregate_id = %s AND aggregate_version > %s "
+            "ORDER BY aggregate_version LIMIT %s"
         ).format(self.schema)
 
     def write(self, curs: Cursor[DictRow], changes: list[Row]) -> None:
         if changes:
             with curs.copy(self.copy_rows_statement) as copy:
+                copy.set_types(self.copy_types)
                 for row in changes:
                     copy.write_row(row)
 
-    def of_aggregate(self, aggregate_id: UUID) -> list[dict[str, Any]]:
-        """What happened to one aggregate, version by version."""
+    def of_aggregate(self, aggregate_id: UUID, limit: int = 1000, after_version: int = 0) -> list[dict[str, Any]]:
+        """What happened to one aggregate, version by version: at most ``limit`` events after ``after_version``."""
         with self.datastore.transaction() as curs:
-            curs.execute(self.select_aggregate_statement, [aggregate_id], prepare=True)
+            curs.execute(self.select_aggregate_statement, [aggregate_id, after_version, limit], prepare=True)
             return curs.fetchall()
 
 

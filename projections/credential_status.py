@@ -7,6 +7,7 @@ stays sealed in the events, under the learner's key).
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
@@ -16,11 +17,31 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Identifier
 
 from projections.engine import Projection, View
 from registry.credential import Credential
 from registry.vocabulary import CredentialStatus as Status
+
+COLUMNS = (
+    ("credential_id", "uuid"),
+    ("provider_id", "uuid"),
+    ("microcredential_id", "uuid"),
+    ("spec_version", "int4"),
+    ("issued_on", "date"),
+    ("valid_until", "date"),
+    ("qa_basis_kind", "text"),
+    ("qa_basis_id", "uuid"),
+    ("qa_basis_version", "int4"),
+    ("learner_id", "uuid"),
+    # the state, which later events replace whole
+    ("status", "text"),
+    ("revoked_on", "date"),
+    ("revocation_reason", "text"),
+    ("suspended_since", "date"),
+    ("updated_at_position", "int8"),
+)
+"""The columns of a row as ``CredentialStatus`` builds it, in order, with their types for binary COPY."""
 
 
 class State(NamedTuple):
@@ -95,21 +116,22 @@ class CredentialStatusView(View[CredentialChanges]):
                     "suspended_since date, "
                     "updated_at_position bigint NOT NULL)"
                 ).format(self.schema),
+                # A provider's credentials in issue order, a page at a time (keyset pagination).
                 SQL(
                     "CREATE INDEX IF NOT EXISTS credential_status_by_provider "
-                    "ON {0}.credential_status (provider_id, status)"
+                    "ON {0}.credential_status (provider_id, issued_on, credential_id)"
                 ).format(self.schema),
-                SQL("CREATE INDEX IF NOT EXISTS credential_status_by_status ON {0}.credential_status (status)").format(
-                    self.schema
-                ),
+                # Credentials of one status (a status list), or of one status and provider.
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS credential_status_by_status "
+                    "ON {0}.credential_status (status, provider_id)"
+                ).format(self.schema),
             ]
         )
-        # Columns in the order of the rows ``CredentialStatus`` builds: the state columns last.
-        self.copy_rows_statement = SQL(
-            "COPY {0}.credential_status (credential_id, provider_id, microcredential_id, spec_version, issued_on, "
-            "valid_until, qa_basis_kind, qa_basis_id, qa_basis_version, learner_id, "
-            "status, revoked_on, revocation_reason, suspended_since, updated_at_position) FROM STDIN"
-        ).format(self.schema)
+        self.copy_rows_statement = SQL("COPY {0}.credential_status ({1}) FROM STDIN (FORMAT BINARY)").format(
+            self.schema, SQL(", ").join(Identifier(column) for column, _ in COLUMNS)
+        )
+        self.copy_types = [pg_type for _, pg_type in COLUMNS]
         self.update_states_statement = SQL(
             "UPDATE {0}.credential_status AS c SET status = s.status, revoked_on = s.revoked_on, "
             "revocation_reason = s.revocation_reason, suspended_since = s.suspended_since, "
@@ -118,17 +140,21 @@ class CredentialStatusView(View[CredentialChanges]):
             "AS s(credential_id, status, revoked_on, revocation_reason, suspended_since, updated_at_position) "
             "WHERE c.credential_id = s.credential_id"
         ).format(self.schema)
-        self.select_credential_statement = SQL("SELECT * FROM {0}.credential_status WHERE credential_id = %s").format(
-            self.schema
-        )
-        self.select_by_provider_statement = SQL(
-            "SELECT * FROM {0}.credential_status WHERE provider_id = %s AND (%s::text IS NULL OR status = %s) "
-            "ORDER BY issued_on, credential_id LIMIT %s"
+        self.select_credentials_statement = SQL(
+            "SELECT * FROM {0}.credential_status WHERE credential_id = ANY(%s)"
         ).format(self.schema)
+        # Its conditions are added only when asked for, so that each variant has a plan that uses an index.
+        self.select_by_provider_statement = SQL(
+            "SELECT * FROM {schema}.credential_status WHERE provider_id = %(provider)s{of_status}{after} "
+            "ORDER BY issued_on, credential_id LIMIT %(limit)s"
+        )
+        self.of_status_condition = SQL(" AND status = %(status)s")
+        self.after_condition = SQL(" AND (issued_on, credential_id) > (%(after_day)s, %(after_id)s)")
 
     def write(self, curs: Cursor[DictRow], changes: CredentialChanges) -> None:
         if changes.issued:
             with curs.copy(self.copy_rows_statement) as copy:
+                copy.set_types(self.copy_types)
                 for row in changes.issued.values():
                     copy.write_row(row)
         if changes.states:
@@ -137,15 +163,33 @@ class CredentialStatusView(View[CredentialChanges]):
 
     def get(self, credential_id: UUID) -> CredentialStatusRow | None:
         """The credential's row, if the view has seen it issued."""
-        with self.datastore.transaction() as curs:
-            curs.execute(self.select_credential_statement, [credential_id], prepare=True)
-            row = curs.fetchone()
-        return CredentialStatusRow(**row) if row else None
+        rows = self.get_many([credential_id])
+        return rows[0] if rows else None
 
-    def by_provider(self, provider_id: UUID, status: str | None = None, limit: int = 1000) -> list[CredentialStatusRow]:
-        """A provider's credentials, optionally of one status, oldest first."""
+    def get_many(self, credential_ids: Sequence[UUID]) -> list[CredentialStatusRow]:
+        """The rows of those of these credentials the view has seen issued, in no particular order."""
         with self.datastore.transaction() as curs:
-            curs.execute(self.select_by_provider_statement, [provider_id, status, status, limit], prepare=True)
+            curs.execute(self.select_credentials_statement, [list(credential_ids)], prepare=True)
+            return [CredentialStatusRow(**row) for row in curs.fetchall()]
+
+    def by_provider(
+        self,
+        provider_id: UUID,
+        status: str | None = None,
+        limit: int = 1000,
+        after: tuple[date, UUID] | None = None,
+    ) -> list[CredentialStatusRow]:
+        """A provider's credentials, optionally of one status, in issue order: at most ``limit`` of them, from the
+        first after ``after`` (the issue date and id of the last row of the previous page)."""
+        statement = self.select_by_provider_statement.format(
+            schema=self.schema,
+            of_status=self.of_status_condition if status is not None else SQL(""),
+            after=self.after_condition if after is not None else SQL(""),
+        )
+        after_day, after_id = after or (None, None)
+        params = {"provider": provider_id, "status": status, "after_day": after_day, "after_id": after_id}
+        with self.datastore.transaction() as curs:
+            curs.execute(statement, params | {"limit": limit}, prepare=True)
             return [CredentialStatusRow(**row) for row in curs.fetchall()]
 
 

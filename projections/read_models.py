@@ -11,12 +11,14 @@ from eventsourcing.application import Application
 
 from projections import rebuild as rebuilding
 from projections.audit_timeline import AuditTimeline
+from projections.catalogue import Catalogue
 from projections.credential_status import CredentialStatus
 from projections.engine import IDLE, PAGE_SIZE, Progress, Projection, Projector, catch_up, open_view
+from projections.provider_standing import ProviderStanding
 from projections.rebuild import Comparison
 from projections.worker import ProjectionWorker
 
-READ_MODELS: tuple[type[Projection[Any]], ...] = (CredentialStatus, AuditTimeline)
+READ_MODELS: tuple[type[Projection[Any]], ...] = (CredentialStatus, AuditTimeline, ProviderStanding, Catalogue)
 
 
 @dataclass(frozen=True)

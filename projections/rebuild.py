@@ -22,7 +22,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from projections.engine import PAGE_SIZE, Progress, Projector, catch_up, open_view, pages
+from projections.engine import PAGE_SIZE, Progress, Projector, catch_up, decode, open_view, pages
 
 CREATE_SCHEMA = SQL("CREATE SCHEMA {0}")
 DROP_SCHEMA = SQL("DROP SCHEMA IF EXISTS {0} CASCADE")
@@ -137,6 +137,6 @@ def compare(live: Projector[Any], rebuilt: Projector[Any], page_size: int = PAGE
 def advance(curs: Cursor[DictRow], rebuilt: Projector[Any], target: int, page_size: int) -> None:
     """Bring the rebuilt tables to ``target`` inside the caller's transaction (their own tracking is not needed:
     they are swapped in or thrown away when it ends)."""
-    for page, end in pages(rebuilt.app, rebuilt.position, target, rebuilt.projection.topics, page_size):
-        rebuilt.view.write(curs, rebuilt.projection.fold(page))
+    for notifications, end in pages(rebuilt.app, rebuilt.position, target, rebuilt.projection.topics, page_size):
+        rebuilt.view.write(curs, rebuilt.projection.fold(decode(rebuilt.app, notifications)))
         rebuilt.position = end

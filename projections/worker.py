@@ -30,7 +30,6 @@ class ProjectionWorker:
         page_size: int = PAGE_SIZE,
         idle: float = IDLE,
     ) -> None:
-        self.projectors = projectors
         self.stopping = stop or threading.Event()
         self.errors: dict[str, BaseException] = {}
         self._threads = [

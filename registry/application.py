@@ -59,6 +59,7 @@ from registry.vocabulary import (
     QA_COVER,
     AppealOutcome,
     AssessmentType,
+    CredentialStatus,
     ESGActivity,
     Participation,
     ProviderType,
@@ -105,6 +106,18 @@ class BatchRejected(InvalidInput):
         super().__init__(f"rows[{first.row}].{first.field}", first.rule)
         self.detail = f"{len(errors)} row(s) refused; nothing was written"
         self.extensions["errors"] = [e.__dict__ for e in errors]
+
+
+@dataclass(frozen=True)
+class CredentialStanding:
+    """A credential's standing on one business date, as recorded at one moment."""
+
+    credential: Credential
+    as_of: date
+    known_at: datetime | None
+    status: CredentialStatus | None  # None before the issue date
+    qa_at_issue: QAStanding
+    qa_as_of: QAStanding
 
 
 @dataclass(frozen=True)
@@ -858,9 +871,9 @@ class Registry(Application[UUID]):
 
     # Quality assurance ------------------------------------------------------
 
-    def agency_in_good_standing(self, agency_id: UUID | None, day: date) -> bool:
+    def agency_in_good_standing(self, agency_id: UUID | None, day: date, known_at: datetime | None = None) -> bool:
         """National authorities (no agency) are always in good standing."""
-        return agency_id is None or self.get(Agency, agency_id).in_good_standing(day)
+        return agency_id is None or self.known_at(Agency, agency_id, known_at).in_good_standing(day)
 
     def qa_cover(self, microcredential: MicroCredential, spec: Specification, day: date) -> QABasis | None:
         """The decision that quality-assures issuing ``microcredential`` on ``day``, if any.
@@ -884,17 +897,54 @@ class Registry(Application[UUID]):
                 return QABasis(BasisKind.ACCREDITATION, accreditation.id, accreditation.version)
         return None
 
-    def qa_standing(self, basis: QABasis | None, day: date) -> QAStanding:
-        """Where the decision a credential relied on stands on ``day``, as recorded now."""
+    def qa_standing(self, basis: QABasis | None, day: date, known_at: datetime | None = None) -> QAStanding:
+        """Where the decision a credential relied on stands on ``day``, as recorded at ``known_at`` (now if None)."""
         if basis is None:
             return QAStanding(None, Standing.NEGATIVE)
         decision: Accreditation | Review = (
-            self.get(Accreditation, basis.id) if basis.kind == BasisKind.ACCREDITATION else self.get(Review, basis.id)
+            self.known_at(Accreditation, basis.id, known_at)
+            if basis.kind == BasisKind.ACCREDITATION
+            else self.known_at(Review, basis.id, known_at)
         )
         standing = decision.standing(day)
-        if standing == Standing.IN_FORCE and not self.agency_in_good_standing(decision.agency_id, day):
+        if standing == Standing.IN_FORCE and not self.agency_in_good_standing(decision.agency_id, day, known_at):
             standing = Standing.AGENCY_NOT_IN_GOOD_STANDING
         return QAStanding(basis, standing)
+
+    # Time travel --------------------------------------------------------------
+
+    def known_at(self, cls: type[A], aggregate_id: UUID, at: datetime | None) -> A:
+        """The aggregate as the registry had recorded it at system time ``at`` (now if None).
+
+        Replayed from the stored events, never read from a projection, so an
+        auditor gets what the registry said then, not a later correction.
+        """
+        if at is None:
+            return self.get(cls, aggregate_id)
+        aggregate = None
+        for domain_event in self.events.get(aggregate_id):
+            if domain_event.timestamp > at:
+                break
+            aggregate = domain_event.mutate(aggregate)
+        if not isinstance(aggregate, cls):
+            raise NotFound(cls.__name__.lower(), aggregate_id)
+        return aggregate
+
+    def credential_standing(
+        self, credential_id: UUID, as_of: date | None = None, known_at: datetime | None = None
+    ) -> CredentialStanding:
+        """A credential's status and QA standing on the business date ``as_of`` (today if None),
+        as the registry had recorded them at ``known_at`` (now if None)."""
+        as_of = as_of or self.today()
+        credential = self.known_at(Credential, credential_id, known_at)
+        return CredentialStanding(
+            credential=credential,
+            as_of=as_of,
+            known_at=known_at,
+            status=credential.status_on(as_of) if as_of >= credential.issued_on else None,
+            qa_at_issue=self.qa_standing(credential.qa_basis, credential.issued_on, known_at),
+            qa_as_of=self.qa_standing(credential.qa_basis, as_of, known_at),
+        )
 
     # Learners ---------------------------------------------------------------
 

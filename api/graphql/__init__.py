@@ -1,0 +1,1 @@
+"""The GraphQL read API for national authorities, institutions and auditors."""

@@ -1,0 +1,124 @@
+"""Institutions, authorities and auditors ask the registry questions over GraphQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from tests.world import World
+
+
+def ask(client, query: str, **variables):
+    response = client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+CREDENTIAL = """query($id: ID!) { credential(id: $id) {
+  id status issuedOn revokedOn revocationReason qaBasis { kind id version } } }"""
+
+
+def test_an_institution_looks_up_a_credential_once_the_read_side_has_caught_up(services, read_models, client):
+    world = World(services.registry)
+    credential_id = world.issue(date(2024, 3, 1))
+    services.registry.revoke_credential(world.provider, credential_id, reason="fraud", effective=date(2024, 6, 1))
+    read_models.catch_up()
+
+    credential = ask(client, CREDENTIAL, id=str(credential_id))["data"]["credential"]
+
+    assert credential["status"] == "revoked"
+    assert credential["revokedOn"] == "2024-06-01"
+    assert credential["qaBasis"] == {"kind": "accreditation", "id": str(world.accreditation_id), "version": 1}
+
+
+def test_an_unknown_credential_is_null_and_a_malformed_id_is_a_clear_error(services, read_models, client):
+    read_models.catch_up()
+    assert ask(client, CREDENTIAL, id="00000000-0000-0000-0000-000000000000")["data"]["credential"] is None
+    (error,) = ask(client, CREDENTIAL, id="not-a-uuid")["errors"]
+    assert error["message"] == "id: must be a UUID"
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_an_auditor_asks_what_the_registry_said_before_a_withdrawal(services, read_models, client):
+    world = World(services.registry)
+    credential_id = world.issue(date(2024, 3, 1))
+    before = datetime.now(UTC).isoformat()
+    services.registry.withdraw_accreditation(
+        world.agency, world.accreditation_id, reason="found deficient", effective=date(2023, 6, 1)
+    )
+    query = """query($id: ID!, $asOf: Date, $knownAt: DateTime) {
+      credentialStanding(id: $id, asOf: $asOf, knownAt: $knownAt) { status qaAtIssue { standing } } }"""
+
+    then = ask(client, query, id=str(credential_id), asOf="2024-03-01", knownAt=before)["data"]["credentialStanding"]
+    now = ask(client, query, id=str(credential_id), asOf="2024-03-01")["data"]["credentialStanding"]
+
+    assert then == {"status": "active", "qaAtIssue": {"standing": "in_force"}}
+    assert now == {"status": "active", "qaAtIssue": {"standing": "withdrawn"}}
+
+
+def test_a_providers_credentials_come_in_pages_with_cursors(services, read_models, client):
+    world = World(services.registry)
+    issued = [world.issue(date(2024, 3, day)) for day in range(1, 6)]
+    read_models.catch_up()
+    query = """query($provider: ID!, $after: String) { credentials(providerId: $provider, first: 2, after: $after) {
+      edges { node { id } } pageInfo { hasNextPage endCursor } } }"""
+
+    seen, after = [], None
+    while True:
+        page = ask(client, query, provider=str(world.provider_id), after=after)["data"]["credentials"]
+        seen += [edge["node"]["id"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+
+    assert seen == [str(i) for i in issued]
+
+
+def test_the_history_of_an_aggregate_says_who_did_what_and_when_it_took_effect(services, read_models, client):
+    world = World(services.registry)
+    credential_id = world.issue(date(2024, 3, 1))
+    services.registry.suspend_credential(world.provider, credential_id, reason="inquiry", idempotency_key="k-1")
+    read_models.catch_up()
+    query = """query($id: ID!) { history(aggregateId: $id) { edges { node {
+      version eventType actorOrg actorRole effective idempotencyKey } } } }"""
+
+    events = [e["node"] for e in ask(client, query, id=str(credential_id))["data"]["history"]["edges"]]
+
+    assert [e["eventType"] for e in events] == ["Issued", "Suspended"]
+    assert {e["actorOrg"] for e in events} == {str(world.provider_id)}
+    assert events[0]["effective"] == "2024-03-01"
+    assert events[1]["idempotencyKey"] == "k-1"
+
+
+def test_over_limit_pages_are_refused_with_a_clear_message(services, read_models, client):
+    world = World(services.registry)
+    query = "query($p: ID!) { credentials(providerId: $p, first: 1000) { edges { cursor } } }"
+    (error,) = ask(client, query, p=str(world.provider_id))["errors"]
+    assert error["message"] == "first: must be from 1 to 100"
+
+
+def test_abusive_documents_are_refused_at_validation_before_any_resolver_runs(services, read_models, client):
+    nested = "query { credential(id: 1) { " + "qaBasis { " * 50 + "id" + " }" * 50 + " } }"
+
+    def aliases(count: int) -> str:
+        return "query { " + " ".join(f"a{i}: credential(id: 1) {{ id }}" for i in range(count)) + " }"
+
+    tokens = "query { " + " ".join(f"c{i}: __typename" for i in range(20000)) + " }"
+    cases = ((nested, "depth"), (aliases(100), "alias"), (aliases(1000), "token"), (tokens, "token"))
+    for document, limit in cases:
+        body = ask(client, document)
+        assert body.get("data") is None, limit
+        assert any(limit in error["message"].lower() for error in body["errors"]), body["errors"][:2]
+
+
+def test_in_production_the_schema_cannot_be_introspected_but_client_errors_still_explain(services, read_models):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    services.settings = services.settings.model_copy(update={"env": "production"})
+    with TestClient(create_app(services, read_models)) as production:
+        refused = ask(production, "{ __schema { types { name } } }")
+        assert refused.get("data") is None
+        assert "introspection" in refused["errors"][0]["message"].lower()
+        (error,) = ask(production, CREDENTIAL, id="not-a-uuid")["errors"]
+        assert error["message"] == "id: must be a UUID"

@@ -1,0 +1,67 @@
+"""Fixtures for the read side: the read models on each test's own schema, and a small issued world."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from api.bootstrap import Services
+from api.read_side import open_read_models
+from projections.credential_status import CredentialStatus, CredentialStatusView
+from projections.engine import Projection
+from projections.read_models import ReadModels
+from registry.application import IssueRow
+from tests.world import World, learner
+
+
+@pytest.fixture
+def read_models(services: Services) -> Iterator[ReadModels]:
+    read_models = open_read_models(services)
+    yield read_models
+    read_models.close()
+
+
+@pytest.fixture
+def world(services: Services) -> World:
+    return World(services.registry)
+
+
+def issue_many(world: World, count: int, issued_on: date = date(2024, 3, 1)) -> list[UUID]:
+    """``count`` credentials issued in one bulk command (one transaction)."""
+    rows = [IssueRow(world.microcredential_id, learner(f"Learner {i}"), issued_on) for i in range(count)]
+    result = world.registry.issue_credentials(world.provider, rows)
+    return [credential_id for credential_id in result.issued if credential_id is not None]
+
+
+def snapshot(read_models: ReadModels) -> dict[str, Any]:
+    """Every row of every read model's tables, and each read model's tracked position."""
+    return {
+        "rows": {table: p.view.rows(table) for p in read_models.select() for table in p.view.tables},
+        "positions": {p.name: p.view.position(read_models.app.name) for p in read_models.select()},
+    }
+
+
+class PowerCut(Exception):
+    """The process dies in the middle of a transaction."""
+
+
+def crashing_after(pages: int) -> type[Projection[Any]]:
+    """The credential status projection, whose view dies inside the transaction of page ``pages + 1``."""
+
+    class CrashingView(CredentialStatusView):
+        written = 0
+
+        def write(self, curs: Any, changes: Any) -> None:
+            super().write(curs, changes)  # the rows are in the transaction...
+            CrashingView.written += 1
+            if CrashingView.written > pages:
+                raise PowerCut  # ...and go with it
+
+    class CrashingCredentialStatus(CredentialStatus):
+        view_class = CrashingView
+
+    return CrashingCredentialStatus
