@@ -1,0 +1,54 @@
+"""A projection worker killed with SIGKILL at random moments, restarted each time, ends equal to a rebuild."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from api.bootstrap import Services
+from api.database import Database
+from projections.read_models import ReadModels
+from tests.projections.conftest import issue_many
+from tests.world import World
+
+KILLS = 20
+
+
+def test_killing_the_worker_at_random_points_converges_to_a_rebuild(
+    database: Database, schema: str, services: Services, world: World, read_models: ReadModels
+):
+    settings = {"MCREG_DATABASE_URL": database.conninfo, "POSTGRES_SCHEMA": schema, "MCREG_LOG_FORMAT": "json"}
+    env = os.environ | settings
+    command = [sys.executable, "-c", "from api.cli import app; app()", "project", "--page-size", "50"]
+    chance = random.Random(2026)
+    writing = threading.Event()
+    writing.set()
+
+    def write() -> None:  # the registry goes on recording while the worker dies and comes back
+        while writing.is_set():
+            issue_many(world, chance.randint(1, 40))
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        for _ in range(KILLS):
+            with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as worker:
+                time.sleep(chance.uniform(0.3, 2.0))  # start-up, catch-up or following: wherever it is
+                worker.send_signal(signal.SIGKILL)
+            assert worker.returncode == -signal.SIGKILL
+    finally:
+        writing.clear()
+        writer.join()
+
+    # The killed workers did real work between kills, so the kills hit them mid-way.
+    assert min(projector.view.position(services.registry.name) for projector in read_models.select()) > 0
+    read_models.catch_up()
+    check = read_models.check()
+    assert check.equal, check.comparisons
+    head = services.registry.recorder.max_notification_id()
+    assert all(projector.view.position(services.registry.name) == head for projector in read_models.select())
