@@ -57,7 +57,10 @@ def _codec(hint: Any) -> Codec:
 
 
 class DataclassAsList(Transcoding):
-    """A frozen dataclass as the list of its field values, in field order."""
+    """A frozen dataclass as the list of its field values, in field order.
+
+    A list shorter than the fields (written before a field with a default was added) leaves the rest default.
+    """
 
     def __init__(self, cls: type) -> None:
         self.type = cls
@@ -69,7 +72,7 @@ class DataclassAsList(Transcoding):
         return [encode(getattr(obj, name)) for name, encode, _ in self.fields]
 
     def decode(self, data: list[Any]) -> Any:
-        return self.type(*(decode(value) for (_, _, decode), value in zip(self.fields, data, strict=True)))
+        return self.type(*(decode(value) for (_, _, decode), value in zip(self.fields, data, strict=False)))
 
 
 def register(transcoder: JSONTranscoder, *dataclass_types: type) -> None:
