@@ -932,7 +932,8 @@ class _DemoBuilder:
             microcredential_id = self.registry.specify_microcredential(
                 provider.actor,
                 provider_id=provider.id,
-                specified_on=cover.first_day - timedelta(days=self.rng.randint(30, 180)),
+                # Before any issue window opens (none opens before ISSUING_FROM, whatever covers it).
+                specified_on=ISSUING_FROM - timedelta(days=self.rng.randint(30, 400)),
                 **elements,
             )
             microcredential = _MicroCredential(microcredential_id, provider, elements, cover.first_day, cover.last_day)

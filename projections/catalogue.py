@@ -111,6 +111,8 @@ class Revision:
 
 @dataclass
 class CatalogueChanges:
+    """A page's changes: providers' countries, new and retired entries, and revisions of older ones."""
+
     providers: Rows = field(default_factory=PROVIDERS.changes)
     microcredentials: Rows = field(default_factory=CATALOGUE.changes)
     revisions: dict[UUID, Revision] = field(default_factory=dict)

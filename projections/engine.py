@@ -89,7 +89,8 @@ class View(PostgresTrackingRecorder, ABC, Generic[Changes]):
             "SELECT (SELECT count(*) FROM (TABLE {schema}.{table} EXCEPT ALL TABLE {other}.{table}) AS d) AS only_here,"
             " (SELECT count(*) FROM (TABLE {other}.{table} EXCEPT ALL TABLE {schema}.{table}) AS d) AS only_there"
         )
-        self.select_rows_statement = SQL("SELECT * FROM {schema}.{table} ORDER BY 1")
+        # Ordered by the whole row: the first column alone is not unique in counter tables.
+        self.select_rows_statement = SQL("SELECT * FROM {schema}.{table} AS r ORDER BY r")
         self.analyze_statement = SQL("ANALYZE {schema}.{table}")
 
     @abstractmethod
@@ -142,7 +143,7 @@ class View(PostgresTrackingRecorder, ABC, Generic[Changes]):
         return row["only_here"], row["only_there"]
 
     def rows(self, table: str) -> list[dict[str, Any]]:
-        """Every row of one of the view's tables, in the order of its first column (for audits and tests)."""
+        """Every row of one of the view's tables, in a stable order (for audits and tests)."""
         with self.datastore.transaction() as curs:
             curs.execute(self.select_rows_statement.format(schema=self.schema, table=Identifier(table)))
             return curs.fetchall()

@@ -7,7 +7,7 @@ deep it lies, and rows added meanwhile neither repeat nor go missing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -46,11 +46,14 @@ def page(rows: Sequence[R], limit: int, key: Callable[[R], Any]) -> Page[R]:
     return Page(tuple(rows))
 
 
-def where(conditions: Mapping[str, Composable], params: Mapping[str, Any]) -> Composable:
-    """A WHERE clause of the conditions whose parameter is given (not None), or nothing.
+def where(
+    conditions: Mapping[str, Composable], params: Mapping[str, Any], always: Iterable[Composable] = ()
+) -> Composable:
+    """A WHERE clause of the conditions whose parameter is given (not None) and those that ``always`` apply, or
+    nothing.
 
     Only the conditions asked for are in the statement, so that the planner
     picks an index for each combination rather than one plan for all.
     """
-    chosen = [condition for name, condition in conditions.items() if params.get(name) is not None]
+    chosen = [*always, *(condition for name, condition in conditions.items() if params.get(name) is not None)]
     return SQL(" WHERE ") + SQL(" AND ").join(chosen) if chosen else SQL("")

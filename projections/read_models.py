@@ -13,12 +13,21 @@ from projections import rebuild as rebuilding
 from projections.audit_timeline import AuditTimeline
 from projections.catalogue import Catalogue
 from projections.credential_status import CredentialStatus
+from projections.dashboard import Dashboard
 from projections.engine import IDLE, PAGE_SIZE, Progress, Projection, Projector, catch_up, open_view
 from projections.provider_standing import ProviderStanding
 from projections.rebuild import Comparison
+from projections.recognitions import Recognitions
 from projections.worker import ProjectionWorker
 
-READ_MODELS: tuple[type[Projection[Any]], ...] = (CredentialStatus, AuditTimeline, ProviderStanding, Catalogue)
+READ_MODELS: tuple[type[Projection[Any]], ...] = (
+    CredentialStatus,
+    AuditTimeline,
+    ProviderStanding,
+    Catalogue,
+    Recognitions,
+    Dashboard,
+)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ writes a ``Rows`` in at most two statements however many events it holds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,12 +51,6 @@ class Rows:
     key: tuple[str, ...]
     created: dict[Any, dict[str, Any]] = field(default_factory=dict)
     updated: dict[Any, dict[str, Any]] = field(default_factory=dict)
-
-    def __bool__(self) -> bool:
-        return bool(self.created or self.updated)
-
-    def __contains__(self, key: Any) -> bool:
-        return key in self.created
 
     def create(self, **row: Any) -> None:
         """A new row; columns left out are NULL."""
@@ -119,12 +113,21 @@ class TableWriter:
     def create(self, curs: Cursor[DictRow], rows: Iterable[dict[str, Any]]) -> None:
         """Insert whole rows (dicts by column name; a missing column is NULL) in one COPY."""
         names, known = self.names, frozenset(self.names)
+
+        def ordered(row: dict[str, Any]) -> list[Any]:
+            if not row.keys() <= known:
+                raise ValueError(f"{self.table.name} has no column {sorted(row.keys() - known)}")
+            return [row.get(name) for name in names]
+
+        self.copy(curs, map(ordered, rows))
+
+    def copy(self, curs: Cursor[DictRow], rows: Iterable[Sequence[Any]]) -> None:
+        """Insert whole rows, each a sequence of values in the table's column order, in one COPY (for the tables
+        that get a row per credential, where building a dict per row would cost more than the COPY)."""
         with curs.copy(self.copy_statement) as copy:
             copy.set_types(self.copy_types)
             for row in rows:
-                if not row.keys() <= known:
-                    raise ValueError(f"{self.table.name} has no column {sorted(row.keys() - known)}")
-                copy.write_row([row.get(name) for name in names])
+                copy.write_row(row)
 
     def update(self, curs: Cursor[DictRow], updated: dict[Any, dict[str, Any]]) -> None:
         """Set, on existing rows, the columns each dict names, in one statement."""

@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 from uuid import UUID
 
 from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from projections.catalogue import CatalogueRow
 from projections.credential_status import CredentialStatusRow
+from projections.provider_standing import AccreditationRow, AgencyRow, ProviderRow, ReviewRow
 from projections.read_models import ReadModels
+from projections.recognitions import RecognitionRow
 from registry.application import Registry
+
+T = TypeVar("T")
+
+
+def by_id(fetch: Callable[[list[UUID]], Mapping[UUID, T]]) -> Callable[[list[UUID]], Awaitable[list[T | None]]]:
+    """A DataLoader's batch function over a view method that reads rows by id: one statement per batch."""
+
+    async def load(ids: list[UUID]) -> list[T | None]:
+        found = await run_in_threadpool(fetch, ids)
+        return [found.get(i) for i in ids]
+
+    return load
+
+
+def of_each(
+    fetch: Callable[[list[UUID]], Mapping[UUID, Iterable[T]]],
+) -> Callable[[list[UUID]], Awaitable[list[list[T]]]]:
+    """A DataLoader's batch function over a view method that reads the rows of many owners at once."""
+
+    async def load(ids: list[UUID]) -> list[list[T]]:
+        found = await run_in_threadpool(fetch, ids)
+        return [list(found.get(i, ())) for i in ids]
+
+    return load
 
 
 @dataclass
@@ -24,6 +53,21 @@ class Context(BaseContext):
     def __post_init__(self) -> None:
         super().__init__()
         self.credentials: DataLoader[UUID, CredentialStatusRow | None] = DataLoader(self._load_credentials)
+        standing = self.view("provider_standing")
+        self.agencies: DataLoader[UUID, AgencyRow | None] = DataLoader(by_id(standing.agencies_by_id))
+        self.providers: DataLoader[UUID, ProviderRow | None] = DataLoader(by_id(standing.providers_by_id))
+        self.accreditations: DataLoader[UUID, list[AccreditationRow]] = DataLoader(of_each(standing.accreditations_of))
+        self.reviews: DataLoader[UUID, list[ReviewRow]] = DataLoader(of_each(standing.reviews_of))
+        self.micro_credentials: DataLoader[UUID, CatalogueRow | None] = DataLoader(
+            by_id(self.view("catalogue").get_many)
+        )
+        self.recognitions: DataLoader[UUID, RecognitionRow | None] = DataLoader(
+            by_id(self.view("recognitions").get_many)
+        )
+
+    def view(self, name: str) -> Any:
+        """The view of one read model, whose methods resolvers call (blocking: through ``run_in_threadpool``)."""
+        return self.read_models[name].view
 
     async def _load_credentials(self, ids: list[UUID]) -> list[CredentialStatusRow | None]:
         view = self.read_models["credential_status"].view

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, date, datetime
 
 from tests.world import World
@@ -122,3 +123,12 @@ def test_in_production_the_schema_cannot_be_introspected_but_client_errors_still
         assert "introspection" in refused["errors"][0]["message"].lower()
         (error,) = ask(production, CREDENTIAL, id="not-a-uuid")["errors"]
         assert error["message"] == "id: must be a UUID"
+
+
+def test_a_cursor_that_decodes_but_holds_no_position_is_a_clear_error(services, read_models, client):
+    world = World(services.registry)
+    forged = base64.urlsafe_b64encode(b"yesterday|someone").decode()
+    query = "query($p: ID!, $a: String) { credentials(providerId: $p, after: $a) { edges { cursor } } }"
+    (error,) = ask(client, query, p=str(world.provider_id), a=forged)["errors"]
+    assert error["message"] == "after: is not a cursor this query gave"
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"

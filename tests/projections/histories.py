@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from uuid import UUID, uuid4
 
+from projections.read_models import ReadModels
 from registry.application import IssueRow, Registry
 from registry.stamp import Actor
 from registry.vocabulary import Role
@@ -71,7 +73,7 @@ def issue(registry: Registry, provider: Actor, microcredential_id: UUID, count: 
     return [c for c in registry.issue_credentials(provider, rows).issued if c is not None]
 
 
-def record_history(registry: Registry, between: Callable[[], None] = lambda: None) -> History:
+def record_history(registry: Registry, between: Callable[[], object] = lambda: None) -> History:
     """Record the history; ``between`` runs after each step."""
     r = registry
     world = World(r)
@@ -223,3 +225,13 @@ def record_history(registry: Registry, between: Callable[[], None] = lambda: Non
     r.deregister_agency(OPERATOR, second_agency_id, reason="left EQAR", effective=date(2024, 12, 31))
     between()
     return history
+
+
+def contents(read_models: ReadModels, name: str) -> dict[str, Any]:
+    """One read model's rows, table by table in a total order (``View.rows`` orders by the first column only, which
+    is not unique in a table of counters), and its tracked position."""
+    view = read_models[name].view
+    return {
+        "rows": {table: sorted(view.rows(table), key=repr) for table in view.tables},
+        "position": view.position(read_models.app.name),
+    }

@@ -1,0 +1,799 @@
+"""The national authorities' dashboard: volumes, QA coverage, recognition rates and cross-border flows, pre-counted.
+
+Counts are kept per cell as events arrive, so a dashboard is four small
+GROUP BYs over counters, whatever the number of credentials:
+
+- credentials issued and how many of them are revoked, by issuer country, EQF
+  level, ISCED-F broad field and month of issue (the dashboard totals them by
+  each dimension; ``issued_cells`` lists the cells, to drill down);
+- credentials per QA basis (the accreditation or review each was issued
+  under) and month. Whether a basis is positive *today* changes without any
+  credential event (a withdrawal, a suspension of the agency, an expiry), so
+  the counts are joined at query time with each basis's standing, kept from
+  the accreditation, review and agency events: exact, and never recounted;
+- decided recognitions by issuer country, recognising country, month of the
+  decision in force and outcome; an appeal that overturns a decision moves
+  its recognition from one cell to another.
+
+The lookups a cell needs (a provider's country, a specification's level and
+field, a credential's cell) are kept in tables of the dashboard's own. Nothing
+here says anything of a learner.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, NamedTuple
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.utils import get_topic
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composable
+
+from projections.countries import ProviderCountries, countries_table
+from projections.engine import Projection, View
+from projections.listing import where
+from projections.tables import Rows, Table, TableWriter
+from registry.accreditation import Accreditation
+from registry.agency import Agency
+from registry.credential import Credential
+from registry.microcredential import MicroCredential, Specification
+from registry.provider import Provider
+from registry.quality import BasisKind
+from registry.recognition import Recognition
+from registry.review import Decision, Review
+from registry.vocabulary import QA_COVER, Standing
+
+PROVIDERS = countries_table("dashboard_providers")
+SPECS = Table(
+    "dashboard_specs",
+    columns=(("microcredential_id", "uuid"), ("spec_version", "int4"), ("eqf_level", "int4"), ("isced_broad", "text")),
+    key=("microcredential_id", "spec_version"),
+)
+CREDENTIALS = Table(
+    "dashboard_credentials",
+    columns=(
+        ("credential_id", "uuid"),
+        ("issuer_country", "text"),
+        ("eqf_level", "int4"),
+        ("isced_broad", "text"),
+        ("month", "date"),
+    ),
+    key=("credential_id",),
+)
+AGENCIES = Table(
+    "dashboard_qa_agencies",
+    columns=(
+        ("agency_id", "uuid"),
+        ("registered_on", "date"),
+        ("suspended_since", "date"),
+        ("deregistered_on", "date"),
+    ),
+    key=("agency_id",),
+    settable=("suspended_since", "deregistered_on"),
+)
+BASES = Table(
+    "dashboard_qa_bases",
+    columns=(
+        ("basis_id", "uuid"),
+        ("kind", "text"),
+        ("agency_id", "uuid"),
+        ("positive", "bool"),
+        ("valid_from", "date"),
+        ("valid_to", "date"),
+        ("suspended_since", "date"),
+        ("withdrawn_on", "date"),
+    ),
+    key=("basis_id",),
+    settable=("positive", "valid_from", "valid_to", "suspended_since", "withdrawn_on"),
+)
+RECOGNITIONS = Table(
+    "dashboard_recognitions",
+    columns=(
+        ("recognition_id", "uuid"),
+        ("issuer_country", "text"),
+        ("recognising_country", "text"),
+        ("outcome", "text"),
+        ("month", "date"),
+    ),
+    key=("recognition_id",),
+    settable=("outcome", "month"),
+)
+
+
+class Cell(NamedTuple):
+    """Where a credential is counted."""
+
+    issuer_country: str
+    eqf_level: int | None
+    isced_broad: str
+    month: date
+
+
+class FlowCell(NamedTuple):
+    """Where a decided recognition is counted."""
+
+    issuer_country: str
+    recognising_country: str
+    month: date
+    outcome: str
+
+
+class Issued(NamedTuple):
+    """A credential issued in the page, with what its cell and its QA basis are found from."""
+
+    credential_id: UUID
+    provider_id: UUID
+    microcredential_id: UUID
+    spec_version: int
+    month: date
+    basis_id: UUID
+
+
+class Verdict(NamedTuple):
+    """The decision in force on a recognition: its outcome, and the month it was taken."""
+
+    outcome: str
+    month: date
+
+
+@dataclass
+class Requested:
+    """A recognition requested in the page, with its decision if that was taken in the page too."""
+
+    credential_id: UUID
+    institution_id: UUID
+    verdict: Verdict | None = None
+
+
+@dataclass
+class Specs:
+    """A page's specifications of one micro-credential: numbered from ``first``, or after the last one stored."""
+
+    first: int | None
+    levels: list[tuple[int | None, str]] = field(default_factory=list)  # (EQF level, ISCED-F broad field)
+
+
+@dataclass
+class DashboardChanges:
+    """A page's changes: to the lookups, and the events that move counters."""
+
+    providers: Rows = field(default_factory=PROVIDERS.changes)
+    agencies: Rows = field(default_factory=AGENCIES.changes)
+    bases: Rows = field(default_factory=BASES.changes)
+    specs: dict[UUID, Specs] = field(default_factory=dict)
+    issued: list[Issued] = field(default_factory=list)
+    revoked: list[UUID] = field(default_factory=list)
+    requested: dict[UUID, Requested] = field(default_factory=dict)
+    verdicts: dict[UUID, Verdict] = field(default_factory=dict)  # on recognitions requested in earlier pages
+
+
+class Counts(NamedTuple):
+    """Credentials issued, and how many of those are revoked now."""
+
+    issued: int
+    revoked: int
+
+
+@dataclass(frozen=True)
+class IssuedCount:
+    """Credentials issued in one country, at one EQF level (None: not applicable), in one broad field and month."""
+
+    issuer_country: str
+    eqf_level: int | None
+    isced_broad: str
+    month: date
+    issued: int
+    revoked: int  # of those issued, how many are revoked now
+
+
+@dataclass(frozen=True)
+class Volumes:
+    """Credentials issued (and of those, revoked), in total and by each of the four dimensions of their cells."""
+
+    total: Counts
+    by_country: Mapping[str, Counts]
+    by_eqf_level: Mapping[int | None, Counts]  # None: no EQF level applies
+    by_field: Mapping[str, Counts]  # ISCED-F broad field
+    by_month: Mapping[date, Counts]  # month of issue (its first day)
+
+
+@dataclass(frozen=True)
+class QACoverage:
+    """Credentials by the kind of QA they were issued under, and by where that QA basis stands today."""
+
+    under_accreditation: int
+    under_review: int
+    by_standing: Mapping[str, int]  # Standing value → credentials
+
+    @property
+    def total(self) -> int:
+        return self.under_accreditation + self.under_review
+
+    @property
+    def positive_share(self) -> float | None:
+        """The share of credentials whose QA basis is in force today (with its agency in good standing)."""
+        return self.by_standing.get(Standing.IN_FORCE, 0) / self.total if self.total else None
+
+
+@dataclass(frozen=True)
+class RecognitionRates:
+    """One recognising country's decided recognitions by outcome."""
+
+    country: str
+    outcomes: Mapping[str, int]
+
+    @property
+    def decided(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def rates(self) -> dict[str, float]:
+        """Each outcome's share of the decisions."""
+        return {outcome: count / self.decided for outcome, count in self.outcomes.items()}
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Decided recognitions of credentials issued in one country by institutions of another, by outcome."""
+
+    from_country: str
+    to_country: str
+    outcomes: Mapping[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values())
+
+
+@dataclass(frozen=True)
+class DashboardFigures:
+    """A national authority's figures: for one country if given (issuer country for credentials, recognising
+    country for recognition rates, either end for flows), between two months if given (the month of issue for
+    credentials, of the decision in force for recognitions), with QA standing as of ``today``."""
+
+    country: str | None
+    from_month: date | None
+    to_month: date | None
+    today: date
+    volumes: Volumes
+    qa_coverage: QACoverage
+    recognitions: tuple[RecognitionRates, ...]
+    cross_border: tuple[Flow, ...]
+
+    @property
+    def recognition_outcomes(self) -> dict[str, int]:
+        """Decided recognitions by outcome, all recognising countries together."""
+        total: Counter[str] = Counter()
+        for rates in self.recognitions:
+            total.update(rates.outcomes)
+        return dict(total)
+
+
+STANDING = (
+    "CASE WHEN b.withdrawn_on <= %(today)s THEN 'withdrawn' "
+    "WHEN NOT b.positive THEN 'negative' "
+    "WHEN %(today)s < b.valid_from THEN 'not_yet_valid' "
+    "WHEN %(today)s > b.valid_to THEN 'expired' "
+    "WHEN b.suspended_since <= %(today)s THEN 'suspended' "
+    "WHEN a.agency_id IS NOT NULL AND NOT (a.registered_on <= %(today)s "
+    "AND (a.deregistered_on IS NULL OR %(today)s < a.deregistered_on) "
+    "AND (a.suspended_since IS NULL OR %(today)s < a.suspended_since)) THEN 'agency_not_in_good_standing' "
+    "ELSE 'in_force' END"
+)
+"""Where a QA basis stands today, as ``Accreditation.standing`` / ``Review.standing`` and the agency's good standing
+say. Exact for any day on or after the last effective date recorded (effective dates are never in the future): by
+then every suspension that has ended lies in the past, so only an open one counts."""
+
+
+class DashboardView(View[DashboardChanges]):
+    """The dashboard's counters and lookups; ``dashboard`` reads them."""
+
+    tables = (
+        PROVIDERS.name,
+        SPECS.name,
+        CREDENTIALS.name,
+        "dashboard_issued",
+        AGENCIES.name,
+        BASES.name,
+        "dashboard_qa_credentials",
+        RECOGNITIONS.name,
+        "dashboard_recognition_counts",
+    )
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.providers = ProviderCountries(self.schema, PROVIDERS)
+        self.sql_create_statements.append(self.providers.create_statement)
+        self.sql_create_statements.extend(
+            SQL(statement).format(self.schema)
+            for statement in (
+                "CREATE TABLE IF NOT EXISTS {0}.dashboard_specs (microcredential_id uuid, spec_version integer, "
+                "eqf_level integer, isced_broad text NOT NULL, PRIMARY KEY (microcredential_id, spec_version))",
+                "CREATE TABLE IF NOT EXISTS {0}.dashboard_credentials (credential_id uuid PRIMARY KEY, "
+                "issuer_country text NOT NULL, eqf_level integer, isced_broad text NOT NULL, month date NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS {0}.dashboard_issued (issuer_country text NOT NULL, eqf_level integer, "
+                "isced_broad text NOT NULL, month date NOT NULL, issued integer NOT NULL, revoked integer NOT NULL)",
+                # A level that does not apply (NULL) is a cell of its own, not one per credential.
+                "CREATE UNIQUE INDEX IF NOT EXISTS dashboard_issued_cell ON {0}.dashboard_issued "
+                "(issuer_country, month, eqf_level, isced_broad) NULLS NOT DISTINCT",
+                "CREATE INDEX IF NOT EXISTS dashboard_issued_by_month ON {0}.dashboard_issued (month)",
+                "CREATE TABLE IF NOT EXISTS {0}.dashboard_qa_agencies (agency_id uuid PRIMARY KEY, "
+                "registered_on date NOT NULL, suspended_since date, deregistered_on date)",
+                "CREATE TABLE IF NOT EXISTS {0}.dashboard_qa_bases (basis_id uuid PRIMARY KEY, kind text NOT NULL, "
+                "agency_id uuid, positive boolean NOT NULL, valid_from date, valid_to date, suspended_since date, "
+                "withdrawn_on date)",
+                "CREATE TABLE IF NOT EXISTS {0}.dashboard_qa_credentials (basis_id uuid, issuer_country text, "
+                "month date, credentials integer NOT NULL, PRIMARY KEY (basis_id, issuer_country, month))",
+                "CREATE INDEX IF NOT EXISTS dashboard_qa_credentials_by_country "
+                "ON {0}.dashboard_qa_credentials (issuer_country, month)",
+                "CREATE TABLE IF NOT EXISTS {0}.dashboard_recognitions (recognition_id uuid PRIMARY KEY, "
+                "issuer_country text NOT NULL, recognising_country text NOT NULL, outcome text, month date)",
+                "CREATE TABLE IF NOT EXISTS {0}.dashboard_recognition_counts (issuer_country text, "
+                "recognising_country text, month date, outcome text, recognitions integer NOT NULL, "
+                "PRIMARY KEY (recognising_country, month, issuer_country, outcome))",
+                "CREATE INDEX IF NOT EXISTS dashboard_recognition_counts_by_issuer "
+                "ON {0}.dashboard_recognition_counts (issuer_country, month)",
+            )
+        )
+        self.specs = TableWriter(self.schema, SPECS)
+        self.credentials = TableWriter(self.schema, CREDENTIALS)
+        self.agencies = TableWriter(self.schema, AGENCIES)
+        self.bases = TableWriter(self.schema, BASES)
+        self.recognitions = TableWriter(self.schema, RECOGNITIONS)
+        self.select_last_specs_statement = SQL(
+            "SELECT microcredential_id, max(spec_version) AS spec_version FROM {0}.dashboard_specs "
+            "WHERE microcredential_id = ANY(%s) GROUP BY microcredential_id"
+        ).format(self.schema)
+        self.select_specs_statement = SQL(
+            "SELECT microcredential_id, spec_version, eqf_level, isced_broad FROM {0}.dashboard_specs "
+            "WHERE microcredential_id = ANY(%s)"
+        ).format(self.schema)
+        self.select_cells_statement = SQL(
+            "SELECT credential_id, issuer_country, eqf_level, isced_broad, month FROM {0}.dashboard_credentials "
+            "WHERE credential_id = ANY(%s)"
+        ).format(self.schema)
+        self.select_recognitions_statement = SQL(
+            "SELECT * FROM {0}.dashboard_recognitions WHERE recognition_id = ANY(%s)"
+        ).format(self.schema)
+        self.count_issued_statement = SQL(
+            "INSERT INTO {0}.dashboard_issued AS t "
+            "SELECT * FROM unnest(%s::text[], %s::integer[], %s::text[], %s::date[], %s::integer[], %s::integer[]) "
+            "ON CONFLICT (issuer_country, month, eqf_level, isced_broad) "
+            "DO UPDATE SET issued = t.issued + excluded.issued, revoked = t.revoked + excluded.revoked"
+        ).format(self.schema)
+        self.count_qa_statement = SQL(
+            "INSERT INTO {0}.dashboard_qa_credentials AS t "
+            "SELECT * FROM unnest(%s::uuid[], %s::text[], %s::date[], %s::integer[]) "
+            "ON CONFLICT (basis_id, issuer_country, month) "
+            "DO UPDATE SET credentials = t.credentials + excluded.credentials"
+        ).format(self.schema)
+        self.count_recognitions_statement = SQL(
+            "INSERT INTO {0}.dashboard_recognition_counts AS t (issuer_country, recognising_country, month, outcome, "
+            "recognitions) SELECT * FROM unnest(%s::text[], %s::text[], %s::date[], %s::text[], %s::integer[]) "
+            "ON CONFLICT (recognising_country, month, issuer_country, outcome) "
+            "DO UPDATE SET recognitions = t.recognitions + excluded.recognitions"
+        ).format(self.schema)
+        # A cell emptied by overturned decisions goes, as if it had never been counted (as a rebuild would have it).
+        self.drop_empty_recognition_counts_statement = SQL(
+            "DELETE FROM {0}.dashboard_recognition_counts AS t "
+            "USING unnest(%s::text[], %s::text[], %s::date[], %s::text[]) AS s(issuer_country, recognising_country, "
+            "month, outcome) WHERE t.recognitions = 0 AND (t.issuer_country, t.recognising_country, t.month, "
+            "t.outcome) = (s.issuer_country, s.recognising_country, s.month, s.outcome)"
+        ).format(self.schema)
+        self.select_cells_of_issue_statement = SQL(
+            "SELECT issuer_country, eqf_level, isced_broad, month, issued, revoked FROM {schema}.dashboard_issued"
+            "{where} ORDER BY issuer_country, month, eqf_level NULLS FIRST, isced_broad"
+        )
+        # Totals by each dimension in one pass; GROUPING tells a total by EQF level "none" (a NULL level) from the
+        # NULL of a dimension rolled up: its bit is set for each column summed over (country is the highest bit).
+        self.select_volumes_statement = SQL(
+            "SELECT GROUPING(issuer_country, eqf_level, isced_broad, month) AS summed, issuer_country, eqf_level, "
+            "isced_broad, month, sum(issued)::integer AS issued, sum(revoked)::integer AS revoked "
+            "FROM {schema}.dashboard_issued{where} "
+            "GROUP BY GROUPING SETS ((issuer_country), (eqf_level), (isced_broad), (month), ()) "
+            "ORDER BY 1, 2, 3 NULLS FIRST, 4, 5"
+        )
+        self.issued_conditions = {
+            "country": SQL("issuer_country = %(country)s"),
+            "from_month": SQL("month >= %(from_month)s"),
+            "to_month": SQL("month <= %(to_month)s"),
+        }
+        self.select_coverage_statement = SQL(
+            "SELECT b.kind, " + STANDING + " AS standing, sum(c.credentials)::integer AS credentials "
+            "FROM {schema}.dashboard_qa_credentials AS c JOIN {schema}.dashboard_qa_bases AS b USING (basis_id) "
+            "LEFT JOIN {schema}.dashboard_qa_agencies AS a ON a.agency_id = b.agency_id{where} GROUP BY 1, 2"
+        )
+        self.coverage_conditions = {
+            "country": SQL("c.issuer_country = %(country)s"),
+            "from_month": SQL("c.month >= %(from_month)s"),
+            "to_month": SQL("c.month <= %(to_month)s"),
+        }
+        self.select_recognitions_by_country_statement = SQL(
+            "SELECT recognising_country, outcome, sum(recognitions)::integer AS recognitions "
+            "FROM {schema}.dashboard_recognition_counts{where} GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+        self.recognition_conditions = {
+            "country": SQL("recognising_country = %(country)s"),
+            "from_month": SQL("month >= %(from_month)s"),
+            "to_month": SQL("month <= %(to_month)s"),
+        }
+        self.select_flows_statement = SQL(
+            "SELECT issuer_country, recognising_country, outcome, sum(recognitions)::integer AS recognitions "
+            "FROM {schema}.dashboard_recognition_counts{where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        )
+        self.cross_border_condition = SQL("issuer_country <> recognising_country")
+        self.flow_conditions = {
+            "country": SQL("(issuer_country = %(country)s OR recognising_country = %(country)s)"),
+            "from_month": SQL("month >= %(from_month)s"),
+            "to_month": SQL("month <= %(to_month)s"),
+        }
+
+    # Writing ----------------------------------------------------------------------
+
+    def write(self, curs: Cursor[DictRow], changes: DashboardChanges) -> None:
+        # Lookups first: the counts of this page join them, this page's rows included.
+        self.providers.write(curs, changes.providers)
+        self.agencies.write(curs, changes.agencies)
+        self.bases.write(curs, changes.bases)
+        if changes.specs:
+            self.write_specs(curs, changes.specs)
+        if changes.issued or changes.revoked:
+            self.count_credentials(curs, changes.issued, changes.revoked)
+        if changes.requested or changes.verdicts:
+            self.count_recognitions(curs, changes.requested, changes.verdicts)
+
+    def write_specs(self, curs: Cursor[DictRow], specs: dict[UUID, Specs]) -> None:
+        """Number the page's specifications (a revision follows the last one stored) and store their cells."""
+        later = [microcredential_id for microcredential_id, s in specs.items() if s.first is None]
+        last = {}
+        if later:
+            curs.execute(self.select_last_specs_statement, [later])
+            last = {row["microcredential_id"]: row["spec_version"] for row in curs.fetchall()}
+        self.specs.create(
+            curs,
+            (
+                {"microcredential_id": mc, "spec_version": version, "eqf_level": eqf, "isced_broad": broad}
+                for mc, s in specs.items()
+                for version, (eqf, broad) in enumerate(s.levels, start=s.first or last[mc] + 1)
+            ),
+        )
+
+    def count_credentials(self, curs: Cursor[DictRow], issued: list[Issued], revoked: list[UUID]) -> None:
+        """Store the cell of each credential issued, and count it there; count revocations in their credentials'
+        cells; count credentials per QA basis."""
+        cells: list[Cell] = []
+        qa: Counter[tuple[UUID, str, date]] = Counter()
+        if issued:
+            countries = self.providers.of(curs, (i.provider_id for i in issued))
+            curs.execute(self.select_specs_statement, [list({i.microcredential_id for i in issued})])
+            levels = {(r["microcredential_id"], r["spec_version"]): (r["eqf_level"], r["isced_broad"]) for r in curs}
+            for i in issued:
+                country = countries[i.provider_id]
+                cells.append(Cell(country, *levels[i.microcredential_id, i.spec_version], i.month))
+                qa[i.basis_id, country, i.month] += 1
+            self.credentials.copy(curs, ((i.credential_id, *cell) for i, cell in zip(issued, cells, strict=True)))
+        counts: dict[Cell, list[int]] = {}  # cell → [issued, revoked]
+        for cell in cells:
+            counts.setdefault(cell, [0, 0])[0] += 1
+        if revoked:
+            page_cells = {i.credential_id: cell for i, cell in zip(issued, cells, strict=True)}
+            for cell in self.cells(curs, revoked, page_cells):
+                counts.setdefault(cell, [0, 0])[1] += 1
+        if counts:
+            curs.execute(self.count_issued_statement, columns((*cell, *n) for cell, n in counts.items()))
+        if qa:
+            curs.execute(self.count_qa_statement, columns((*key, n) for key, n in qa.items()))
+
+    def cells(self, curs: Cursor[DictRow], credential_ids: list[UUID], known: dict[UUID, Cell]) -> list[Cell]:
+        """The cells of these credentials: from ``known`` (this page's), else as stored."""
+        stored = [c for c in credential_ids if c not in known]
+        if stored:
+            curs.execute(self.select_cells_statement, [stored])
+            known = known | {row.pop("credential_id"): Cell(**row) for row in curs.fetchall()}
+        return [known[c] for c in credential_ids]
+
+    def count_recognitions(
+        self, curs: Cursor[DictRow], requested: dict[UUID, Requested], verdicts: dict[UUID, Verdict]
+    ) -> None:
+        """Store each recognition's countries and decision in force; move its count to the cell of a new decision."""
+        deltas: Counter[FlowCell] = Counter()
+        if requested:
+            credential_ids = [r.credential_id for r in requested.values()]
+            cells = self.cells(curs, credential_ids, {})
+            issuers = {c: cell.issuer_country for c, cell in zip(credential_ids, cells, strict=True)}
+            countries = self.providers.of(curs, (r.institution_id for r in requested.values()))
+            rows = []
+            for recognition_id, r in requested.items():
+                row = {
+                    "recognition_id": recognition_id,
+                    "issuer_country": issuers[r.credential_id],
+                    "recognising_country": countries[r.institution_id],
+                }
+                if r.verdict:
+                    row |= r.verdict._asdict()
+                    deltas[flow_cell(row)] += 1
+                rows.append(row)
+            self.recognitions.create(curs, rows)
+        if verdicts:
+            curs.execute(self.select_recognitions_statement, [list(verdicts)])
+            for stored in curs.fetchall():
+                if stored["outcome"] is not None:
+                    deltas[flow_cell(stored)] -= 1
+                deltas[flow_cell(stored | verdicts[stored["recognition_id"]]._asdict())] += 1
+            self.recognitions.update(curs, {r: v._asdict() for r, v in verdicts.items()})
+        changed = {cell: n for cell, n in deltas.items() if n}
+        if changed:
+            curs.execute(self.count_recognitions_statement, columns((*cell, n) for cell, n in changed.items()))
+        emptied = [cell for cell, n in changed.items() if n < 0]
+        if emptied:
+            curs.execute(self.drop_empty_recognition_counts_statement, columns(emptied))
+
+    # Reading ----------------------------------------------------------------------
+
+    def dashboard(
+        self,
+        country: str | None = None,
+        from_month: date | None = None,
+        to_month: date | None = None,
+        *,
+        today: date | None = None,
+    ) -> DashboardFigures:
+        """The figures for one country (all if None) between two months (any day of each; open-ended if None),
+        read as of one moment; QA standing as of ``today`` (the system's date by default)."""
+        today = today or date.today()
+        from_month = from_month.replace(day=1) if from_month else None
+        to_month = to_month.replace(day=1) if to_month else None
+        params = {"country": country, "from_month": from_month, "to_month": to_month, "today": today}
+        with self.datastore.transaction() as curs:
+            curs.execute(self.snapshot_statement)
+            volumes = self.select(curs, self.select_volumes_statement, self.issued_conditions, params)
+            coverage = self.select(curs, self.select_coverage_statement, self.coverage_conditions, params)
+            by_country = self.select(
+                curs, self.select_recognitions_by_country_statement, self.recognition_conditions, params
+            )
+            flows = self.select(
+                curs, self.select_flows_statement, self.flow_conditions, params, always=[self.cross_border_condition]
+            )
+        under: Counter[str] = Counter()
+        standing: Counter[str] = Counter()
+        for row in coverage:
+            under[row["kind"]] += row["credentials"]
+            standing[row["standing"]] += row["credentials"]
+        return DashboardFigures(
+            country=country,
+            from_month=from_month,
+            to_month=to_month,
+            today=today,
+            volumes=volumes_of(volumes),
+            qa_coverage=QACoverage(under[BasisKind.ACCREDITATION], under[BasisKind.REVIEW], dict(standing)),
+            recognitions=tuple(
+                RecognitionRates(recognising_country, outcomes)
+                for recognising_country, outcomes in grouped(by_country, ("recognising_country",)).items()
+            ),
+            cross_border=tuple(
+                Flow(issuer, recognising, outcomes)
+                for (issuer, recognising), outcomes in grouped(flows, ("issuer_country", "recognising_country")).items()
+            ),
+        )
+
+    def issued_cells(
+        self, country: str | None = None, from_month: date | None = None, to_month: date | None = None
+    ) -> tuple[IssuedCount, ...]:
+        """Every cell of credentials issued, for drilling down: of one country (all if None) between two months
+        (any day of each; open-ended if None), by country, month, EQF level and field."""
+        params = {
+            "country": country,
+            "from_month": from_month.replace(day=1) if from_month else None,
+            "to_month": to_month.replace(day=1) if to_month else None,
+        }
+        with self.datastore.transaction() as curs:
+            rows = self.select(curs, self.select_cells_of_issue_statement, self.issued_conditions, params)
+        return tuple(IssuedCount(**row) for row in rows)
+
+    def select(
+        self,
+        curs: Cursor[DictRow],
+        statement: SQL,
+        conditions: Mapping[str, Composable],
+        params: dict[str, Any],
+        always: Iterable[Composable] = (),
+    ) -> list[DictRow]:
+        """The rows of a statement whose ``{where}`` takes the conditions that apply."""
+        curs.execute(statement.format(schema=self.schema, where=where(conditions, params, always)), params)
+        return curs.fetchall()
+
+
+VOLUME_DIMENSIONS = {0b0111: "issuer_country", 0b1011: "eqf_level", 0b1101: "isced_broad", 0b1110: "month"}
+"""The column each grouping set of ``select_volumes_statement`` totals by, by its GROUPING bits."""
+
+
+def volumes_of(rows: Iterable[DictRow]) -> Volumes:
+    """The volumes from the rows of ``select_volumes_statement``."""
+    by: dict[str, dict[Any, Counts]] = {column: {} for column in VOLUME_DIMENSIONS.values()}
+    total = Counts(0, 0)
+    for row in rows:
+        counts = Counts(row["issued"] or 0, row["revoked"] or 0)  # sums are NULL when nothing matched
+        if column := VOLUME_DIMENSIONS.get(row["summed"]):
+            by[column][row[column]] = counts
+        else:  # the grand total
+            total = counts
+    return Volumes(total, by["issuer_country"], by["eqf_level"], by["isced_broad"], by["month"])
+
+
+def grouped(rows: Iterable[DictRow], by: tuple[str, ...]) -> dict[Any, dict[str, int]]:
+    """Counts by outcome, per group of rows with equal ``by`` columns (a single column's value, or a tuple)."""
+    groups: dict[Any, dict[str, int]] = {}
+    for row in rows:
+        key = row[by[0]] if len(by) == 1 else tuple(row[name] for name in by)
+        groups.setdefault(key, {})[row["outcome"]] = row["recognitions"]
+    return groups
+
+
+def columns(rows: Iterable[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as one list per column, for ``unnest``."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def flow_cell(row: Mapping[str, Any]) -> FlowCell:
+    return FlowCell(row["issuer_country"], row["recognising_country"], row["month"], row["outcome"])
+
+
+class Dashboard(Projection[DashboardChanges]):
+    """Keeps the dashboard's counters from the events of credentials, recognitions and their QA."""
+
+    name = "dashboard"
+    topics = tuple(
+        get_topic(cls)
+        for cls in (
+            Provider.Registered,
+            Agency.Registered,
+            Agency.Suspended,
+            Agency.Reinstated,
+            Agency.Deregistered,
+            Accreditation.Granted,
+            Accreditation.Renewed,
+            Accreditation.Suspended,
+            Accreditation.Reinstated,
+            Accreditation.Withdrawn,
+            Review.Opened,
+            Review.Decided,
+            Review.AppealDecided,
+            Review.Withdrawn,
+            MicroCredential.Specified,
+            MicroCredential.Revised,
+            Credential.Issued,
+            Credential.Revoked,
+            Recognition.Requested,
+            Recognition.Decided,
+            Recognition.AppealDecided,
+        )
+    )
+    view_class = DashboardView
+
+    def changes(self) -> DashboardChanges:
+        return DashboardChanges()
+
+    @functools.singledispatchmethod
+    def process_event(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        """Other events change no figure."""
+
+    @process_event.register(Provider.Registered)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        changes.providers.create(provider_id=event.originator_id, country=event.country)
+
+    @process_event.register(Agency.Registered)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        changes.agencies.create(agency_id=event.originator_id, registered_on=event.stamp.effective)
+
+    @process_event.register(Agency.Suspended)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        changes.agencies.set(event.originator_id, suspended_since=event.stamp.effective)
+
+    @process_event.register(Agency.Reinstated)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        changes.agencies.set(event.originator_id, suspended_since=None)
+
+    @process_event.register(Agency.Deregistered)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        changes.agencies.set(event.originator_id, deregistered_on=event.stamp.effective)
+
+    @process_event.register(Accreditation.Granted)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        changes.bases.create(
+            basis_id=event.originator_id,
+            kind=BasisKind.ACCREDITATION,
+            agency_id=event.agency_id,
+            positive=event.outcome in QA_COVER,
+            valid_from=event.valid_from,
+            valid_to=event.valid_to,
+        )
+
+    @process_event.register(Accreditation.Renewed)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        changes.bases.set(event.originator_id, valid_to=event.valid_to)
+
+    @process_event.register(Accreditation.Suspended)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        changes.bases.set(event.originator_id, suspended_since=event.stamp.effective)
+
+    @process_event.register(Accreditation.Reinstated)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        changes.bases.set(event.originator_id, suspended_since=None)
+
+    @process_event.register(Accreditation.Withdrawn)
+    @process_event.register(Review.Withdrawn)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        changes.bases.set(event.originator_id, withdrawn_on=event.stamp.effective)
+
+    @process_event.register(Review.Opened)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        changes.bases.create(
+            basis_id=event.originator_id, kind=BasisKind.REVIEW, agency_id=event.agency_id, positive=False
+        )
+
+    @process_event.register(Review.Decided)
+    @process_event.register(Review.AppealDecided)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        if event.decision is not None:  # an appeal that upholds the decision leaves it as it is
+            changes.bases.set(event.originator_id, **review_decision(event.decision))
+
+    @process_event.register(MicroCredential.Specified)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        changes.specs[event.originator_id] = Specs(first=1, levels=[cell_of(event.specification)])
+
+    @process_event.register(MicroCredential.Revised)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        changes.specs.setdefault(event.originator_id, Specs(first=None)).levels.append(cell_of(event.specification))
+
+    @process_event.register(Credential.Issued)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        changes.issued.append(
+            Issued(
+                event.originator_id,
+                event.provider_id,
+                event.microcredential_id,
+                event.spec_version,
+                event.stamp.effective.replace(day=1),
+                event.qa_basis.id,
+            )
+        )
+
+    @process_event.register(Credential.Revoked)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        changes.revoked.append(event.originator_id)
+
+    @process_event.register(Recognition.Requested)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        changes.requested[event.originator_id] = Requested(event.credential_id, event.institution_id)
+
+    @process_event.register(Recognition.Decided)
+    @process_event.register(Recognition.AppealDecided)
+    def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
+        if event.verdict is None:  # an appeal that upholds the decision leaves it as it is
+            return
+        verdict = Verdict(event.verdict.outcome, event.stamp.effective.replace(day=1))
+        if (requested := changes.requested.get(event.originator_id)) is not None:
+            requested.verdict = verdict
+        else:
+            changes.verdicts[event.originator_id] = verdict
+
+
+def review_decision(decision: Decision) -> dict[str, Any]:
+    """The basis columns a review's decision sets."""
+    return {
+        "positive": decision.decision in QA_COVER,
+        "valid_from": decision.valid_from,
+        "valid_to": decision.valid_to,
+    }
+
+
+def cell_of(spec: Specification) -> tuple[int | None, str]:
+    """A specification's EQF level and ISCED-F broad field (the first two digits of its field)."""
+    return spec.eqf_level, spec.isced_field[:2]

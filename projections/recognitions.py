@@ -1,0 +1,320 @@
+"""Recognitions: each recognition request and its decision, as the institution and the credential's holder read it.
+
+A row names the credential, the recognising institution and the issuer, with
+both countries (joined as the events are projected), the purpose, who asked,
+the status, and the decision in force: outcome, ECTS recognised, substantial
+differences, and the credential's status and QA standing the institution
+recorded on the decision date; and the appeal. Free-text grounds and reasons
+for appeals and withdrawals stay in the events: they may speak of the learner.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.utils import get_topic
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL
+
+from projections.countries import ProviderCountries, countries_table
+from projections.engine import Projection, View
+from projections.listing import DEFAULT_PAGE_SIZE, Page, fetch_size, page, where
+from projections.tables import Rows, Table, TableWriter
+from registry.credential import Credential
+from registry.provider import Provider
+from registry.recognition import Recognition, Verdict
+from registry.vocabulary import RecognitionStatus
+
+PROVIDERS = countries_table("recognition_providers")
+CREDENTIALS = Table(
+    "recognition_credentials",
+    columns=(("credential_id", "uuid"), ("issuer_id", "uuid"), ("issuer_country", "text")),
+    key=("credential_id",),
+)
+DECISION = (
+    ("outcome", "text"),
+    ("ects_recognised", "numeric"),
+    ("differences", "jsonb"),
+    ("decided_on", "date"),
+    ("credential_status", "text"),
+    ("qa_basis_kind", "text"),
+    ("qa_basis_id", "uuid"),
+    ("qa_basis_version", "int4"),
+    ("qa_standing", "text"),
+)
+"""The columns a decision fills, which an appeal that overturns it fills anew."""
+RECOGNITIONS = Table(
+    "recognitions",
+    columns=(
+        ("recognition_id", "uuid"),
+        ("requested_at_position", "int8"),
+        ("credential_id", "uuid"),
+        ("institution_id", "uuid"),
+        ("institution_country", "text"),
+        ("issuer_id", "uuid"),
+        ("issuer_country", "text"),
+        ("purpose", "text"),
+        ("requested_by", "text"),
+        ("requested_on", "date"),
+        ("status", "text"),
+        *DECISION,
+        ("appeal_lodged_on", "date"),
+        ("appeal_outcome", "text"),
+        ("withdrawn_on", "date"),
+    ),
+    key=("recognition_id",),
+    settable=("status", *(name for name, _ in DECISION), "appeal_lodged_on", "appeal_outcome", "withdrawn_on"),
+)
+
+
+@dataclass(frozen=True)
+class RecognitionRow:
+    """A recognition request and the decision in force on it."""
+
+    recognition_id: UUID
+    requested_at_position: int  # the notification id of the request: the order lists keep
+    credential_id: UUID
+    institution_id: UUID
+    institution_country: str
+    issuer_id: UUID
+    issuer_country: str
+    purpose: str
+    requested_by: str  # learner or institution
+    requested_on: date
+    status: str
+    outcome: str | None  # None until decided
+    ects_recognised: Decimal | None
+    differences: list[dict[str, str]] | None  # [{"difference": …, "reason": …}]
+    decided_on: date | None
+    credential_status: str | None  # as the institution recorded it on the decision date
+    qa_basis_kind: str | None
+    qa_basis_id: UUID | None
+    qa_basis_version: int | None
+    qa_standing: str | None  # the standing of that QA basis on the decision date
+    appeal_lodged_on: date | None
+    appeal_outcome: str | None
+    withdrawn_on: date | None
+
+    @property
+    def appeal(self) -> str | None:
+        """None if never appealed, else ``pending``, ``withdrawn`` or the appeal's outcome."""
+        if self.appeal_lodged_on is None:
+            return None
+        if self.appeal_outcome is None:
+            return "withdrawn" if self.status == RecognitionStatus.WITHDRAWN else "pending"
+        return self.appeal_outcome
+
+
+@dataclass
+class RecognitionChanges:
+    """A page's changes: providers' countries, credentials' issuers, and the recognitions."""
+
+    providers: Rows = field(default_factory=PROVIDERS.changes)
+    issued: list[tuple[UUID, UUID]] = field(default_factory=list)  # (credential, issuer)
+    recognitions: Rows = field(default_factory=RECOGNITIONS.changes)
+
+
+class RecognitionsView(View[RecognitionChanges]):
+    """The ``recognitions`` table, read by credential and by institution, and the lookups that fill it."""
+
+    tables = (PROVIDERS.name, CREDENTIALS.name, RECOGNITIONS.name)
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.providers = ProviderCountries(self.schema, PROVIDERS)
+        self.sql_create_statements.append(self.providers.create_statement)
+        self.sql_create_statements.extend(
+            SQL(statement).format(self.schema)
+            for statement in (
+                "CREATE TABLE IF NOT EXISTS {0}.recognition_credentials ("
+                "credential_id uuid PRIMARY KEY, issuer_id uuid NOT NULL, issuer_country text NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS {0}.recognitions ("
+                "recognition_id uuid PRIMARY KEY, requested_at_position bigint NOT NULL, "
+                "credential_id uuid NOT NULL, institution_id uuid NOT NULL, institution_country text NOT NULL, "
+                "issuer_id uuid NOT NULL, issuer_country text NOT NULL, purpose text NOT NULL, "
+                "requested_by text NOT NULL, requested_on date NOT NULL, status text NOT NULL, "
+                "outcome text, ects_recognised numeric, differences jsonb, decided_on date, "
+                "credential_status text, qa_basis_kind text, qa_basis_id uuid, qa_basis_version integer, "
+                "qa_standing text, appeal_lodged_on date, appeal_outcome text, withdrawn_on date)",
+                "CREATE INDEX IF NOT EXISTS recognitions_by_credential "
+                "ON {0}.recognitions (credential_id, requested_at_position)",
+                "CREATE INDEX IF NOT EXISTS recognitions_by_institution "
+                "ON {0}.recognitions (institution_id, requested_at_position)",
+                "CREATE INDEX IF NOT EXISTS recognitions_by_institution_and_status "
+                "ON {0}.recognitions (institution_id, status, requested_at_position)",
+            )
+        )
+        self.credentials = TableWriter(self.schema, CREDENTIALS)
+        self.recognitions = TableWriter(self.schema, RECOGNITIONS)
+        self.select_issuers_statement = SQL(
+            "SELECT credential_id, issuer_id, issuer_country FROM {0}.recognition_credentials "
+            "WHERE credential_id = ANY(%s)"
+        ).format(self.schema)
+        self.select_statement = SQL("SELECT * FROM {0}.recognitions WHERE recognition_id = ANY(%s)").format(self.schema)
+        self.list_statement = SQL(
+            "SELECT * FROM {schema}.recognitions{where} ORDER BY requested_at_position LIMIT %(limit)s"
+        )
+        self.list_conditions = {
+            "credential_id": SQL("credential_id = %(credential_id)s"),
+            "institution_id": SQL("institution_id = %(institution_id)s"),
+            "status": SQL("status = %(status)s"),
+            "after": SQL("requested_at_position > %(after)s"),
+        }
+
+    def write(self, curs: Cursor[DictRow], changes: RecognitionChanges) -> None:
+        # Each table is filled from the ones before it, this page's rows included.
+        self.providers.write(curs, changes.providers)
+        if issued := changes.issued:
+            countries = self.providers.of(curs, (issuer_id for _, issuer_id in issued))
+            self.credentials.copy(curs, ((c, issuer_id, countries[issuer_id]) for c, issuer_id in issued))
+        requested = changes.recognitions.created.values()
+        if requested:
+            issuers = self.issuers(curs, (row["credential_id"] for row in requested))
+            countries = self.providers.of(curs, (row["institution_id"] for row in requested))
+            self.recognitions.create(
+                curs,
+                (
+                    row | issuers[row["credential_id"]] | {"institution_country": countries[row["institution_id"]]}
+                    for row in requested
+                ),
+            )
+        if changes.recognitions.updated:
+            self.recognitions.update(curs, changes.recognitions.updated)
+
+    def issuers(self, curs: Cursor[DictRow], credential_ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
+        """The issuer id and country of each of these credentials."""
+        curs.execute(self.select_issuers_statement, [list(set(credential_ids))], prepare=True)
+        return {row.pop("credential_id"): row for row in curs.fetchall()}
+
+    def get(self, recognition_id: UUID) -> RecognitionRow | None:
+        """The recognition, if the view has seen it requested."""
+        return self.get_many([recognition_id]).get(recognition_id)
+
+    def get_many(self, recognition_ids: Iterable[UUID]) -> dict[UUID, RecognitionRow]:
+        """The recognitions with these ids that the view has seen requested (a DataLoader's batch)."""
+        with self.datastore.transaction() as curs:
+            curs.execute(self.select_statement, [list(recognition_ids)], prepare=True)
+            return {row["recognition_id"]: RecognitionRow(**row) for row in curs.fetchall()}
+
+    def of_credential(
+        self, credential_id: UUID, *, after: int | None = None, limit: int = DEFAULT_PAGE_SIZE
+    ) -> Page[RecognitionRow]:
+        """Every institution's recognitions of one credential, in the order they were requested, after ``after``
+        (a ``requested_at_position``)."""
+        return self._list({"credential_id": credential_id, "after": after}, limit)
+
+    def of_institution(
+        self,
+        institution_id: UUID,
+        status: str | None = None,
+        *,
+        after: int | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[RecognitionRow]:
+        """One institution's recognitions, of one status if given, in the order they were requested, after
+        ``after`` (a ``requested_at_position``)."""
+        return self._list({"institution_id": institution_id, "status": status, "after": after}, limit)
+
+    def _list(self, params: dict[str, Any], limit: int) -> Page[RecognitionRow]:
+        params["limit"] = fetch_size(limit)
+        statement = self.list_statement.format(schema=self.schema, where=where(self.list_conditions, params))
+        with self.datastore.transaction() as curs:
+            curs.execute(statement, params)
+            return page([RecognitionRow(**row) for row in curs.fetchall()], limit, lambda r: r.requested_at_position)
+
+
+class Recognitions(Projection[RecognitionChanges]):
+    """Keeps the recognitions from their events, with the issuers of credentials and the countries of providers."""
+
+    name = "recognitions"
+    topics = tuple(
+        get_topic(cls)
+        for cls in (
+            Provider.Registered,
+            Credential.Issued,
+            Recognition.Requested,
+            Recognition.Decided,
+            Recognition.Appealed,
+            Recognition.AppealDecided,
+            Recognition.Withdrawn,
+        )
+    )
+    view_class = RecognitionsView
+
+    def changes(self) -> RecognitionChanges:
+        return RecognitionChanges()
+
+    @functools.singledispatchmethod
+    def process_event(self, event: Any, position: int, changes: RecognitionChanges) -> None:
+        """Other events do not change a recognition."""
+
+    @process_event.register(Provider.Registered)
+    def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
+        changes.providers.create(provider_id=event.originator_id, country=event.country)
+
+    @process_event.register(Credential.Issued)
+    def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
+        changes.issued.append((event.originator_id, event.provider_id))
+
+    @process_event.register(Recognition.Requested)
+    def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
+        changes.recognitions.create(
+            recognition_id=event.originator_id,
+            requested_at_position=position,
+            credential_id=event.credential_id,
+            institution_id=event.institution_id,
+            purpose=event.purpose,
+            requested_by=event.requested_by,
+            requested_on=event.stamp.effective,
+            status=RecognitionStatus.REQUESTED,
+        )
+
+    @process_event.register(Recognition.Decided)
+    def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
+        changes.recognitions.set(
+            event.originator_id, status=RecognitionStatus.DECIDED, **decision(event.verdict, event.stamp.effective)
+        )
+
+    @process_event.register(Recognition.Appealed)
+    def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
+        changes.recognitions.set(
+            event.originator_id, status=RecognitionStatus.APPEALED, appeal_lodged_on=event.stamp.effective
+        )
+
+    @process_event.register(Recognition.AppealDecided)
+    def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
+        changes.recognitions.set(
+            event.originator_id, status=RecognitionStatus.APPEAL_DECIDED, appeal_outcome=event.outcome
+        )
+        if event.verdict is not None:  # overturned: the new decision replaces the first
+            changes.recognitions.set(event.originator_id, **decision(event.verdict, event.stamp.effective))
+
+    @process_event.register(Recognition.Withdrawn)
+    def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
+        changes.recognitions.set(
+            event.originator_id, status=RecognitionStatus.WITHDRAWN, withdrawn_on=event.stamp.effective
+        )
+
+
+def decision(verdict: Verdict, decided_on: date) -> dict[str, Any]:
+    """The recognition columns a decision fills."""
+    basis = verdict.qa_standing.basis
+    return {
+        "outcome": verdict.outcome,
+        "ects_recognised": verdict.ects_recognised,
+        "differences": [{"difference": d.difference, "reason": d.reason} for d in verdict.differences],
+        "decided_on": decided_on,
+        "credential_status": verdict.credential_status,
+        "qa_basis_kind": basis.kind if basis else None,
+        "qa_basis_id": basis.id if basis else None,
+        "qa_basis_version": basis.version if basis else None,
+        "qa_standing": verdict.qa_standing.standing,
+    }
