@@ -1,0 +1,503 @@
+"""GraphQL types built from read-model rows: credentials, agencies, providers and their QA, catalogue, recognitions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from strawberry.types import Info
+
+from api.graphql.context import Context
+from projections.catalogue import CatalogueRow
+from projections.credential_status import CredentialStatusRow
+from projections.provider_standing import AccreditationRow, AgencyRow, ProviderRow, ReviewRow
+from projections.recognitions import RecognitionRow
+from registry.quality import QAStanding as DomainQAStanding
+
+
+@strawberry.type
+class QABasis:
+    kind: str
+    id: strawberry.ID
+    version: int
+
+
+@strawberry.type
+class QAStanding:
+    """Where a credential's QA decision stood on a date: in_force, expired, suspended, withdrawn, …"""
+
+    standing: str
+    basis: QABasis | None
+
+    @staticmethod
+    def of(standing: DomainQAStanding) -> QAStanding:
+        basis = standing.basis
+        return QAStanding(
+            standing=standing.standing.value,
+            basis=QABasis(kind=basis.kind.value, id=strawberry.ID(str(basis.id)), version=basis.version)
+            if basis
+            else None,
+        )
+
+
+@strawberry.type
+class Credential:
+    """A credential as the registry last recorded it (no learner personal data)."""
+
+    id: strawberry.ID
+    provider_id: strawberry.ID
+    micro_credential_id: strawberry.ID
+    spec_version: int
+    issued_on: date
+    valid_until: date | None
+    status: str
+    revoked_on: date | None
+    revocation_reason: str | None
+    suspended_since: date | None
+    qa_basis: QABasis
+
+    @staticmethod
+    def of(row: CredentialStatusRow) -> Credential:
+        return Credential(
+            id=strawberry.ID(str(row.credential_id)),
+            provider_id=strawberry.ID(str(row.provider_id)),
+            micro_credential_id=strawberry.ID(str(row.microcredential_id)),
+            spec_version=row.spec_version,
+            issued_on=row.issued_on,
+            valid_until=row.valid_until,
+            status=row.status,
+            revoked_on=row.revoked_on,
+            revocation_reason=row.revocation_reason,
+            suspended_since=row.suspended_since,
+            qa_basis=QABasis(
+                kind=row.qa_basis_kind, id=strawberry.ID(str(row.qa_basis_id)), version=row.qa_basis_version
+            ),
+        )
+
+    @strawberry.field(description="The issuing provider.")
+    async def provider(self, info: Info[Context, None]) -> Provider | None:
+        row = await info.context.providers.load(UUID(self.provider_id))
+        return Provider.of(row) if row else None
+
+    @strawberry.field(
+        description="The micro-credential, as currently specified (``specVersion`` says which one it was issued under)."
+    )
+    async def micro_credential(self, info: Info[Context, None]) -> MicroCredential | None:
+        row = await info.context.micro_credentials.load(UUID(self.micro_credential_id))
+        return MicroCredential.of(row) if row else None
+
+
+@strawberry.type
+class CredentialStanding:
+    """A credential's status and QA standing on ``asOf``, as the registry had recorded them at ``knownAt``."""
+
+    credential_id: strawberry.ID
+    as_of: date
+    known_at: datetime | None
+    status: str | None = strawberry.field(description="None before the issue date")
+    issued_on: date
+    qa_at_issue: QAStanding
+    qa_as_of: QAStanding
+
+
+@strawberry.type
+class Event:
+    """One stored event of an aggregate, with who recorded it and when it takes effect."""
+
+    position: int
+    aggregate_id: strawberry.ID
+    version: int
+    aggregate_type: str
+    event_type: str
+    actor_org: strawberry.ID
+    actor_role: str
+    actor_key_id: str | None
+    recorded_at: datetime
+    effective: date
+    idempotency_key: str | None
+
+    @staticmethod
+    def of(row: dict[str, Any]) -> Event:
+        return Event(
+            position=row["notification_id"],
+            aggregate_id=strawberry.ID(str(row["aggregate_id"])),
+            version=row["aggregate_version"],
+            aggregate_type=row["aggregate_type"],
+            event_type=row["event_type"],
+            actor_org=strawberry.ID(str(row["actor_org"])),
+            actor_role=row["actor_role"],
+            actor_key_id=row["actor_key_id"],
+            recorded_at=row["recorded_at"],
+            effective=row["effective_on"],
+            idempotency_key=row["idempotency_key"],
+        )
+
+
+@strawberry.type
+class LangString:
+    """A text in one language (ISO 639-1)."""
+
+    lang: str
+    text: str
+
+
+def lang_strings(texts: Mapping[str, str]) -> list[LangString]:
+    return [LangString(lang=lang, text=text) for lang, text in sorted(texts.items())]
+
+
+def optional_id(value: UUID | None) -> strawberry.ID | None:
+    return strawberry.ID(str(value)) if value is not None else None
+
+
+@strawberry.type
+class Agency:
+    """A QA agency and where its registration stands: registered, suspended or deregistered."""
+
+    id: strawberry.ID
+    name: str
+    acronym: str | None
+    country: str
+    deqar_id: str | None
+    esg_activities: list[str]
+    registered_on: date
+    status: str
+    suspended_since: date | None
+    suspension_reason: str | None
+    deregistered_on: date | None
+    deregistration_reason: str | None
+
+    @staticmethod
+    def of(row: AgencyRow) -> Agency:
+        return Agency(
+            id=strawberry.ID(str(row.agency_id)),
+            name=row.name,
+            acronym=row.acronym,
+            country=row.country,
+            deqar_id=row.deqar_id,
+            esg_activities=list(row.esg_activities),
+            registered_on=row.registered_on,
+            status=row.status,
+            suspended_since=row.suspended_since,
+            suspension_reason=row.suspension_reason,
+            deregistered_on=row.deregistered_on,
+            deregistration_reason=row.deregistration_reason,
+        )
+
+
+@strawberry.type
+class AccreditationScope:
+    """What an accreditation covers: EQF levels, ISCED-F fields, jurisdictions, and whether micro-credentials."""
+
+    eqf_levels: list[int]
+    isced_fields: list[str]
+    jurisdictions: list[str]
+    micro_credentials: bool
+
+
+@strawberry.type
+class AccreditationCondition:
+    """A condition attached to an accreditation, with its deadline and when it was fulfilled."""
+
+    number: int
+    text: str
+    deadline: date
+    fulfilled_on: date | None
+
+
+@strawberry.type
+class Accreditation:
+    """A provider's accreditation by a QA agency (or its national authority), as last recorded."""
+
+    id: strawberry.ID
+    provider_id: strawberry.ID
+    granted_by: strawberry.ID
+    agency_id: strawberry.ID | None = strawberry.field(description="None when a national authority granted it")
+    local_identifier: str | None
+    outcome: str
+    scope: AccreditationScope
+    valid_from: date
+    valid_to: date
+    report_url: str | None
+    decided_on: date
+    suspended_since: date | None = strawberry.field(description="The start of an open suspension")
+    suspension_reason: str | None
+    withdrawn_on: date | None
+    withdrawal_reason: str | None
+    conditions: list[AccreditationCondition]
+
+    @staticmethod
+    def of(row: AccreditationRow) -> Accreditation:
+        return Accreditation(
+            id=strawberry.ID(str(row.accreditation_id)),
+            provider_id=strawberry.ID(str(row.provider_id)),
+            granted_by=strawberry.ID(str(row.granted_by)),
+            agency_id=optional_id(row.agency_id),
+            local_identifier=row.local_identifier,
+            outcome=row.outcome,
+            scope=AccreditationScope(
+                eqf_levels=list(row.eqf_levels),
+                isced_fields=list(row.isced_fields),
+                jurisdictions=list(row.jurisdictions),
+                micro_credentials=row.micro_credentials,
+            ),
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+            report_url=row.report_url,
+            decided_on=row.decided_on,
+            suspended_since=row.suspended_since,
+            suspension_reason=row.suspension_reason,
+            withdrawn_on=row.withdrawn_on,
+            withdrawal_reason=row.withdrawal_reason,
+            conditions=[
+                AccreditationCondition(number=c.number, text=c.text, deadline=c.deadline, fulfilled_on=c.fulfilled_on)
+                for c in row.conditions
+            ],
+        )
+
+    @strawberry.field(description="The agency that granted it; None when a national authority did.")
+    async def agency(self, info: Info[Context, None]) -> Agency | None:
+        if self.agency_id is None:
+            return None
+        row = await info.context.agencies.load(UUID(self.agency_id))
+        return Agency.of(row) if row else None
+
+
+@strawberry.type
+class Review:
+    """An agency's review of one specification of a micro-credential: report, decision and appeal."""
+
+    id: strawberry.ID
+    agency_id: strawberry.ID
+    micro_credential_id: strawberry.ID
+    provider_id: strawberry.ID
+    spec_version: int
+    local_identifier: str | None
+    opened_on: date
+    report_url: str | None
+    report_summary: str | None
+    report_published_on: date | None
+    decision: str | None = strawberry.field(description="None until decided; an overturning appeal replaces it")
+    valid_from: date | None
+    valid_to: date | None
+    conditions: str | None
+    decided_on: date | None
+    appeal: str | None = strawberry.field(description="None if never appealed, else pending, withdrawn or its outcome")
+    appeal_lodged_on: date | None
+    withdrawn_on: date | None
+    withdrawal_reason: str | None
+
+    @staticmethod
+    def of(row: ReviewRow) -> Review:
+        return Review(
+            id=strawberry.ID(str(row.review_id)),
+            agency_id=strawberry.ID(str(row.agency_id)),
+            micro_credential_id=strawberry.ID(str(row.microcredential_id)),
+            provider_id=strawberry.ID(str(row.provider_id)),
+            spec_version=row.spec_version,
+            local_identifier=row.local_identifier,
+            opened_on=row.opened_on,
+            report_url=row.report_url,
+            report_summary=row.report_summary,
+            report_published_on=row.report_published_on,
+            decision=row.decision,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+            conditions=row.conditions,
+            decided_on=row.decided_on,
+            appeal=row.appeal,
+            appeal_lodged_on=row.appeal_lodged_on,
+            withdrawn_on=row.withdrawn_on,
+            withdrawal_reason=row.withdrawal_reason,
+        )
+
+    @strawberry.field(description="The reviewing agency.")
+    async def agency(self, info: Info[Context, None]) -> Agency | None:
+        row = await info.context.agencies.load(UUID(self.agency_id))
+        return Agency.of(row) if row else None
+
+    @strawberry.field(description="The reviewed micro-credential, as currently specified.")
+    async def micro_credential(self, info: Info[Context, None]) -> MicroCredential | None:
+        row = await info.context.micro_credentials.load(UUID(self.micro_credential_id))
+        return MicroCredential.of(row) if row else None
+
+
+@strawberry.type
+class Provider:
+    """A provider: an issuer of micro-credentials, a recognising institution, or both."""
+
+    id: strawberry.ID
+    names: list[LangString]
+    country: str
+    provider_type: str
+    deqar_id: str | None
+    eter_id: str | None
+    schac: str | None
+    erasmus_code: str | None
+    registered_on: date
+    closed_on: date | None
+
+    @staticmethod
+    def of(row: ProviderRow) -> Provider:
+        return Provider(
+            id=strawberry.ID(str(row.provider_id)),
+            names=lang_strings(row.names),
+            country=row.country,
+            provider_type=row.provider_type,
+            deqar_id=row.deqar_id,
+            eter_id=row.eter_id,
+            schac=row.schac,
+            erasmus_code=row.erasmus_code,
+            registered_on=row.registered_on,
+            closed_on=row.closed_on,
+        )
+
+    @strawberry.field(description="Its accreditations with their conditions, oldest validity first.")
+    async def accreditations(self, info: Info[Context, None]) -> list[Accreditation]:
+        return [Accreditation.of(row) for row in await info.context.accreditations.load(UUID(self.id))]
+
+    @strawberry.field(description="The reviews of its micro-credentials, oldest first.")
+    async def reviews(self, info: Info[Context, None]) -> list[Review]:
+        return [Review.of(row) for row in await info.context.reviews.load(UUID(self.id))]
+
+
+@strawberry.type
+class LearningOutcome:
+    text: str
+    esco_uri: str | None
+
+
+@strawberry.type
+class MicroCredential:
+    """A micro-credential's current standard elements (Annex I of the Council Recommendation)."""
+
+    id: strawberry.ID
+    provider_id: strawberry.ID
+    provider_country: str
+    specified_on: date
+    spec_version: int = strawberry.field(description="The number of specifications it has had")
+    in_force_from: date = strawberry.field(description="When the current specification took effect")
+    retired_on: date | None
+    title: list[LangString]
+    learning_outcomes: list[LearningOutcome]
+    ects: Decimal
+    eqf_level: int | None
+    isced_field: str
+    assessment: str
+    participation: str
+    qa_type: str
+    languages: list[str]
+    prerequisites: str | None
+    supervision: str | None
+    stackability: str
+    stackable_towards: str | None
+    further_information: str | None
+
+    @staticmethod
+    def of(row: CatalogueRow) -> MicroCredential:
+        return MicroCredential(
+            id=strawberry.ID(str(row.microcredential_id)),
+            provider_id=strawberry.ID(str(row.provider_id)),
+            provider_country=row.provider_country,
+            specified_on=row.specified_on,
+            spec_version=row.spec_version,
+            in_force_from=row.in_force_from,
+            retired_on=row.retired_on,
+            title=lang_strings(row.title),
+            learning_outcomes=[
+                LearningOutcome(text=str(o["text"]), esco_uri=o.get("esco_uri")) for o in row.learning_outcomes
+            ],
+            ects=row.ects,
+            eqf_level=row.eqf_level,
+            isced_field=row.isced_field,
+            assessment=row.assessment,
+            participation=row.participation,
+            qa_type=row.qa_type,
+            languages=list(row.languages),
+            prerequisites=row.prerequisites,
+            supervision=row.supervision,
+            stackability=row.stackability,
+            stackable_towards=row.stackable_towards,
+            further_information=row.further_information,
+        )
+
+    @strawberry.field(description="The provider that offers it.")
+    async def provider(self, info: Info[Context, None]) -> Provider | None:
+        row = await info.context.providers.load(UUID(self.provider_id))
+        return Provider.of(row) if row else None
+
+
+@strawberry.type
+class SubstantialDifference:
+    difference: str
+    reason: str
+
+
+@strawberry.type
+class Recognition:
+    """A recognition request and the decision in force on it (free-text grounds and reasons are not shown)."""
+
+    id: strawberry.ID
+    credential_id: strawberry.ID
+    institution_id: strawberry.ID
+    institution_country: str
+    issuer_id: strawberry.ID
+    issuer_country: str
+    purpose: str
+    requested_by: str = strawberry.field(description="learner or institution")
+    requested_on: date
+    status: str
+    outcome: str | None = strawberry.field(description="None until decided")
+    ects_recognised: Decimal | None
+    differences: list[SubstantialDifference]
+    decided_on: date | None
+    credential_status: str | None = strawberry.field(description="As the institution recorded it on the decision date")
+    qa_basis: QABasis | None
+    qa_standing: str | None = strawberry.field(description="The standing of that QA basis on the decision date")
+    appeal: str | None = strawberry.field(description="None if never appealed, else pending, withdrawn or its outcome")
+    appeal_lodged_on: date | None
+    withdrawn_on: date | None
+
+    @staticmethod
+    def of(row: RecognitionRow) -> Recognition:
+        return Recognition(
+            id=strawberry.ID(str(row.recognition_id)),
+            credential_id=strawberry.ID(str(row.credential_id)),
+            institution_id=strawberry.ID(str(row.institution_id)),
+            institution_country=row.institution_country,
+            issuer_id=strawberry.ID(str(row.issuer_id)),
+            issuer_country=row.issuer_country,
+            purpose=row.purpose,
+            requested_by=row.requested_by,
+            requested_on=row.requested_on,
+            status=row.status,
+            outcome=row.outcome,
+            ects_recognised=row.ects_recognised,
+            differences=[
+                SubstantialDifference(difference=d["difference"], reason=d["reason"]) for d in row.differences or ()
+            ],
+            decided_on=row.decided_on,
+            credential_status=row.credential_status,
+            qa_basis=QABasis(
+                kind=row.qa_basis_kind, id=strawberry.ID(str(row.qa_basis_id)), version=row.qa_basis_version
+            )
+            if row.qa_basis_kind and row.qa_basis_id and row.qa_basis_version is not None
+            else None,
+            qa_standing=row.qa_standing,
+            appeal=row.appeal,
+            appeal_lodged_on=row.appeal_lodged_on,
+            withdrawn_on=row.withdrawn_on,
+        )
+
+    @strawberry.field(description="The recognised credential, as last recorded.")
+    async def credential(self, info: Info[Context, None]) -> Credential | None:
+        row = await info.context.credentials.load(UUID(self.credential_id))
+        return Credential.of(row) if row else None
+
+    @strawberry.field(description="The recognising institution.")
+    async def institution(self, info: Info[Context, None]) -> Provider | None:
+        row = await info.context.providers.load(UUID(self.institution_id))
+        return Provider.of(row) if row else None
