@@ -22,6 +22,7 @@ import queue
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 import structlog
@@ -309,7 +310,7 @@ def catch_up(
     """Bring each projector to the head of the log (or to ``until``); the number of notifications read.
 
     One read serves all: a page is decoded once, then each projector applies,
-    in its own transaction, the events it wants after its own position.
+    in its own transaction on its own thread, the events it wants after its own position.
     """
     for projector in projectors:
         projector.refresh()
@@ -317,17 +318,42 @@ def catch_up(
     everything = any(not p.wanted for p in projectors)
     topics = () if everything else tuple(sorted(set().union(*(p.wanted for p in projectors))))
     read = 0
-    for notifications, end in pages(app, min((p.position for p in projectors), default=head), head, topics, page_size):
-        if stop and stop.is_set():
-            break
-        with cyclic_gc_paused():
-            page = decode(app, notifications)
-            for projector in projectors:
-                projector.apply(page, end)
-        read += len(notifications)
-        if progress:
-            progress(end, head)
+    # Each projector applies pages in order on a thread of its own, on its own connection, while this
+    # thread reads and decodes the next page: database time and decoding overlap. At most one page is
+    # in flight, so memory stays at two pages and an error surfaces one page later at the latest.
+    appliers = {p.name: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"apply-{p.name}") for p in projectors}
+    in_flight: list[Future[None]] = []
+    applied_end = None
+    try:
+        for notifications, end in pages(
+            app, min((p.position for p in projectors), default=head), head, topics, page_size
+        ):
+            if stop and stop.is_set():
+                break
+            with cyclic_gc_paused():
+                page = decode(app, notifications)
+            settle(in_flight, progress, applied_end, head)
+            in_flight = [appliers[p.name].submit(_apply, p, page, end) for p in projectors]
+            applied_end = end
+            read += len(notifications)
+        settle(in_flight, progress, applied_end, head)
+    finally:
+        for applier in appliers.values():
+            applier.shutdown(wait=True, cancel_futures=True)
     return read
+
+
+def settle(in_flight: Sequence[Future[None]], progress: Progress | None, end: int | None, head: int) -> None:
+    """Wait until every projector has applied the page in flight; raise the first failure."""
+    for future in in_flight:
+        future.result()
+    if progress and end is not None and in_flight:
+        progress(end, head)
+
+
+def _apply(projector: Projector[Any], page: Sequence[Recorded], end: int) -> None:
+    with cyclic_gc_paused():
+        projector.apply(page, end)
 
 
 def pages(
