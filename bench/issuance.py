@@ -12,37 +12,19 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import date
-from pathlib import Path
 
-import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
+from scaffold import ISSUED_ON, accredited_issuer, fresh_schema, settings
 
 from api.bootstrap import bootstrap
 from api.database import open_database
 from api.settings import Settings
 from registry.application import IssueRow
 from registry.learners import PersonalData
-from registry.stamp import Actor
-from registry.vocabulary import Role
-
-OPERATOR = Actor(uuid.uuid4(), Role.OPERATOR, key_id="bench")
-SPEC = {
-    "title": {"en": "Benchmarking"},
-    "learning_outcomes": [{"text": "Measure before claiming"}],
-    "ects": "3",
-    "eqf_level": 6,
-    "isced_field": "0613",
-    "assessment": "exam",
-    "participation": "online",
-    "qa_type": "internal",
-    "languages": ["en"],
-}
 
 
 class Counter(Aggregate):
@@ -63,16 +45,9 @@ def timed(run: Callable[[], None]) -> float:
     return time.perf_counter() - began
 
 
-def in_fresh_schema(settings: Settings, measure: Callable[[Settings], float]) -> float:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    database = open_database(settings)
-    with psycopg.connect(database.conninfo, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        return measure(settings.model_copy(update={"database_url": database.conninfo, "postgres_schema": schema}))
-    finally:
-        with psycopg.connect(database.conninfo, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+def in_fresh_schema(base: Settings, measure: Callable[[Settings], float]) -> float:
+    with fresh_schema(base) as settings:
+        return measure(settings)
 
 
 def baseline_rate(n: int, per_transaction: int) -> Callable[[Settings], float]:
@@ -92,19 +67,9 @@ def issuance_rate(n: int, per_transaction: int) -> Callable[[Settings], float]:
     def measure(settings: Settings) -> float:
         services = bootstrap(settings)
         registry = services.registry
-        agency_id = registry.register_agency(OPERATOR, name="Bench QA", country="NL", registered_on=date(2015, 1, 1))
-        provider_id = registry.register_provider(
-            OPERATOR, names={"en": "Bench University"}, country="NL", registered_on=date(2015, 1, 1)
-        )
-        registry.grant_accreditation(
-            Actor(agency_id, Role.QA_AGENCY), provider_id=provider_id, outcome="positive", valid_from=date(2021, 1, 1)
-        )
-        provider = Actor(provider_id, Role.PROVIDER)
-        microcredential_id = registry.specify_microcredential(
-            provider, provider_id=provider_id, specified_on=date(2021, 1, 1), **SPEC
-        )
+        provider, microcredential_id = accredited_issuer(registry)
         rows = [
-            IssueRow(microcredential_id, PersonalData(f"Learner {i}", email=f"l{i}@example.org"), date(2024, 3, 1))
+            IssueRow(microcredential_id, PersonalData(f"Learner {i}", email=f"l{i}@example.org"), ISSUED_ON)
             for i in range(n)
         ]
 
@@ -124,7 +89,7 @@ def main() -> None:
     parser.add_argument("--credentials", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="mcreg-bench-")))
+    base = settings()
     n = args.credentials
     figures = {
         "library save, 1 event per transaction": baseline_rate(n, 1),
@@ -133,7 +98,7 @@ def main() -> None:
         "mcreg bulk issuance, 1,000 credentials per transaction": issuance_rate(n * 5, 1000),
     }
     medians = {
-        name: statistics.median(in_fresh_schema(settings, measure) for _ in range(args.repeats))
+        name: statistics.median(in_fresh_schema(base, measure) for _ in range(args.repeats))
         for name, measure in figures.items()
     }
     names = list(medians)

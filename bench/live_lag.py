@@ -18,35 +18,17 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from datetime import date
-from pathlib import Path
 
 import psycopg
 from eventsourcing.utils import get_topic
+from scaffold import ISSUED_ON, accredited_issuer, fresh_schema, settings
 
 from api.bootstrap import bootstrap
-from api.database import open_database
 from api.read_side import open_read_models
 from api.settings import Settings
 from registry.credential import Credential
 from registry.learners import PersonalData
-from registry.stamp import Actor
-from registry.vocabulary import Role
-
-SPEC = {
-    "title": {"en": "Live lag"},
-    "learning_outcomes": [{"text": "Measure latency"}],
-    "ects": "2",
-    "eqf_level": 6,
-    "isced_field": "0613",
-    "assessment": "exam",
-    "participation": "online",
-    "qa_type": "internal",
-    "languages": ["en"],
-}
 
 
 def percentile(samples: list[float], share: float) -> float:
@@ -59,28 +41,17 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=300)
     parser.add_argument("--rate", type=float, default=50.0, help="writes per second")
     args = parser.parse_args()
-    base = Settings(data_dir=Path(tempfile.mkdtemp(prefix="mcreg-bench-")))
-    database = open_database(base)
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(database.conninfo, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    settings = base.model_copy(update={"database_url": database.conninfo, "postgres_schema": schema})
+    with fresh_schema(settings()) as schema_settings:
+        measure(schema_settings, args.writes, args.rate)
+
+
+def measure(settings: Settings, writes: int, rate: float) -> None:
     services = bootstrap(settings)
     registry = services.registry
     read_models = open_read_models(services)
-    operator = Actor(uuid.uuid4(), Role.OPERATOR)
-    agency = registry.register_agency(operator, name="Lag QA", country="NL", registered_on=date(2015, 1, 1))
-    provider_id = registry.register_provider(
-        operator, names={"en": "Lag U"}, country="NL", registered_on=date(2015, 1, 1)
-    )
-    registry.grant_accreditation(
-        Actor(agency, Role.QA_AGENCY), provider_id=provider_id, outcome="positive", valid_from=date(2021, 1, 1)
-    )
-    provider = Actor(provider_id, Role.PROVIDER)
-    microcredential = registry.specify_microcredential(
-        provider, provider_id=provider_id, specified_on=date(2021, 1, 1), **SPEC
-    )
-    env = os.environ | {"MCREG_DATABASE_URL": database.conninfo, "POSTGRES_SCHEMA": schema, "MCREG_LOG_FORMAT": "json"}
+    provider, microcredential = accredited_issuer(registry)
+    conninfo, schema = services.database.conninfo, settings.postgres_schema
+    env = os.environ | {"MCREG_DATABASE_URL": conninfo, "POSTGRES_SCHEMA": schema, "MCREG_LOG_FORMAT": "json"}
     command = [sys.executable, "-c", "from api.cli import app; app()", "project"]
     worker = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # Read models that skip an event's topic move past it only when idle (every 0.5 s); they are not stale.
@@ -90,14 +61,14 @@ def main() -> None:
         while min(v.position(registry.name) for v in views) < registry.recorder.max_notification_id():
             time.sleep(0.05)  # the worker has started and caught up
         head = f"SELECT max(notification_id) FROM {schema}.registry_events"
-        with psycopg.connect(database.conninfo, autocommit=True) as observer:
-            for n in range(args.writes):
+        with psycopg.connect(conninfo, autocommit=True) as observer:
+            for n in range(writes):
                 began = time.perf_counter()
                 registry.issue_credential(
                     provider,
                     microcredential_id=microcredential,
                     learner=PersonalData(f"L{n}"),
-                    issued_on=date(2024, 3, 1),
+                    issued_on=ISSUED_ON,
                 )
                 committed = time.perf_counter()
                 position = registry.recorder.max_notification_id()
@@ -107,15 +78,13 @@ def main() -> None:
                 while min(v.position(registry.name) for v in views) < position:
                     time.sleep(0.001)
                 projected.append((time.perf_counter() - committed) * 1000)
-                time.sleep(max(0.0, 1 / args.rate - (time.perf_counter() - began)))
+                time.sleep(max(0.0, 1 / rate - (time.perf_counter() - began)))
     finally:
         worker.terminate()
         worker.wait()
         read_models.close()
         services.close()
-        with psycopg.connect(database.conninfo, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-    print(f"| from commit until … ({args.writes} writes at {args.rate:g}/s) | p50 ms | p99 ms |")
+    print(f"| from commit until … ({writes} writes at {rate:g}/s) | p50 ms | p99 ms |")
     print("| --- | --- | --- |")
     figures = (("another connection sees it (baseline)", visible), ("each read model of credentials has it", projected))
     for name, samples in figures:

@@ -14,7 +14,9 @@ import pytest
 
 from api.bootstrap import Services, bootstrap
 from api.database import Database, open_database
+from api.read_side import open_read_models
 from api.settings import Settings
+from projections.read_models import ReadModels
 from registry.application import Registry
 
 
@@ -44,6 +46,14 @@ def services(database: Database, schema: str, tmp_path_factory: pytest.TempPathF
     services = bootstrap(settings)
     yield services
     services.close()
+
+
+@pytest.fixture
+def read_models(services: Services) -> Iterator[ReadModels]:
+    """The read models beside the test's registry, on its own schema."""
+    read_models = open_read_models(services)
+    yield read_models
+    read_models.close()
 
 
 @pytest.fixture(params=["memory", "postgres"])

@@ -9,15 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.bootstrap import Services
-from api.read_side import open_read_models
 from projections.read_models import ReadModels
-
-
-@pytest.fixture
-def read_models(services: Services) -> Iterator[ReadModels]:
-    read_models = open_read_models(services)
-    yield read_models
-    read_models.close()
 
 
 @pytest.fixture

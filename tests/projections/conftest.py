@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -10,19 +9,11 @@ from uuid import UUID
 import pytest
 
 from api.bootstrap import Services
-from api.read_side import open_read_models
 from projections.credential_status import CredentialStatus, CredentialStatusView
 from projections.engine import Projection
 from projections.read_models import ReadModels
 from registry.application import IssueRow
 from tests.world import World, learner
-
-
-@pytest.fixture
-def read_models(services: Services) -> Iterator[ReadModels]:
-    read_models = open_read_models(services)
-    yield read_models
-    read_models.close()
 
 
 @pytest.fixture
