@@ -1,25 +1,70 @@
-"""The FastAPI application: health, and the GraphQL read API mounted at ``/graphql``."""
+"""The FastAPI application: the REST API under ``/v1``, GraphQL at ``/graphql``, and operations endpoints."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 from strawberry.fastapi import GraphQLRouter
 
+from api.auth import Authenticator
 from api.bootstrap import Services
 from api.graphql.context import Context
 from api.graphql.schema import create_schema
+from api.observability import Metrics, RequestMiddleware
+from api.problems import install as install_problems
+from api.rest import (
+    accreditations,
+    agencies,
+    credentials,
+    events,
+    keys,
+    microcredentials,
+    operations,
+    providers,
+    recognitions,
+    reviews,
+)
 from projections.read_models import ReadModels
+
+ROUTERS = (
+    operations,
+    agencies,
+    providers,
+    accreditations,
+    reviews,
+    microcredentials,
+    credentials,
+    recognitions,
+    events,
+    keys,
+)
+
+DESCRIPTION = """The micro-credential QA and recognition registry.
+
+QA agencies log reviews and accreditations, providers issue and revoke credentials, institutions record
+recognition decisions; everyone may verify a credential. Authenticate with an API key (or an OAuth2 access
+token) as `Authorization: Bearer …`. Every POST takes an `Idempotency-Key`. Errors are RFC 9457 problem
+documents whose `type` names the rule broken.
+"""
 
 
 def create_app(services: Services, read_models: ReadModels) -> FastAPI:
     """The HTTP API over one registry and its read models (the composition root builds both)."""
-    production = services.settings.env == "production"
-    app = FastAPI(title="mcreg", summary="The micro-credential QA and recognition registry", version="0.1.0")
-
-    @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, str]:
-        """The process is up and answers."""
-        return {"status": "ok"}
+    settings = services.settings
+    production = settings.env == "production"
+    app = FastAPI(
+        title="mcreg",
+        summary="The micro-credential QA and recognition registry",
+        description=DESCRIPTION,
+        version="0.1.0",
+        openapi_url="/openapi.json",
+    )
+    app.state.services = services
+    app.state.read_models = read_models
+    app.state.authenticator = Authenticator.from_settings(settings, services.keys, services.registry.clock)
+    app.state.metrics = Metrics(lambda: services.registry.recorder.max_notification_id() or 0, read_models.lag)
+    install_problems(app, settings.public_url)
+    for module in ROUTERS:
+        app.include_router(module.router)
 
     def context() -> Context:
         return Context(registry=services.registry, read_models=read_models)
@@ -29,5 +74,11 @@ def create_app(services: Services, read_models: ReadModels) -> FastAPI:
             create_schema(production=production), context_getter=context, graphql_ide=None if production else "graphiql"
         ),
         prefix="/graphql",
+    )
+    app.add_middleware(
+        RequestMiddleware,
+        metrics=app.state.metrics,
+        max_body=settings.max_body_bytes,
+        max_bulk_body=settings.max_batch_bytes,
     )
     return app

@@ -15,6 +15,7 @@ import structlog
 from psycopg_pool import ConnectionPool
 
 from api.database import Database, open_database
+from api.keys import ApiKeys
 from api.learner_vault import PostgresLearnerVault
 from api.settings import Settings
 from registry.application import Registry
@@ -26,6 +27,7 @@ class Services:
     database: Database
     pool: ConnectionPool
     registry: Registry
+    keys: ApiKeys
 
     def close(self) -> None:
         self.registry.close()
@@ -41,8 +43,10 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     pool = ConnectionPool(database.conninfo, min_size=1, max_size=4, open=True)
     vault = PostgresLearnerVault(pool, settings.postgres_schema)
     vault.create_table()
+    keys = ApiKeys(pool, settings.postgres_schema)
+    keys.create_table()
     registry = Registry(env, vault=vault, clock=clock or (lambda: datetime.now(UTC)))
     structlog.get_logger(__name__).info(
         "registry.opened", database=database.kind, schema=settings.postgres_schema or "public", env=settings.env
     )
-    return Services(settings, database, pool, registry)
+    return Services(settings, database, pool, registry, keys)

@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import structlog
@@ -23,12 +24,15 @@ from api.read_side import open_read_models
 from api.settings import Settings
 from projections.engine import PAGE_SIZE
 from projections.read_models import ReadModels
+from registry.errors import DomainError
 from registry.stamp import Actor
 from registry.vocabulary import Role
 
 app = typer.Typer(help="mcreg: the micro-credential QA and recognition registry.", no_args_is_help=True)
 db_app = typer.Typer(help="The database mcreg stores its events in.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(help="API keys of the organisations that call the registry.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 console = Console()
 
 CLI_OPERATOR = Actor(uuid5(NAMESPACE_URL, "mcreg:operator:cli"), Role.OPERATOR, key_id="cli")
@@ -125,6 +129,68 @@ def forget_learner(learner_id: UUID) -> None:
         else:
             console.print(f"learner {learner_id}: no key held (unknown, or already forgotten)")
             raise typer.Exit(1)
+    finally:
+        services.close()
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Role = typer.Option(..., help="The role the key acts in."),
+    name: str = typer.Option(..., help="What the key is for (shown in lists and logs)."),
+    org: UUID | None = typer.Option(None, help="The agency or provider id; a new organisation id if not given."),
+    country: str | None = typer.Option(None, help="The country a national authority governs."),
+    expires_in_days: int | None = typer.Option(None, min=1, help="Expire the key after this many days."),
+) -> None:
+    """Create an API key and print its token: the only time it is shown."""
+    from api.rest.keys import NewKey, new_key
+
+    services = start()
+    try:
+        expires_at = services.registry.clock() + timedelta(days=expires_in_days) if expires_in_days else None
+        body = NewKey(role=role, org=org, country=country, name=name, expires_at=expires_at)
+        made = new_key(services.keys, services.registry, CLI_OPERATOR, body)
+        structlog.get_logger(__name__).info("key.created", prefix=made.key.prefix, org=str(made.key.org), role=role)
+        console.print(f"[bold]{made.token}[/]", soft_wrap=True)
+        console.print(f"key {made.key.prefix}: {role.value} for organisation {made.key.org}; store the token now")
+    except DomainError as error:
+        console.print(f"[red]{error.detail}[/]")
+        raise typer.Exit(2) from None
+    finally:
+        services.close()
+
+
+@keys_app.command("list")
+def keys_list(org: UUID | None = typer.Option(None, help="Only this organisation's keys.")) -> None:
+    """Every key (never its token): prefix, organisation, role, state."""
+    services = start()
+    try:
+        table = Table("prefix", "org", "role", "country", "name", "created", "expires", "revoked")
+        for key in services.keys.list(org):
+            table.add_row(
+                key.prefix,
+                str(key.org),
+                key.role.value,
+                key.country or "",
+                key.name,
+                f"{key.created_at:%Y-%m-%d}",
+                f"{key.expires_at:%Y-%m-%d}" if key.expires_at else "",
+                f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
+            )
+        console.print(table)
+    finally:
+        services.close()
+
+
+@keys_app.command("revoke")
+def keys_revoke(prefix: str) -> None:
+    """Revoke a key now: its next request gets a 401."""
+    services = start()
+    try:
+        if not services.keys.revoke(prefix):
+            console.print(f"no active key {prefix}")
+            raise typer.Exit(1)
+        structlog.get_logger(__name__).info("key.revoked", prefix=prefix)
+        console.print(f"key {prefix} revoked")
     finally:
         services.close()
 

@@ -14,12 +14,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from api.tables import qualified
+
 
 class PostgresLearnerVault:
     def __init__(self, pool: ConnectionPool, schema: str = "") -> None:
         self.pool = pool
-        self.table = _name(schema, "learner_keys")
-        self.secrets = _name(schema, "registry_secrets")
+        self.table = qualified(schema, "learner_keys")
+        self.secrets = qualified(schema, "registry_secrets")
         self._fingerprint_key: bytes | None = None
 
     def create_table(self) -> None:
@@ -85,7 +87,3 @@ class PostgresLearnerVault:
                 sql.SQL("DELETE FROM {} WHERE learner_id = %s").format(self.table), [learner_id]
             ).rowcount
         return deleted > 0
-
-
-def _name(schema: str, table: str) -> sql.Identifier:
-    return sql.Identifier(schema, table) if schema else sql.Identifier(table)

@@ -36,3 +36,15 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "info"
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address clients reach the API at; problem types and links are built on it.",
+    )
+    max_body_bytes: int = Field(default=1 << 20, description="Largest request body, except batches and imports.")
+    max_batch_bytes: int = Field(default=64 << 20, description="Largest body of a batch issuance or an import.")
+    max_batch_rows: int = Field(default=10_000, description="Most credentials one batch may issue.")
+    jwt_issuer: str | None = Field(
+        default=None, description="Issuer (`iss`) of OAuth2 bearer tokens accepted besides API keys; unset: none."
+    )
+    jwt_audience: str = Field(default="mcreg", description="Audience (`aud`) bearer tokens must name.")
+    jwt_jwks: Path | None = Field(default=None, description="A JWKS file with the issuer's public signing keys.")

@@ -32,3 +32,22 @@ def require_role(actor: Actor, *roles: Role) -> None:
     if actor.role not in roles:
         allowed = " or ".join(r.value for r in roles)
         raise Forbidden(f"only a caller with role {allowed} may do this", rule="role")
+
+
+def may_see_private(actor: Actor | None, owner: UUID, owner_role: Role, *countries: str) -> bool:
+    """Non-public data (a learner's, a recognition's details): the owning organisation, the operator,
+    or the national authority of one of ``countries`` (the owner's, or the other side of a cross-border case)."""
+    if actor is None:
+        return False
+    if actor.role == Role.OPERATOR or (actor.role == owner_role and actor.org == owner):
+        return True
+    return actor.role == Role.NATIONAL_AUTHORITY and actor.country in countries
+
+
+def require_private(actor: Actor | None, owner: UUID, owner_role: Role, what: str, *countries: str) -> None:
+    if not may_see_private(actor, owner, owner_role, *countries):
+        raise Forbidden(
+            f"only the {owner_role.value.replace('_', ' ')} concerned, the operator or a national authority concerned"
+            f" may read the {what}",
+            rule="private",
+        )

@@ -1,0 +1,154 @@
+"""Accreditations: granted by a QA agency (or a national authority) to a provider; only the grantor changes one."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+from pydantic import Field
+
+from api.rest.common import (
+    PROBLEM_RESPONSES,
+    Caller,
+    IdempotencyKey,
+    Input,
+    Output,
+    Reasoned,
+    Ref,
+    Registered,
+    Visitor,
+    created,
+    ref,
+)
+from registry.accreditation import Accreditation
+
+router = APIRouter(prefix="/v1/accreditations", tags=["accreditations"], responses=PROBLEM_RESPONSES)
+
+
+class NewCondition(Input):
+    text: str = Field(examples=["Publish assessment criteria for every micro-credential"])
+    deadline: date
+
+
+class NewAccreditation(Input):
+    provider_id: UUID
+    outcome: str = Field(examples=["positive"], description="positive | positive_with_conditions")
+    valid_from: date
+    valid_to: date | None = Field(default=None, description="Six years after valid_from when not given, as in DEQAR")
+    local_identifier: str | None = Field(default=None, description="The agency's own report id; unique per agency")
+    eqf_levels: list[int] = Field(default=[], examples=[[5, 6]], description="Empty: every level")
+    isced_fields: list[str] = Field(default=[], examples=[["0613"]], description="Empty: every field")
+    jurisdictions: list[str] = Field(default=[], examples=[["NL"]], description="Empty: every country")
+    micro_credentials: bool = Field(default=True, description="Whether the scope covers micro-credentials")
+    conditions: list[NewCondition] = Field(default=[])
+    report_url: str | None = None
+    decided_on: date | None = None
+
+
+class Renewal(Input):
+    valid_to: date
+    report_url: str | None = None
+    effective: date | None = None
+
+
+class Fulfilment(Input):
+    condition: int = Field(ge=0, description="Index of the condition in the accreditation's list")
+    effective: date | None = None
+
+
+class ScopeOut(Output):
+    eqf_levels: list[int]
+    isced_fields: list[str]
+    jurisdictions: list[str]
+    micro_credentials: bool
+
+
+class ConditionOut(Output):
+    text: str
+    deadline: date
+    fulfilled_on: date | None
+
+
+class AccreditationOut(Output):
+    id: UUID
+    version: int
+    provider_id: UUID
+    granted_by: UUID
+    agency_id: UUID | None
+    local_identifier: str | None
+    outcome: str
+    scope: ScopeOut
+    conditions: list[ConditionOut]
+    valid_from: date
+    valid_to: date
+    report_url: str | None
+    decided_on: date
+    withdrawn_on: date | None
+
+
+@router.post("", status_code=201, summary="Grant an accreditation (as the calling agency or national authority)")
+def grant_accreditation(
+    body: NewAccreditation,
+    response: Response,
+    actor: Caller,
+    registry: Registered,
+    key: IdempotencyKey = None,
+) -> Ref:
+    fields = body.model_dump(exclude={"conditions"})
+    conditions = [(c.text, c.deadline) for c in body.conditions]
+    accreditation_id = registry.grant_accreditation(actor, **fields, conditions=conditions, idempotency_key=key)
+    return created(response, "accreditations", accreditation_id)
+
+
+@router.post("/{accreditation_id}/withdraw", summary="Withdraw an accreditation")
+def withdraw_accreditation(
+    accreditation_id: UUID,
+    body: Reasoned,
+    actor: Caller,
+    registry: Registered,
+    key: IdempotencyKey = None,
+) -> Ref:
+    changed = registry.withdraw_accreditation(actor, accreditation_id, **body.model_dump(), idempotency_key=key)
+    return ref("accreditations", changed)
+
+
+@router.post("/{accreditation_id}/suspend", summary="Suspend an accreditation")
+def suspend_accreditation(
+    accreditation_id: UUID,
+    body: Reasoned,
+    actor: Caller,
+    registry: Registered,
+    key: IdempotencyKey = None,
+) -> Ref:
+    changed = registry.suspend_accreditation(actor, accreditation_id, **body.model_dump(), idempotency_key=key)
+    return ref("accreditations", changed)
+
+
+@router.post("/{accreditation_id}/renew", summary="Extend an accreditation's validity")
+def renew_accreditation(
+    accreditation_id: UUID,
+    body: Renewal,
+    actor: Caller,
+    registry: Registered,
+    key: IdempotencyKey = None,
+) -> Ref:
+    changed = registry.renew_accreditation(actor, accreditation_id, **body.model_dump(), idempotency_key=key)
+    return ref("accreditations", changed)
+
+
+@router.post("/{accreditation_id}/conditions-fulfilled", summary="Record that a condition was fulfilled")
+def fulfil_condition(
+    accreditation_id: UUID,
+    body: Fulfilment,
+    actor: Caller,
+    registry: Registered,
+    key: IdempotencyKey = None,
+) -> Ref:
+    changed = registry.fulfil_accreditation_condition(actor, accreditation_id, **body.model_dump(), idempotency_key=key)
+    return ref("accreditations", changed)
+
+
+@router.get("/{accreditation_id}", summary="An accreditation: scope, validity, conditions")
+def get_accreditation(accreditation_id: UUID, _: Visitor, registry: Registered) -> AccreditationOut:
+    return AccreditationOut.model_validate(registry.get(Accreditation, accreditation_id))

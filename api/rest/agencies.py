@@ -1,0 +1,88 @@
+"""QA agencies: registered, suspended and reinstated by the operator or their country's national authority."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+from pydantic import Field
+
+from api.rest.common import (
+    PROBLEM_RESPONSES,
+    Caller,
+    Dated,
+    IdempotencyKey,
+    Input,
+    Output,
+    Reasoned,
+    Ref,
+    Registered,
+    Visitor,
+    created,
+    ref,
+)
+from registry.agency import Agency
+
+router = APIRouter(prefix="/v1/agencies", tags=["agencies"], responses=PROBLEM_RESPONSES)
+
+
+class NewAgency(Input):
+    name: str = Field(examples=["Music Quality Enhancement"])
+    country: str = Field(description="ISO 3166-1 alpha-2", examples=["BE"])
+    acronym: str | None = Field(default=None, examples=["MusiQuE"])
+    deqar_id: str | None = Field(default=None, examples=["DEQARAGENCY0030"])
+    esg_activities: list[str] = Field(default=[], examples=[["programme", "institutional"]])
+    registered_on: date | None = None
+
+
+class AgencyOut(Output):
+    id: UUID
+    version: int
+    name: str
+    acronym: str | None
+    country: str
+    deqar_id: str | None
+    esg_activities: list[str]
+    registered_on: date
+    deregistered_on: date | None
+    is_suspended: bool
+
+
+@router.post("", status_code=201, summary="Register a QA agency")
+def register_agency(
+    body: NewAgency,
+    response: Response,
+    actor: Caller,
+    registry: Registered,
+    key: IdempotencyKey = None,
+) -> Ref:
+    return created(response, "agencies", registry.register_agency(actor, **body.model_dump(), idempotency_key=key))
+
+
+@router.post("/{agency_id}/suspend", summary="Suspend an agency: its decisions stop covering issuance")
+def suspend_agency(
+    agency_id: UUID,
+    body: Reasoned,
+    actor: Caller,
+    registry: Registered,
+    key: IdempotencyKey = None,
+) -> Ref:
+    return ref("agencies", registry.suspend_agency(actor, agency_id, **body.model_dump(), idempotency_key=key))
+
+
+@router.post("/{agency_id}/reinstate", summary="Lift an agency's suspension")
+def reinstate_agency(
+    agency_id: UUID,
+    actor: Caller,
+    registry: Registered,
+    body: Dated | None = None,
+    key: IdempotencyKey = None,
+) -> Ref:
+    fields = (body or Dated()).model_dump()
+    return ref("agencies", registry.reinstate_agency(actor, agency_id, **fields, idempotency_key=key))
+
+
+@router.get("/{agency_id}", summary="An agency, as registered today")
+def get_agency(agency_id: UUID, _: Visitor, registry: Registered) -> AgencyOut:
+    return AgencyOut.model_validate(registry.get(Agency, agency_id))

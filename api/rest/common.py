@@ -1,0 +1,98 @@
+"""What every REST handler shares: request bases, references, the idempotency key, the registry."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import caller, visitor
+from api.problems import MEDIA_TYPE, Problem
+from registry.application import Registry
+from registry.stamp import Actor
+
+
+class Input(BaseModel):
+    """A request body: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Output(BaseModel):
+    """A representation read off an aggregate's attributes."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Ref(BaseModel):
+    """The object a command created or changed, and where to read it."""
+
+    id: UUID
+    href: str
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Retry-safe writes: the same key with the same body gives the same answer and writes nothing "
+        "more; the same key with another body is a 409. Keys are per organisation.",
+    ),
+]
+
+
+def registry_of(request: Request) -> Registry:
+    return request.app.state.services.registry
+
+
+Caller = Annotated[Actor, Depends(caller)]
+"""The authenticated organisation (401 without a valid key or token)."""
+Visitor = Annotated[Actor | None, Depends(visitor)]
+"""Anyone, the public included."""
+Registered = Annotated[Registry, Depends(registry_of)]
+
+
+def created(response: Response, collection: str, id: UUID) -> Ref:
+    """A 201's body, with the new object's address in ``Location``."""
+    href = f"/v1/{collection}/{id}"
+    response.headers["Location"] = href
+    return Ref(id=id, href=href)
+
+
+def ref(collection: str, id: UUID) -> Ref:
+    return Ref(id=id, href=f"/v1/{collection}/{id}")
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description, "content": {MEDIA_TYPE: {}}}
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem("Malformed request body"),
+    401: _problem("No valid API key or token"),
+    403: _problem("The caller may not do this to this object"),
+    404: _problem("Not found"),
+    409: _problem("Conflicts with the current state, a concurrent change, or a reused idempotency key"),
+    413: _problem("Body too large"),
+    422: _problem("A field breaks a rule"),
+}
+"""Problems any /v1 route may answer, documented once for the OpenAPI description."""
+
+
+class Reasoned(Input):
+    """A change that must say why: suspensions, withdrawals, revocations."""
+
+    reason: str
+    effective: date | None = Field(default=None, description="The business date it takes effect; today if not given")
+
+
+class Dated(Input):
+    """A change that needs no more than the date it takes effect."""
+
+    effective: date | None = Field(default=None, description="The business date it takes effect; today if not given")

@@ -1,0 +1,343 @@
+"""Credentials: issued, suspended, reinstated and revoked by their provider; verified by anyone."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from api.problems import ProblemError, field_path
+from api.rest.common import (
+    PROBLEM_RESPONSES,
+    Caller,
+    Dated,
+    IdempotencyKey,
+    Input,
+    Output,
+    Reasoned,
+    Ref,
+    Registered,
+    Visitor,
+    created,
+    ref,
+)
+from projections.listing import MAX_PAGE_SIZE
+from projections.read_models import ReadModels
+from registry.application import BatchRejected, BatchResult, IssueRow, Registry, RowError
+from registry.credential import Credential
+from registry.errors import InvalidInput
+from registry.learners import PersonalData
+from registry.microcredential import MicroCredential
+from registry.permissions import may_see_private
+from registry.provider import Provider
+from registry.stamp import Actor
+from registry.vocabulary import Role
+
+router = APIRouter(prefix="/v1/credentials", tags=["credentials"], responses=PROBLEM_RESPONSES)
+
+NDJSON = "application/x-ndjson"
+
+
+class Learner(Input):
+    name: str = Field(examples=["Ana Kovač"])
+    birth_date: date | None = None
+    email: str | None = Field(default=None, examples=["ana@example.org"])
+
+
+class NewCredential(Input):
+    microcredential_id: UUID
+    learner: Learner
+    issued_on: date | None = Field(default=None, description="Today when not given")
+    grade: str | None = Field(default=None, examples=["8/10"])
+    valid_until: date | None = None
+    learner_id: UUID | None = Field(default=None, description="The learner's id from an earlier credential, if any")
+
+    def row(self, today: date) -> IssueRow:
+        learner = PersonalData(**self.learner.model_dump())
+        return IssueRow(
+            self.microcredential_id, learner, self.issued_on or today, self.grade, self.valid_until, self.learner_id
+        )
+
+
+class Batch(Input):
+    rows: list[dict[str, Any]] = Field(description="Credentials, each as the body of POST /v1/credentials")
+    partial: bool = Field(default=False, description="Write the valid rows even if others are refused")
+
+
+class Revocation(Input):
+    reason: str = Field(examples=["issued_in_error"])
+    note: str | None = None
+    effective: date | None = None
+
+
+class RowResult(Output):
+    row: int
+    id: UUID | None = None
+    field: str | None = None
+    rule: str | None = None
+
+
+class BatchOut(Output):
+    issued: int
+    refused: int
+    results: list[RowResult]
+
+
+class LearnerOut(Output):
+    learner_id: UUID
+    name: str | None = Field(description="None once the learner has been forgotten (GDPR erasure)")
+    birth_date: date | None = None
+    email: str | None = None
+
+
+class BasisOut(Output):
+    kind: str
+    id: UUID
+    version: int
+
+
+class CredentialOut(Output):
+    id: UUID
+    version: int
+    provider_id: UUID
+    microcredential_id: UUID
+    spec_version: int
+    issued_on: date
+    valid_until: date | None
+    status: str
+    revoked_on: date | None
+    revocation_reason: str | None
+    qa_basis: BasisOut
+    grade: str | None = Field(default=None, description="Shown to the provider and authorities only")
+    learner: LearnerOut | None = Field(default=None, description="Shown to the provider and authorities only")
+
+
+class StandingOut(Output):
+    basis: BasisOut | None
+    standing: str
+
+
+class Verification(Output):
+    credential_id: UUID
+    as_of: date
+    known_at: datetime | None
+    valid: bool = Field(description="Issued by then, active, and quality-assured on the issue date and on as_of")
+    status: str | None = Field(description="active | suspended | revoked; None before the issue date")
+    issued_on: date
+    provider_id: UUID
+    provider_country: str
+    microcredential_id: UUID
+    title: dict[str, str]
+    ects: Decimal
+    eqf_level: int | None
+    qa_at_issue: StandingOut
+    qa_as_of: StandingOut
+    recognitions: dict[str, int] = Field(
+        description="Recognition decisions institutions have recorded, by outcome (from the read model)",
+        examples=[{"recognised": 2, "partially_recognised": 1}],
+    )
+    signature: str = Field(description="not_signed until the registry signs credentials")
+
+
+def recognition_outcomes(read_models: ReadModels, credential_id: UUID) -> dict[str, int]:
+    view = read_models["recognitions"].view
+    counts: Counter[str] = Counter()
+    after = None
+    while True:
+        page = view.of_credential(credential_id, after=after, limit=MAX_PAGE_SIZE)
+        counts.update(row.outcome for row in page.rows if row.outcome)
+        if not page.has_next:
+            return dict(counts)
+        after = page.after
+
+
+def _batch_errors(errors: list[RowError]) -> list[RowResult]:
+    return [RowResult(row=e.row, field=e.field, rule=e.rule) for e in errors]
+
+
+def _parse_rows(objects: list[Any]) -> tuple[dict[int, NewCredential], list[RowError]]:
+    parsed: dict[int, NewCredential] = {}
+    errors: list[RowError] = []
+    for index, obj in enumerate(objects):
+        try:
+            parsed[index] = NewCredential.model_validate(obj)
+        except ValidationError as error:
+            first = error.errors()[0]
+            errors.append(RowError(index, field_path(("body", *first["loc"])), str(first["msg"]).lower()))
+    return parsed, errors
+
+
+async def _rows(request: Request) -> tuple[list[Any], bool]:
+    """The rows of a batch, from a JSON document or an NDJSON stream (one row per line)."""
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
+    partial_query = request.query_params.get("partial", "false").lower() in ("true", "1", "yes")
+    if content_type == NDJSON:
+        rows: list[Any] = []
+        buffer = b""
+        async for chunk in request.stream():
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            rows.extend(_line(line, len(rows)) for line in lines if line.strip())
+        if buffer.strip():
+            rows.append(_line(buffer, len(rows)))
+        return rows, partial_query
+    if content_type != "application/json":
+        raise ProblemError("unsupported-media-type", f"send application/json or {NDJSON}, not {content_type}")
+    try:
+        batch = Batch.model_validate_json(await request.body())
+    except ValidationError as error:
+        first = error.errors()[0]
+        if first["type"] == "json_invalid":
+            raise ProblemError("malformed-request", "the body is not valid JSON") from None
+        raise InvalidInput(field_path(("body", *first["loc"])), str(first["msg"]).lower()) from None
+    return batch.rows, batch.partial or partial_query
+
+
+def _line(line: bytes, index: int) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError:
+        raise ProblemError("malformed-request", f"line {index + 1} is not valid JSON", row=index) from None
+
+
+def issue_batch(registry: Registry, actor: Actor, objects: list[Any], partial: bool, key: str | None) -> BatchOut:
+    parsed, errors = _parse_rows(objects)
+    if errors and not partial:
+        raise BatchRejected(errors)
+    indices = sorted(parsed)
+    today = registry.today()
+    result: BatchResult = registry.issue_credentials(
+        actor, [parsed[i].row(today) for i in indices], partial=partial, idempotency_key=key
+    )
+    results = _batch_errors(errors)
+    results += [RowResult(row=indices[e.row], field=e.field, rule=e.rule) for e in result.errors]
+    results += [RowResult(row=indices[n], id=id) for n, id in enumerate(result.issued) if id is not None]
+    results.sort(key=lambda r: r.row)
+    issued = sum(1 for r in results if r.id is not None)
+    return BatchOut(issued=issued, refused=len(results) - issued, results=results)
+
+
+BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": Batch.model_json_schema(ref_template="#/components/schemas/{model}")},
+            NDJSON: {
+                "schema": {"type": "string"},
+                "example": '{"microcredential_id": "…", "learner": {"name": "…"}}\n',
+            },
+        },
+    }
+}
+
+
+@router.post("", status_code=201, summary="Issue a credential (as the calling provider)")
+def issue(
+    body: NewCredential, response: Response, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
+    credential_id = registry.issue_credential(actor, **body.row(registry.today()).__dict__, idempotency_key=key)
+    return created(response, "credentials", credential_id)
+
+
+@router.post(
+    ":batch",
+    status_code=201,
+    summary="Issue many credentials in one transaction, from JSON or streamed NDJSON",
+    description=f"Every row is checked; invalid rows refuse the whole batch unless `partial` is true (in the JSON "
+    f"body, or `?partial=true` with {NDJSON}). One result per row, in row order.",
+    openapi_extra=BATCH_BODY,
+)
+async def issue_many(request: Request, actor: Caller, registry: Registered, key: IdempotencyKey = None) -> BatchOut:
+    objects, partial = await _rows(request)
+    limit = request.app.state.services.settings.max_batch_rows
+    if not objects:
+        raise InvalidInput("rows", "must hold at least one credential")
+    if len(objects) > limit:
+        raise InvalidInput("rows", f"at most {limit} rows per batch")
+    return await run_in_threadpool(issue_batch, registry, actor, objects, partial, key)
+
+
+@router.post("/{credential_id}/suspend", summary="Suspend a credential (reversible)")
+def suspend(
+    credential_id: UUID, body: Reasoned, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
+    return ref(
+        "credentials", registry.suspend_credential(actor, credential_id, **body.model_dump(), idempotency_key=key)
+    )
+
+
+@router.post("/{credential_id}/reinstate", summary="Lift a credential's suspension")
+def reinstate(
+    credential_id: UUID, actor: Caller, registry: Registered, body: Dated | None = None, key: IdempotencyKey = None
+) -> Ref:
+    fields = (body or Dated()).model_dump()
+    return ref("credentials", registry.reinstate_credential(actor, credential_id, **fields, idempotency_key=key))
+
+
+@router.post("/{credential_id}/revoke", summary="Revoke a credential (final)")
+def revoke(
+    credential_id: UUID, body: Revocation, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
+    return ref(
+        "credentials", registry.revoke_credential(actor, credential_id, **body.model_dump(), idempotency_key=key)
+    )
+
+
+@router.get("/{credential_id}", summary="A credential; the learner and grade only for its provider and authorities")
+def get_credential(credential_id: UUID, actor: Visitor, registry: Registered) -> CredentialOut:
+    credential = registry.get(Credential, credential_id)
+    out = CredentialOut.model_validate(credential).model_copy(update={"grade": None})
+    provider = registry.get(Provider, credential.provider_id)
+    if may_see_private(actor, credential.provider_id, Role.PROVIDER, provider.country):
+        learner = registry.learner_data(credential_id)
+        learner_out = LearnerOut(learner_id=credential.learner_id, **(learner.__dict__ if learner else {"name": None}))
+        out = out.model_copy(update={"grade": credential.grade, "learner": learner_out})
+    return out
+
+
+@router.get("/{credential_id}/verify", summary="Is it valid, quality-assured and recognised? One answer for anyone")
+def verify(
+    credential_id: UUID,
+    request: Request,
+    _: Visitor,
+    registry: Registered,
+    as_of: Annotated[date | None, Query(description="The business date asked about; today if not given")] = None,
+    known_at: Annotated[
+        datetime | None, Query(description="Answer as the registry had recorded things at this time; now if not given")
+    ] = None,
+) -> Verification:
+    standing = registry.credential_standing(credential_id, as_of, known_at)
+    credential = standing.credential
+    microcredential = registry.get(MicroCredential, credential.microcredential_id)
+    spec = microcredential.specification_at(credential.spec_version)
+    recognitions = recognition_outcomes(request.app.state.read_models, credential_id)
+    valid = (
+        standing.status == "active"
+        and standing.qa_at_issue.standing == "in_force"
+        and standing.qa_as_of.standing == "in_force"
+    )
+    return Verification(
+        credential_id=credential.id,
+        as_of=standing.as_of,
+        known_at=standing.known_at,
+        valid=valid,
+        status=standing.status,
+        issued_on=credential.issued_on,
+        provider_id=credential.provider_id,
+        provider_country=registry.get(Provider, credential.provider_id).country,
+        microcredential_id=microcredential.id,
+        title=spec.title,
+        ects=spec.ects,
+        eqf_level=spec.eqf_level,
+        qa_at_issue=StandingOut.model_validate(standing.qa_at_issue),
+        qa_as_of=StandingOut.model_validate(standing.qa_as_of),
+        recognitions=recognitions,
+        signature="not_signed",
+    )

@@ -1,0 +1,125 @@
+"""Micro-credentials: a provider's specification of the EU standard elements, revised and retired by that provider."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+from pydantic import Field
+
+from api.rest.common import (
+    PROBLEM_RESPONSES,
+    Caller,
+    Dated,
+    IdempotencyKey,
+    Input,
+    Output,
+    Ref,
+    Registered,
+    Visitor,
+    created,
+    ref,
+)
+from registry.microcredential import MicroCredential
+
+router = APIRouter(prefix="/v1/microcredentials", tags=["micro-credentials"], responses=PROBLEM_RESPONSES)
+
+
+class Outcome(Input):
+    text: str = Field(examples=["Design a relational schema for a small business"])
+    esco_uri: str | None = Field(
+        default=None, examples=["http://data.europa.eu/esco/skill/25f0ea33-1e48-4e8c-8f1a-0d8c1e2b7a4e"]
+    )
+
+
+class Elements(Input):
+    """The standard elements of Annex I of Council Recommendation 2022/C 243/02."""
+
+    title: dict[str, str] = Field(examples=[{"en": "Data modelling", "nl": "Datamodellering"}])
+    learning_outcomes: list[Outcome]
+    ects: Decimal = Field(examples=["5"])
+    isced_field: str = Field(examples=["0613"], description="ISCED-F 2013 code")
+    assessment: str = Field(examples=["exam"])
+    participation: str = Field(examples=["online"], description="online | onsite | blended")
+    qa_type: str = Field(examples=["external_programme"])
+    languages: list[str] = Field(examples=[["en"]], description="ISO 639-1")
+    eqf_level: int | None = Field(default=None, examples=[6])
+    prerequisites: str | None = None
+    supervision: str | None = None
+    stackability: str = "stand_alone"
+    stackable_towards: str | None = None
+    further_information: str | None = None
+
+
+class NewMicroCredential(Elements):
+    provider_id: UUID
+    specified_on: date | None = Field(default=None, description="The date the specification takes effect")
+
+
+class Revision(Elements):
+    effective: date | None = Field(default=None, description="The date the new specification takes effect")
+
+
+class OutcomeOut(Output):
+    text: str
+    esco_uri: str | None
+
+
+class SpecificationOut(Output):
+    title: dict[str, str]
+    learning_outcomes: list[OutcomeOut]
+    ects: Decimal
+    eqf_level: int | None
+    isced_field: str
+    assessment: str
+    participation: str
+    qa_type: str
+    languages: list[str]
+    prerequisites: str | None
+    supervision: str | None
+    stackability: str
+    stackable_towards: str | None
+    further_information: str | None
+
+
+class MicroCredentialOut(Output):
+    id: UUID
+    version: int
+    provider_id: UUID
+    specifications: list[SpecificationOut] = Field(description="Every version, oldest first")
+    in_force_from: list[date] = Field(description="The date each version took effect")
+    retired_on: date | None
+    review_ids: list[UUID]
+
+
+@router.post("", status_code=201, summary="Specify a micro-credential (as the calling provider)")
+def specify(
+    body: NewMicroCredential, response: Response, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
+    microcredential_id = registry.specify_microcredential(actor, **body.model_dump(), idempotency_key=key)
+    return created(response, "microcredentials", microcredential_id)
+
+
+@router.post("/{microcredential_id}/revise", summary="A new specification; earlier credentials keep theirs")
+def revise(
+    microcredential_id: UUID, body: Revision, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
+    changed = registry.revise_microcredential(actor, microcredential_id, **body.model_dump(), idempotency_key=key)
+    return ref("microcredentials", changed)
+
+
+@router.post("/{microcredential_id}/retire", summary="Stop issuing a micro-credential")
+def retire(
+    microcredential_id: UUID, actor: Caller, registry: Registered, body: Dated | None = None, key: IdempotencyKey = None
+) -> Ref:
+    fields = (body or Dated()).model_dump()
+    return ref(
+        "microcredentials", registry.retire_microcredential(actor, microcredential_id, **fields, idempotency_key=key)
+    )
+
+
+@router.get("/{microcredential_id}", summary="A micro-credential with every version of its specification")
+def get_microcredential(microcredential_id: UUID, _: Visitor, registry: Registered) -> MicroCredentialOut:
+    return MicroCredentialOut.model_validate(registry.get(MicroCredential, microcredential_id))

@@ -1,0 +1,55 @@
+"""Liveness, readiness and metrics, for the platform that runs mcreg."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import Field
+
+from api.problems import PROBLEMS, Kind, ProblemError
+from api.rest.common import Output, Visitor
+from registry.errors import NotFound
+
+router = APIRouter(tags=["operations"])
+
+
+class Health(Output):
+    status: str = Field(examples=["ok"])
+
+
+class Readiness(Output):
+    status: str = Field(examples=["ready"])
+    head: int = Field(description="The highest position in the event log")
+    lag: dict[str, int] = Field(description="Events each read model has still to apply")
+
+
+@router.get("/healthz", summary="The process is up and answers")
+def healthz(_: Visitor) -> Health:
+    return Health(status="ok")
+
+
+@router.get("/readyz", summary="The database answers; how far behind each read model is")
+def readyz(request: Request, _: Visitor) -> Readiness:
+    try:
+        head = request.app.state.services.registry.recorder.max_notification_id() or 0
+        lag = request.app.state.read_models.lag()
+    except Exception as error:  # any failure to reach the database means not ready
+        raise ProblemError("not-ready", f"the database does not answer: {type(error).__name__}") from None
+    return Readiness(status="ready", head=head, lag=lag)
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics: requests, latency, events appended, projection lag",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+)
+def metrics(request: Request, _: Visitor) -> Response:
+    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/problems/{slug}", summary="What a problem type means")
+def describe_problem(slug: str, _: Visitor) -> Kind:
+    if slug not in PROBLEMS:
+        raise NotFound("problem type", slug)
+    return PROBLEMS[slug]

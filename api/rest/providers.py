@@ -1,0 +1,69 @@
+"""Providers (and recognising institutions): registered by the operator or their country's national authority."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+from pydantic import Field
+
+from api.rest.common import (
+    PROBLEM_RESPONSES,
+    Caller,
+    IdempotencyKey,
+    Input,
+    Output,
+    Ref,
+    Registered,
+    Visitor,
+    created,
+)
+from registry.provider import Provider
+
+router = APIRouter(prefix="/v1/providers", tags=["providers"], responses=PROBLEM_RESPONSES)
+
+
+class NewProvider(Input):
+    names: dict[str, str] = Field(description="ISO 639-1 → official name", examples=[{"nl": "Hanzehogeschool"}])
+    country: str = Field(description="ISO 3166-1 alpha-2", examples=["NL"])
+    provider_type: str = Field(default="higher_education", examples=["higher_education"])
+    deqar_id: str | None = Field(default=None, examples=["DEQARINST0245"])
+    eter_id: str | None = Field(default=None, examples=["NL0020"])
+    schac: str | None = Field(default=None, examples=["hanze.nl"])
+    erasmus_code: str | None = Field(default=None, examples=["NL GRONING03"])
+    registered_on: date | None = None
+
+
+class Identifiers(Output):
+    deqar_id: str | None
+    eter_id: str | None
+    schac: str | None
+    erasmus_code: str | None
+
+
+class ProviderOut(Output):
+    id: UUID
+    version: int
+    names: dict[str, str]
+    country: str
+    provider_type: str
+    identifiers: Identifiers
+    closed_on: date | None = None
+    accreditation_ids: list[UUID]
+
+
+@router.post("", status_code=201, summary="Register a provider or recognising institution")
+def register_provider(
+    body: NewProvider,
+    response: Response,
+    actor: Caller,
+    registry: Registered,
+    key: IdempotencyKey = None,
+) -> Ref:
+    return created(response, "providers", registry.register_provider(actor, **body.model_dump(), idempotency_key=key))
+
+
+@router.get("/{provider_id}", summary="A provider, with the accreditations granted to it")
+def get_provider(provider_id: UUID, _: Visitor, registry: Registered) -> ProviderOut:
+    return ProviderOut.model_validate(registry.get(Provider, provider_id))

@@ -1,0 +1,148 @@
+"""Recognitions: recorded and decided by the recognising institution; details readable by those concerned."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+from pydantic import Field
+
+from api.rest.common import (
+    PROBLEM_RESPONSES,
+    Caller,
+    IdempotencyKey,
+    Input,
+    Output,
+    Reasoned,
+    Ref,
+    Registered,
+    Visitor,
+    created,
+    ref,
+)
+from api.rest.credentials import StandingOut
+from registry.credential import Credential
+from registry.permissions import require_private
+from registry.provider import Provider
+from registry.recognition import Recognition
+from registry.vocabulary import Role
+
+router = APIRouter(prefix="/v1/recognitions", tags=["recognitions"], responses=PROBLEM_RESPONSES)
+
+
+class NewRecognition(Input):
+    credential_id: UUID
+    institution_id: UUID = Field(description="The recognising institution: the caller")
+    purpose: str = Field(examples=["credit_transfer"], description="admission | credit_transfer | employment")
+    requested_by: str = Field(default="learner", description="learner | institution")
+    requested_on: date | None = None
+
+
+class Difference(Input):
+    difference: str = Field(examples=["No supervised laboratory work"])
+    reason: str = Field(examples=["The degree requires 2 ECTS of supervised laboratory practice"])
+
+
+class NewVerdict(Input):
+    outcome: str = Field(examples=["recognised"], description="recognised | partially_recognised | not_recognised")
+    ects_recognised: Decimal = Field(examples=["5"])
+    differences: list[Difference] = Field(default=[], description="Required unless fully recognised (Lisbon)")
+    decided_on: date | None = None
+
+
+class NewAppeal(Input):
+    grounds: str
+    effective: date | None = None
+
+
+class AppealVerdict(Input):
+    outcome: str = Field(examples=["upheld"], description="upheld | overturned")
+    recognition_outcome: str | None = Field(default=None, description="The new outcome when overturned")
+    ects_recognised: Decimal | None = None
+    differences: list[Difference] = Field(default=[])
+    decided_on: date | None = None
+
+
+class DifferenceOut(Output):
+    difference: str
+    reason: str
+
+
+class VerdictOut(Output):
+    outcome: str
+    ects_recognised: Decimal
+    differences: list[DifferenceOut]
+    credential_status: str = Field(description="The credential's status on the decision date")
+    qa_standing: StandingOut = Field(description="The credential's QA standing on the decision date")
+
+
+class RecognitionOut(Output):
+    id: UUID
+    version: int
+    credential_id: UUID
+    institution_id: UUID
+    purpose: str
+    requested_by: str
+    requested_on: date
+    status: str
+    verdict: VerdictOut | None
+    decided_on: date | None
+    appeal_lodged_on: date | None
+    appeal_outcome: str | None
+
+
+def _differences(differences: list[Difference]) -> list[tuple[str, str]]:
+    return [(d.difference, d.reason) for d in differences]
+
+
+@router.post("", status_code=201, summary="Record a recognition request (as the recognising institution)")
+def request_recognition(
+    body: NewRecognition, response: Response, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
+    recognition_id = registry.request_recognition(actor, **body.model_dump(), idempotency_key=key)
+    return created(response, "recognitions", recognition_id)
+
+
+@router.post("/{recognition_id}/decision", summary="Decide: full, partial or no recognition")
+def decide(
+    recognition_id: UUID, body: NewVerdict, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
+    fields = body.model_dump(exclude={"differences"}) | {"differences": _differences(body.differences)}
+    return ref("recognitions", registry.decide_recognition(actor, recognition_id, **fields, idempotency_key=key))
+
+
+@router.post("/{recognition_id}/appeal", summary="Record the learner's appeal")
+def appeal(
+    recognition_id: UUID, body: NewAppeal, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
+    return ref(
+        "recognitions", registry.appeal_recognition(actor, recognition_id, **body.model_dump(), idempotency_key=key)
+    )
+
+
+@router.post("/{recognition_id}/appeal-decision", summary="Record the appeal's outcome")
+def decide_appeal(
+    recognition_id: UUID, body: AppealVerdict, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
+    fields = body.model_dump(exclude={"differences"}) | {"differences": _differences(body.differences)}
+    return ref("recognitions", registry.decide_recognition_appeal(actor, recognition_id, **fields, idempotency_key=key))
+
+
+@router.post("/{recognition_id}/withdraw", summary="Withdraw the recognition")
+def withdraw(
+    recognition_id: UUID, body: Reasoned, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
+    return ref(
+        "recognitions", registry.withdraw_recognition(actor, recognition_id, **body.model_dump(), idempotency_key=key)
+    )
+
+
+@router.get("/{recognition_id}", summary="A recognition: for its institution and the authorities concerned")
+def get_recognition(recognition_id: UUID, actor: Visitor, registry: Registered) -> RecognitionOut:
+    recognition = registry.get(Recognition, recognition_id)
+    institution = registry.get(Provider, recognition.institution_id)
+    issuer = registry.get(Provider, registry.get(Credential, recognition.credential_id).provider_id)
+    require_private(actor, institution.id, Role.INSTITUTION, "recognition", institution.country, issuer.country)
+    return RecognitionOut.model_validate(recognition)

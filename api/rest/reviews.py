@@ -1,0 +1,131 @@
+"""Reviews: a QA agency's review of a micro-credential, from opening to decision and appeal; only that agency acts."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+from pydantic import Field
+
+from api.rest.common import (
+    PROBLEM_RESPONSES,
+    Caller,
+    IdempotencyKey,
+    Input,
+    Output,
+    Reasoned,
+    Ref,
+    Registered,
+    Visitor,
+    created,
+    ref,
+)
+from registry.review import Review
+
+router = APIRouter(prefix="/v1/reviews", tags=["reviews"], responses=PROBLEM_RESPONSES)
+
+
+class NewReview(Input):
+    microcredential_id: UUID
+    local_identifier: str | None = Field(default=None, description="The agency's own report id; unique per agency")
+    opened_on: date | None = None
+
+
+class NewReport(Input):
+    url: str | None = Field(default=None, examples=["https://agency.example/reports/2026-17.pdf"])
+    summary: str | None = None
+    published_on: date | None = None
+
+
+class NewDecision(Input):
+    decision: str = Field(examples=["positive"], description="positive | positive_with_conditions | negative")
+    valid_from: date | None = Field(default=None, description="The decision date when not given")
+    valid_to: date | None = Field(default=None, description="Six years after valid_from when not given")
+    conditions: str | None = Field(default=None, description="Required for positive_with_conditions")
+    decided_on: date | None = None
+
+
+class NewAppeal(Input):
+    grounds: str
+    effective: date | None = None
+
+
+class AppealDecision(Input):
+    outcome: str = Field(examples=["upheld"], description="upheld | overturned")
+    decision: str | None = Field(default=None, description="The new decision, when the appeal overturns the old one")
+    valid_from: date | None = None
+    valid_to: date | None = None
+    conditions: str | None = None
+    decided_on: date | None = None
+
+
+class ReportOut(Output):
+    url: str | None
+    summary: str | None
+    published_on: date
+
+
+class DecisionOut(Output):
+    decision: str
+    valid_from: date
+    valid_to: date
+    conditions: str | None
+
+
+class ReviewOut(Output):
+    id: UUID
+    version: int
+    agency_id: UUID
+    microcredential_id: UUID
+    provider_id: UUID
+    spec_version: int
+    local_identifier: str | None
+    opened_on: date
+    report: ReportOut | None
+    decision: DecisionOut | None
+    decided_on: date | None
+    appeal_lodged_on: date | None
+    appeal_outcome: str | None
+    withdrawn_on: date | None
+
+
+@router.post("", status_code=201, summary="Open a review of a micro-credential (as the calling agency)")
+def open_review(
+    body: NewReview, response: Response, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
+    return created(response, "reviews", registry.open_review(actor, **body.model_dump(), idempotency_key=key))
+
+
+@router.post("/{review_id}/report", summary="Publish the review report")
+def publish_report(
+    review_id: UUID, body: NewReport, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
+    return ref("reviews", registry.publish_review_report(actor, review_id, **body.model_dump(), idempotency_key=key))
+
+
+@router.post("/{review_id}/decision", summary="Record the review's decision")
+def decide(review_id: UUID, body: NewDecision, actor: Caller, registry: Registered, key: IdempotencyKey = None) -> Ref:
+    return ref("reviews", registry.decide_review(actor, review_id, **body.model_dump(), idempotency_key=key))
+
+
+@router.post("/{review_id}/appeal", summary="Record that the provider appealed the decision")
+def appeal(review_id: UUID, body: NewAppeal, actor: Caller, registry: Registered, key: IdempotencyKey = None) -> Ref:
+    return ref("reviews", registry.appeal_review(actor, review_id, **body.model_dump(), idempotency_key=key))
+
+
+@router.post("/{review_id}/appeal-decision", summary="Record the appeal's outcome")
+def decide_appeal(
+    review_id: UUID, body: AppealDecision, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
+    return ref("reviews", registry.decide_review_appeal(actor, review_id, **body.model_dump(), idempotency_key=key))
+
+
+@router.post("/{review_id}/withdraw", summary="Withdraw the review and its decision")
+def withdraw(review_id: UUID, body: Reasoned, actor: Caller, registry: Registered, key: IdempotencyKey = None) -> Ref:
+    return ref("reviews", registry.withdraw_review(actor, review_id, **body.model_dump(), idempotency_key=key))
+
+
+@router.get("/{review_id}", summary="A review: report, decision, appeal")
+def get_review(review_id: UUID, _: Visitor, registry: Registered) -> ReviewOut:
+    return ReviewOut.model_validate(registry.get(Review, review_id))
