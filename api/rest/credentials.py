@@ -115,8 +115,13 @@ class CredentialOut(Output):
     revoked_on: date | None
     revocation_reason: str | None
     qa_basis: BasisOut
-    grade: str | None = Field(default=None, description="Shown to the provider and authorities only")
-    learner: LearnerOut | None = Field(default=None, description="Shown to the provider and authorities only")
+    # Not read off the aggregate (validation aliases it lacks): filled in for those who may see them.
+    grade: str | None = Field(
+        default=None, validation_alias="private_grade", description="For the provider and authorities"
+    )
+    learner: LearnerOut | None = Field(
+        default=None, validation_alias="private_learner", description="For the provider and authorities"
+    )
 
 
 class StandingOut(Output):
@@ -293,7 +298,7 @@ def revoke(
 @router.get("/{credential_id}", summary="A credential; the learner and grade only for its provider and authorities")
 def get_credential(credential_id: UUID, actor: Visitor, registry: Registered) -> CredentialOut:
     credential = registry.get(Credential, credential_id)
-    out = CredentialOut.model_validate(credential).model_copy(update={"grade": None})
+    out = CredentialOut.model_validate(credential)
     provider = registry.get(Provider, credential.provider_id)
     if may_see_private(actor, credential.provider_id, Role.PROVIDER, provider.country):
         learner = registry.learner_data(credential_id)

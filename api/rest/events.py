@@ -13,7 +13,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from psycopg import sql
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from api.auth import role
 from api.rest.common import PROBLEM_RESPONSES, Output, Registered
@@ -24,6 +24,7 @@ from registry.vocabulary import Role
 router = APIRouter(prefix="/v1/events", tags=["audit"], responses=PROBLEM_RESPONSES)
 
 WINDOW = 100_000
+EventType = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]+\.[A-Za-z]+$", max_length=100)]
 Auditor = Annotated[Actor, Depends(role(Role.AUDITOR, Role.OPERATOR))]
 
 
@@ -91,10 +92,7 @@ def list_events(
     after: Annotated[int, Query(ge=0, description="Events after this position")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     aggregate: Annotated[UUID | None, Query(description="Only this aggregate's events")] = None,
-    type: Annotated[
-        list[str],
-        Query(description="Only these event types, e.g. Credential.Revoked", pattern=r"^[A-Za-z]+\.[A-Za-z]+$"),
-    ] = [],  # noqa: B006 - FastAPI copies query defaults
+    type: Annotated[list[EventType], Query(description="Only these event types, e.g. Credential.Revoked")] = [],  # noqa: B006 - FastAPI copies query defaults
 ) -> EventPage:
     events, next_after, head = feed(registry, after, limit, aggregate, type)
     return EventPage(events=events, next_after=next_after, head=head)
