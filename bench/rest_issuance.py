@@ -1,0 +1,169 @@
+"""Issuance over HTTP: single-credential POSTs and batches against `mcreg serve`, beside the floors measured in the
+same run (GET /healthz through the same server, and the same batches issued in-process).
+
+    python bench/rest_issuance.py [--requests N] [--clients C] [--batches B] [--batch-size S] [--repeats R]
+
+Starts its own embedded PostgreSQL (or uses MCREG_DATABASE_URL / DATABASE_URL), an
+empty schema per repeat, and `mcreg serve` on it as a separate process, with the
+read models kept up to date in that process as on the embedded default. Prints
+medians over the repeats: requests/s with p50/p99 latency, and credentials/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+from scaffold import ISSUED_ON, accredited_issuer, fresh_schema, settings
+
+from api.bootstrap import bootstrap
+from api.settings import Settings
+from registry.application import IssueRow
+from registry.learners import PersonalData
+
+MCREG = str(Path(sys.executable).with_name("mcreg"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(settings: Settings) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = os.environ | {
+        "MCREG_DATABASE_URL": str(settings.database_url),
+        "POSTGRES_SCHEMA": settings.postgres_schema,
+        "MCREG_LOG_LEVEL": "warning",
+    }
+    server = subprocess.Popen([MCREG, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                return server, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("mcreg serve did not come up")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def hammer(url: str, clients: int, n: int, request: Callable[[httpx.Client, int], httpx.Response]) -> dict[str, float]:
+    """``n`` requests from ``clients`` concurrent connections: rate, p50 and p99 latency (ms)."""
+    latencies: list[float] = []
+
+    def worker(offset: int) -> None:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            for i in range(offset, n, clients):
+                began = time.perf_counter()
+                response = request(client, i)
+                latencies.append(time.perf_counter() - began)
+                if response.status_code >= 400:
+                    raise RuntimeError(f"{response.status_code}: {response.text}")
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(worker, range(clients)))
+    seconds = time.perf_counter() - began
+    return {"rate": n / seconds, "p50": percentile(latencies, 0.5) * 1000, "p99": percentile(latencies, 0.99) * 1000}
+
+
+def one_run(base: Settings, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    with fresh_schema(base) as run_settings:
+        services = bootstrap(run_settings)
+        provider, microcredential_id = accredited_issuer(services.registry)
+        token = services.keys.create(provider.org, provider.role, name="bench").token
+        auth = {"Authorization": f"Bearer {token}"}
+        row = {"microcredential_id": str(microcredential_id), "issued_on": str(ISSUED_ON)}
+        rows = [
+            row | {"learner": {"name": f"Learner {i}", "email": f"l{i}@example.org"}} for i in range(args.batch_size)
+        ]
+        server, url = serve(run_settings)
+        figures: dict[str, dict[str, float]] = {}
+        try:
+            hammer(url, args.clients, 200, lambda c, i: c.get("/healthz"))  # warm up both sides
+            figures["GET /healthz (the HTTP floor)"] = hammer(
+                url, args.clients, args.requests, lambda c, i: c.get("/healthz")
+            )
+            figures["POST /v1/credentials"] = hammer(
+                url,
+                args.clients,
+                args.requests,
+                lambda c, i: c.post(
+                    "/v1/credentials",
+                    json=row | {"learner": {"name": f"Single {i}"}},
+                    headers=auth | {"Idempotency-Key": f"single-{i}"},
+                ),
+            )
+            began = time.perf_counter()
+            for b in range(args.batches):
+                with httpx.Client(base_url=url, timeout=300) as client:
+                    response = client.post(
+                        "/v1/credentials:batch", json={"rows": rows}, headers=auth | {"Idempotency-Key": f"batch-{b}"}
+                    )
+                    assert response.status_code == 201, response.text
+            seconds = time.perf_counter() - began
+            figures["POST /v1/credentials:batch"] = {"rate": args.batches * args.batch_size / seconds}
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        issue_rows = [
+            IssueRow(microcredential_id, PersonalData(r["learner"]["name"], email=r["learner"]["email"]), ISSUED_ON)
+            for r in rows
+        ]
+        began = time.perf_counter()
+        for _ in range(args.batches):
+            services.registry.issue_credentials(provider, issue_rows)
+        seconds = time.perf_counter() - began
+        figures["the same batches in-process (no HTTP)"] = {"rate": args.batches * args.batch_size / seconds}
+        services.close()
+        return figures
+
+
+def median_of(runs: list[dict[str, dict[str, float]]], name: str, key: str) -> float | None:
+    values = [run[name][key] for run in runs if key in run[name]]
+    return statistics.median(values) if values else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--batches", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    base = settings()
+    runs = [one_run(base, args) for _ in range(args.repeats)]
+    names = list(runs[0])
+    rate: dict[str, Any] = {name: median_of(runs, name, "rate") for name in names}
+    print(f"| figure ({args.clients} clients, medians of {args.repeats} runs) | rate /s | p50 ms | p99 ms | ratio |")
+    print("| --- | --- | --- | --- | --- |")
+    floors = {names[1]: names[0], names[2]: names[3]}
+    for name in names:
+        p50, p99 = median_of(runs, name, "p50"), median_of(runs, name, "p99")
+        floor = floors.get(name)
+        ratio = f"{rate[name] / rate[floor]:.2f} of {floor.split(' (')[0]}" if floor else "baseline"
+        cells = [f"{rate[name]:,.0f}", f"{p50:.1f}" if p50 else "", f"{p99:.1f}" if p99 else "", ratio]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
