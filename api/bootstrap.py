@@ -18,6 +18,7 @@ from api.database import Database, open_database
 from api.keys import ApiKeys
 from api.learner_vault import PostgresLearnerVault
 from api.settings import Settings
+from api.signing import RegistryKey, load_registry_key
 from registry.application import Registry
 
 
@@ -28,6 +29,7 @@ class Services:
     pool: ConnectionPool
     registry: Registry
     keys: ApiKeys
+    signing_key: RegistryKey
 
     def close(self) -> None:
         self.registry.close()
@@ -49,4 +51,5 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     structlog.get_logger(__name__).info(
         "registry.opened", database=database.kind, schema=settings.postgres_schema or "public", env=settings.env
     )
-    return Services(settings, database, pool, registry, keys)
+    signing_key = load_registry_key(pool, settings.postgres_schema, settings.public_url)
+    return Services(settings, database, pool, registry, keys, signing_key)
