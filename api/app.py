@@ -23,6 +23,7 @@ from api.rest import (
     recognitions,
     reviews,
 )
+from api.rest.common import Visitor
 from projections.read_models import ReadModels
 
 ROUTERS = (
@@ -66,8 +67,8 @@ def create_app(services: Services, read_models: ReadModels) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router)
 
-    def context() -> Context:
-        return Context(registry=services.registry, read_models=read_models)
+    def context(actor: Visitor) -> Context:
+        return Context(registry=services.registry, read_models=read_models, actor=actor)
 
     app.include_router(
         GraphQLRouter(

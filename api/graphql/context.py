@@ -17,6 +17,9 @@ from projections.provider_standing import AccreditationRow, AgencyRow, ProviderR
 from projections.read_models import ReadModels
 from projections.recognitions import RecognitionRow
 from registry.application import Registry
+from registry.permissions import may_see_private
+from registry.stamp import Actor
+from registry.vocabulary import Role
 
 T = TypeVar("T")
 
@@ -49,6 +52,7 @@ class Context(BaseContext):
 
     registry: Registry
     read_models: ReadModels
+    actor: Actor | None = None  # the organisation behind the request's key; None for the public
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -73,3 +77,13 @@ class Context(BaseContext):
         view = self.read_models["credential_status"].view
         rows = {row.credential_id: row for row in await run_in_threadpool(view.get_many, ids)}
         return [rows.get(i) for i in ids]
+
+    def may_read(self, recognition: RecognitionRow) -> bool:
+        """Whether the caller may read a recognition's details (``registry.permissions.may_see_private``)."""
+        return may_see_private(
+            self.actor,
+            recognition.institution_id,
+            Role.INSTITUTION,
+            recognition.institution_country,
+            recognition.issuer_country,
+        )

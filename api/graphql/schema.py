@@ -56,6 +56,7 @@ from api.graphql.types import (
     QAStanding,
     Recognition,
 )
+from projections.listing import Page
 from registry import validate as v
 from registry.errors import DomainError
 from registry.vocabulary import ProviderType, RecognitionStatus
@@ -227,14 +228,19 @@ class Query:
         )
         return connection(page, MicroCredential.of, lambda row: row.microcredential_id)
 
-    @strawberry.field(description="A recognition by id.")
+    @strawberry.field(
+        description="A recognition by id: for its institution, the operator and the national authorities of the "
+        "institution's and the issuer's countries (send their key as a bearer token)."
+    )
     async def recognition(self, info: Info[Context, None], id: strawberry.ID) -> Recognition | None:
         row = await info.context.recognitions.load(parse_id(id, "id"))
+        if row and not info.context.may_read(row):
+            raise BadInput("recognition: only its institution or an authority concerned may read it", "FORBIDDEN")
         return Recognition.of(row) if row else None
 
     @strawberry.field(
         description="The recognitions of one credential, or of one institution (of one status if given), "
-        "in the order they were requested."
+        "in the order they were requested; only those the caller may read (see `recognition`)."
     )
     async def recognitions(
         self,
@@ -271,7 +277,8 @@ class Query:
                     limit=limit,
                 )
             )
-        return connection(page, Recognition.of, lambda row: row.requested_at_position)
+        readable = Page(tuple(row for row in page.rows if info.context.may_read(row)), page.after)
+        return connection(readable, Recognition.of, lambda row: row.requested_at_position)
 
     @strawberry.field(
         description="A national authority's dashboard: for one country if given (issuer country for credentials, "

@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime
 from tests.world import World
 
 
-def ask(client, query: str, **variables):
-    response = client.post("/graphql", json={"query": query, "variables": variables})
+def ask(client, query: str, *, token: str | None = None, **variables):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
+from registry.vocabulary import Role
 from tests.api.test_graphql import ask
 from tests.projections.histories import record_history
 
@@ -27,10 +30,11 @@ def test_a_german_university_pages_through_its_recognitions_and_reads_one_overtu
     history = record_history(services.registry)
     read_models.catch_up()
     full, refused, _, withdrawn = history.recognitions
+    token = services.keys.create(history.de_institution_id, Role.INSTITUTION, name="registrar").token
 
     seen, after = [], None
     while True:
-        page = ask(client, RECOGNITIONS, institution=str(history.de_institution_id), first=2, after=after)
+        page = ask(client, RECOGNITIONS, token=token, institution=str(history.de_institution_id), first=2, after=after)
         connection = page["data"]["recognitions"]
         seen += [edge["node"] for edge in connection["edges"]]
         if not connection["pageInfo"]["hasNextPage"]:
@@ -51,18 +55,47 @@ def test_a_german_university_pages_through_its_recognitions_and_reads_one_overtu
     assert (overturned["issuerCountry"], overturned["institution"]) == ("BE", {"country": "DE"})
     assert (overturned["credentialStatus"], overturned["qaBasis"]) == ("active", {"kind": "review"})
     assert seen[2]["status"] == "withdrawn"
-    withdrawn_only = ask(client, RECOGNITIONS, institution=str(history.de_institution_id), status="withdrawn")
+    withdrawn_only = ask(
+        client, RECOGNITIONS, token=token, institution=str(history.de_institution_id), status="withdrawn"
+    )
     assert [edge["node"]["id"] for edge in withdrawn_only["data"]["recognitions"]["edges"]] == [str(withdrawn)]
 
-    of_credential = ask(client, RECOGNITIONS, credential=str(history.nl_credentials[0]))["data"]["recognitions"]
+    of_credential = ask(client, RECOGNITIONS, token=token, credential=str(history.nl_credentials[0]))["data"][
+        "recognitions"
+    ]
     assert [edge["node"]["id"] for edge in of_credential["edges"]] == [str(full)]
     query = "query($id: ID!) { recognition(id: $id) { id outcome credential { status } } }"
-    assert ask(client, query, id=str(full))["data"]["recognition"] == {
+    assert ask(client, query, token=token, id=str(full))["data"]["recognition"] == {
         "id": str(full),
         "outcome": "recognised",
         "credential": {"status": "active"},
     }
     assert ask(client, query, id="00000000-0000-0000-0000-000000000000")["data"]["recognition"] is None
+
+
+def test_recognition_details_are_for_the_institution_and_the_authorities_concerned(services, read_models, client):
+    history = record_history(services.registry)
+    read_models.catch_up()
+    full = history.recognitions[0]  # a German university recognises a Dutch credential
+    credential = str(history.nl_credentials[0])
+
+    def seen(token):
+        page = ask(client, RECOGNITIONS, token=token, credential=credential)["data"]["recognitions"]
+        return [edge["node"]["id"] for edge in page["edges"]]
+
+    def authority(country):
+        return services.keys.create(uuid4(), Role.NATIONAL_AUTHORITY, name=country, country=country).token
+
+    operator = services.keys.create(uuid4(), Role.OPERATOR, name="operator").token
+    assert seen(None) == []
+    assert seen(authority("FR")) == []
+    assert seen(authority("DE")) == seen(authority("NL")) == seen(operator) == [str(full)]
+    query = "query($id: ID!) { recognition(id: $id) { id } }"
+    refused = ask(client, query, id=str(full))
+    assert refused["data"]["recognition"] is None
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    other_institution = services.keys.create(history.nl_credentials[0], Role.INSTITUTION, name="x").token
+    assert ask(client, query, token=other_institution, id=str(full))["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
 def test_recognitions_are_asked_of_one_credential_or_one_institution_with_clear_errors(services, read_models, client):
