@@ -338,8 +338,13 @@ class Registry(Application[UUID]):
         erasmus_code: str | None = None,
         registered_on: date | None = None,
     ) -> UUID:
+        """Registered by the operator, the country's national authority, or a registered QA agency
+        (which, as in DEQAR, may report on an institution the registry does not hold yet)."""
         country = v.country("country", country)
-        require_governs(ctx.actor, country)
+        if ctx.actor.role == Role.QA_AGENCY:
+            self.get(Agency, ctx.actor.org).check_registered()
+        else:
+            require_governs(ctx.actor, country)
         identifiers = ProviderIdentifiers(
             deqar_id=v.identifier("deqar_id", deqar_id),
             eter_id=v.identifier("eter_id", eter_id),

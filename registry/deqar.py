@@ -1,0 +1,751 @@
+"""Import of QA reports in DEQAR's submission format.
+
+EQAR's Database of External Quality Assurance Results (DEQAR) takes reports
+from QA agencies as JSON submission objects: the agency, its own report
+identifier (``local_identifier``), the ESG activity, status, decision,
+validity (written in the report's ``date_format``), report files, and the
+institutions and programmes the report is about. ``parse_report`` turns one
+object into typed values, naming the field and the rule of anything it
+refuses; ``import_reports`` records what the registry has a place for:
+
+- the calling QA agency imports only its own reports (the ``agency`` field
+  names it by acronym, name or DEQAR id);
+- each institution is found by DEQAR id, then ETER id, then official name in
+  its country, else registered by the agency;
+- a positive report (with or without conditions) becomes one accreditation
+  per institution: an institutional report covers micro-credentials at the
+  institution's QF-EHEA cycles, a programme or joint-programme report covers
+  its programmes' cycles and no micro-credentials;
+- a negative or not-applicable report is refused: the registry records
+  accreditations only on a positive outcome.
+
+Every write is a registry command with an idempotency key derived from the
+report's ``local_identifier`` and the step, so importing the same file again
+writes nothing and a changed report under the same identifier is refused.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+from registry import validate as v
+from registry.accreditation import Accreditation
+from registry.agency import Agency
+from registry.application import DEFAULT_VALIDITY, Registry
+from registry.errors import DomainError, Forbidden, IdempotencyKeyReused, InvalidInput, StateConflict
+from registry.permissions import require_role
+from registry.provider import Provider, ProviderIdentifiers
+from registry.receipt import Receipt
+from registry.stamp import Actor
+from registry.vocabulary import QA_COVER, ESGActivity, QADecision, Role
+
+# Vocabulary ---------------------------------------------------------------------
+
+
+class ReportStatus(StrEnum):
+    """Whether the review was part of the country's obligatory external QA (DEQAR ids 1 and 2)."""
+
+    OBLIGATORY = "part of obligatory EQA system"
+    VOLUNTARY = "voluntary"
+
+
+_STATUS_IDS = {"1": ReportStatus.OBLIGATORY, "2": ReportStatus.VOLUNTARY}
+_DECISION_IDS = {
+    "1": QADecision.POSITIVE,
+    "2": QADecision.POSITIVE_WITH_CONDITIONS,
+    "3": QADecision.NEGATIVE,
+    "4": QADecision.NOT_APPLICABLE,
+}
+# QF-EHEA cycles, by DEQAR id and by name, as EQF levels.
+_QF_EHEA = {"0": 5, "1": 6, "2": 7, "3": 8, "short cycle": 5, "first cycle": 6, "second cycle": 7, "third cycle": 8}
+HIGHER_EDUCATION_LEVELS = (5, 6, 7, 8)
+"""The EQF levels of the four QF-EHEA cycles: the scope when a report names none."""
+
+CONDITIONS_TEXT = "the conditions or restrictions stated in the QA report"
+"""DEQAR has no structured conditions; a conditional decision points at the report, due by the end of validity."""
+
+# DEQAR gives an institution's official name without its language. Where the
+# country has one official language, the name is recorded in it; elsewhere it
+# is recorded as the English name unless an English name was given.
+_OFFICIAL_LANGUAGE = {
+    **dict.fromkeys(("AT", "DE", "LI"), "de"),
+    **dict.fromkeys(("IT", "SM", "VA"), "it"),
+    **dict.fromkeys(("MD", "RO"), "ro"),
+    **{"AD": "ca", "AL": "sq", "AM": "hy", "AZ": "az", "BG": "bg", "CZ": "cs", "DK": "da", "EE": "et", "ES": "es"},
+    **{"FR": "fr", "GB": "en", "GE": "ka", "GR": "el", "HR": "hr", "HU": "hu", "IS": "is", "LT": "lt", "LV": "lv"},
+    **{"MK": "mk", "NL": "nl", "NO": "no", "PL": "pl", "PT": "pt", "RS": "sr", "RU": "ru", "SE": "sv", "SI": "sl"},
+    **{"SK": "sk", "TR": "tr", "UA": "uk"},
+}
+_FORMAT_DIRECTIVE = re.compile(r"%(-?)(.?)")
+_DEQAR_INSTITUTION = re.compile(r"DEQARINST\d{1,12}")
+_ETER = re.compile(r"[A-Z]{2}[A-Z0-9]{1,13}")
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+
+
+# Parsed reports -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    url: str | None  # ``original_location``; None when the file was uploaded to DEQAR instead
+    display_name: str | None
+    languages: tuple[str, ...]  # ISO 639-1 or 639-2 codes, as DEQAR takes them
+
+
+@dataclass(frozen=True)
+class Location:
+    country: str  # ISO 3166-1 alpha-2
+    city: str | None = None
+
+
+@dataclass(frozen=True)
+class Institution:
+    """An institution a report is about: a reference by id, or a description to register it from."""
+
+    deqar_id: str | None = None
+    eter_id: str | None = None
+    name_official: str | None = None
+    name_english: str | None = None
+    locations: tuple[Location, ...] = ()
+    eqf_levels: tuple[int, ...] = ()  # from ``qf_ehea_levels``
+
+    @property
+    def country(self) -> str | None:
+        return self.locations[0].country if self.locations else None
+
+    def names(self) -> dict[str, str]:
+        """The names to register the institution under, keyed by language."""
+        names: dict[str, str] = {}
+        if self.name_english:
+            names["en"] = self.name_english
+        if self.name_official:
+            language = _OFFICIAL_LANGUAGE.get(self.country or "")
+            if language and language not in names:
+                names[language] = self.name_official
+            elif "en" not in names:
+                names["en"] = self.name_official
+        return names
+
+
+@dataclass(frozen=True)
+class Programme:
+    name: str
+    qualification: str | None = None
+    eqf_level: int | None = None  # from ``qf_ehea_level``
+    nqf_level: str | None = None  # as the agency wrote it ("level 7"); not an EQF level
+
+
+@dataclass(frozen=True)
+class DeqarReport:
+    """One DEQAR submission object, checked and in canonical form."""
+
+    agency: str  # acronym, name or DEQAR id of the agency that wrote the report
+    local_identifier: str
+    activity: str  # the agency's own activity name or DEQAR activity id, as given
+    activity_type: ESGActivity  # from the report's structure
+    status: ReportStatus
+    decision: QADecision
+    valid_from: date
+    valid_to: date | None  # None: the registry's default validity (six years) applies
+    files: tuple[ReportFile, ...]
+    links: tuple[str, ...]
+    institutions: tuple[Institution, ...]
+    programmes: tuple[Programme, ...] = ()
+
+    @property
+    def report_url(self) -> str | None:
+        """The first report file's URL, else the first link to the report."""
+        return next((f.url for f in self.files if f.url), None) or next(iter(self.links), None)
+
+    @property
+    def eqf_levels(self) -> tuple[int, ...]:
+        """The programmes' EQF levels (programme reports only)."""
+        return tuple(sorted({p.eqf_level for p in self.programmes if p.eqf_level is not None}))
+
+
+def parse_report(data: Any, index: int | None = None) -> DeqarReport:
+    """One DEQAR submission object as a ``DeqarReport``; ``InvalidInput`` names the first bad field.
+
+    Fields are named as in the submission (``valid_from``, ``institutions[0].locations[0].country``),
+    prefixed with ``reports[index].`` when ``index`` is given.
+    """
+    p = f"reports[{index}]." if index is not None else ""
+    if not isinstance(data, Mapping):
+        raise InvalidInput(f"reports[{index}]" if index is not None else "report", "must be a DEQAR report object")
+    agency = _agency_ref(p, data)
+    local_identifier = v.identifier(f"{p}local_identifier", data.get("local_identifier"), max_length=190)
+    if local_identifier is None:
+        raise InvalidInput(f"{p}local_identifier", "is required: reports are imported once per local identifier")
+    activity = next((data[k] for k in ("activity", "activity_id", "activity_local_identifier") if data.get(k)), None)
+    activity = v.text(f"{p}activity", str(activity) if type(activity) is int else activity, max_length=500)
+    status = _coded(f"{p}status", data.get("status"), _STATUS_IDS, ReportStatus)
+    decision = _coded(f"{p}decision", data.get("decision"), _DECISION_IDS, QADecision)
+    date_format = _date_format(f"{p}date_format", data.get("date_format"))
+    valid_from = _date(f"{p}valid_from", data.get("valid_from"), date_format)
+    valid_to = _date(f"{p}valid_to", data["valid_to"], date_format) if data.get("valid_to") else None
+    if valid_to is not None and valid_to <= valid_from:
+        raise InvalidInput(f"{p}valid_to", "must be after valid_from")
+    files = tuple(_report_file(f"{p}report_files[{i}]", f) for i, f in enumerate(_list(p, data, "report_files")))
+    if not files:
+        raise InvalidInput(f"{p}report_files", "must list at least one report file")
+    links = tuple(
+        str(v.url(f"{p}report_links[{i}].link", link.get("link") if isinstance(link, Mapping) else None, required=True))
+        for i, link in enumerate(_list(p, data, "report_links"))
+    )
+    institutions = tuple(_institution(f"{p}institutions[{i}]", d) for i, d in enumerate(_list(p, data, "institutions")))
+    if not institutions:
+        raise InvalidInput(f"{p}institutions", "must name at least one institution")
+    programmes = tuple(_programme(f"{p}programmes[{i}]", d) for i, d in enumerate(_list(p, data, "programmes")))
+    if not programmes:
+        activity_type = ESGActivity.INSTITUTIONAL
+    elif len(institutions) == 1:
+        activity_type = ESGActivity.PROGRAMME
+    else:
+        activity_type = ESGActivity.JOINT_PROGRAMME
+    return DeqarReport(
+        agency=agency,
+        local_identifier=local_identifier,
+        activity=activity,
+        activity_type=activity_type,
+        status=status,
+        decision=decision,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        files=files,
+        links=links,
+        institutions=institutions,
+        programmes=programmes,
+    )
+
+
+def _agency_ref(p: str, data: Mapping[str, Any]) -> str:
+    value = data.get("agency", data.get("agency_id"))
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return v.text(f"{p}agency", value, max_length=300)
+
+
+def _list(prefix: str, data: Mapping[str, Any], key: str) -> list[Any]:
+    """``data[key]`` as a list (empty when absent); ``prefix`` names ``data`` in errors."""
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidInput(f"{prefix}{key}", "must be a list")
+    return value
+
+
+def _coded(path: str, value: Any, ids: Mapping[str, Any], enum: type[StrEnum]) -> Any:
+    """A DEQAR value given by its id ("1") or its name, in any case."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str):
+        key = " ".join(value.split()).casefold()
+        if key in ids:
+            return ids[key]
+        for member in enum:
+            if member.value.casefold() == key:
+                return member
+    names = ", ".join(f"{i} ({m.value!r})" for i, m in ids.items())
+    raise InvalidInput(path, f"must be a DEQAR id or name: {names}")
+
+
+def _date_format(path: str, value: Any) -> str:
+    """DEQAR's date notation (``%d``, ``%-d``, ``%m``, ``%-m``, ``%Y``, ``%y``) as a ``strptime`` format."""
+    if value is None:
+        return "%Y-%m-%d"
+    fmt = v.text(path, value, max_length=20)
+    rule = "must write a day, month and year with %d or %-d, %m or %-m, and %Y or %y"
+
+    def directive(match: re.Match[str]) -> str:
+        flag, letter = match.groups()
+        if letter == "%" and not flag:
+            return "%%"
+        if letter not in ("d", "m", "Y", "y"):
+            raise InvalidInput(path, rule)
+        return f"%{letter}"
+
+    translated = _FORMAT_DIRECTIVE.sub(directive, fmt)
+    used = set(re.findall(r"%([dmYy])", translated.replace("%%", "")))
+    if not ({"d", "m"} <= used and used & {"Y", "y"}):
+        raise InvalidInput(path, rule)
+    return translated
+
+
+def _date(path: str, value: Any, fmt: str) -> date:
+    shown = fmt.replace("%%", "%")
+    if not isinstance(value, str):
+        raise InvalidInput(path, f"must be a date written in the report's date_format ({shown})")
+    try:
+        day = datetime.strptime(value.strip(), fmt).date()
+    except ValueError:
+        raise InvalidInput(path, f"must be a date written in the report's date_format ({shown})") from None
+    return v.day(path, day)
+
+
+def _report_file(path: str, data: Any) -> ReportFile:
+    if not isinstance(data, Mapping):
+        raise InvalidInput(path, "must be a report file object")
+    languages = []
+    for i, code in enumerate(_list(f"{path}.", data, "report_language")):
+        if not isinstance(code, str) or not _LANGUAGE.fullmatch(code.strip().lower()):
+            raise InvalidInput(f"{path}.report_language[{i}]", "must be an ISO 639-1 or ISO 639-2 language code")
+        languages.append(code.strip().lower())
+    if not languages:
+        raise InvalidInput(f"{path}.report_language", "must list at least one language of the report")
+    return ReportFile(
+        url=v.url(f"{path}.original_location", data.get("original_location")),
+        display_name=v.optional_text(f"{path}.display_name", data.get("display_name"), max_length=255),
+        languages=tuple(dict.fromkeys(languages)),
+    )
+
+
+def _institution(path: str, data: Any) -> Institution:
+    if not isinstance(data, Mapping):
+        raise InvalidInput(path, "must be an institution object")
+    deqar_id = _code(f"{path}.deqar_id", data.get("deqar_id"), _DEQAR_INSTITUTION, "a DEQARINST id (DEQARINST0034)")
+    eter_id = _code(f"{path}.eter_id", data.get("eter_id"), _ETER, "an ETER id (BE0035)")
+    locations = tuple(
+        _location(f"{path}.locations[{i}]", d) for i, d in enumerate(_list(f"{path}.", data, "locations"))
+    )
+    levels = {
+        _qf_ehea(f"{path}.qf_ehea_levels[{i}]", x) for i, x in enumerate(_list(f"{path}.", data, "qf_ehea_levels"))
+    }
+    institution = Institution(
+        deqar_id=deqar_id,
+        eter_id=eter_id,
+        name_official=v.optional_text(f"{path}.name_official", data.get("name_official"), max_length=255),
+        name_english=v.optional_text(f"{path}.name_english", data.get("name_english"), max_length=255),
+        locations=locations,
+        eqf_levels=tuple(sorted(levels)),
+    )
+    if not (deqar_id or eter_id or institution.name_official or institution.name_english):
+        raise InvalidInput(
+            path,
+            "must give a deqar_id, an eter_id, or a name_official and locations (agency-local identifiers and "
+            "other identifiers are not supported)",
+        )
+    if not (deqar_id or eter_id) and not locations:
+        raise InvalidInput(f"{path}.locations", "must give the country of an institution without a deqar_id or eter_id")
+    return institution
+
+
+def _code(path: str, value: Any, pattern: re.Pattern[str], what: str) -> str | None:
+    if value is None or value == "":
+        return None
+    code = value.strip().upper() if isinstance(value, str) else None
+    if code is None or not pattern.fullmatch(code):
+        raise InvalidInput(path, f"must be {what}")
+    return code
+
+
+def _location(path: str, data: Any) -> Location:
+    if not isinstance(data, Mapping):
+        raise InvalidInput(path, "must be a location object with a country")
+    return Location(
+        country=v.country(f"{path}.country", data.get("country")),
+        city=v.optional_text(f"{path}.city", data.get("city"), max_length=100),
+    )
+
+
+def _qf_ehea(path: str, value: Any) -> int:
+    key = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if isinstance(key, str) and (level := _QF_EHEA.get(" ".join(key.split()).casefold())):
+        return level
+    raise InvalidInput(
+        path, "must be a QF-EHEA cycle: 0 to 3, or 'short cycle', 'first cycle', 'second cycle', 'third cycle'"
+    )
+
+
+def _programme(path: str, data: Any) -> Programme:
+    if not isinstance(data, Mapping):
+        raise InvalidInput(path, "must be a programme object")
+    level = data.get("qf_ehea_level")
+    programme = Programme(
+        name=v.text(f"{path}.name_primary", data.get("name_primary"), max_length=255),
+        qualification=v.optional_text(
+            f"{path}.qualification_primary", data.get("qualification_primary"), max_length=255
+        ),
+        eqf_level=_qf_ehea(f"{path}.qf_ehea_level", level) if level not in (None, "") else None,
+        nqf_level=v.optional_text(f"{path}.nqf_level", data.get("nqf_level"), max_length=255),
+    )
+    if programme.eqf_level is None and programme.nqf_level is None:
+        raise InvalidInput(f"{path}.qf_ehea_level", "is required when the programme has no nqf_level")
+    return programme
+
+
+# Finding institutions ----------------------------------------------------------------
+
+
+def _normalised(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def _topic(aggregate: type, event_name: str) -> str:
+    """How the event store names an aggregate's event class."""
+    return f"{aggregate.__module__}:{aggregate.__qualname__}.{event_name}"
+
+
+@dataclass
+class _Known:
+    country: str
+    identifiers: ProviderIdentifiers
+
+
+class ProviderDirectory:
+    """Finds the provider a DEQAR institution reference names, for the length of one import.
+
+    A DEQAR id gives the provider's id directly (``Provider.create_id``). ETER ids
+    and names have no such id, so the first lookup by either reads every
+    ``Provider.Registered`` and ``Provider.Renamed`` event once (the event store
+    selects them by topic) and keeps an index; providers the import registers are
+    added to it. A name matches any name the provider was ever registered or
+    renamed under, in the institution's country, ignoring case and spacing.
+    """
+
+    PAGE = 1000
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self._known: dict[UUID, _Known] | None = None
+        self._by_eter: dict[str, set[UUID]] = {}
+        self._by_name: dict[tuple[str, str], set[UUID]] = {}
+
+    def find(self, institution: Institution, path: str) -> UUID | None:
+        """The provider the reference names, None if the registry holds none; ``InvalidInput`` if it is ambiguous."""
+        if institution.deqar_id:
+            provider_id = Provider.create_id(ProviderIdentifiers(deqar_id=institution.deqar_id))
+            if provider_id in self.registry.repository:
+                held = self.registry.get(Provider, provider_id).identifiers.eter_id
+                if institution.eter_id and (
+                    (held and held.upper() != institution.eter_id)
+                    or self._by_eter_id(institution.eter_id) - {provider_id}
+                ):
+                    raise InvalidInput(f"{path}.eter_id", "names another provider than deqar_id")
+                return provider_id
+        known = self._load()
+        if institution.eter_id and (found := self._by_eter_id(institution.eter_id)):
+            if not any(self._compatible(known[provider_id].identifiers, institution) for provider_id in found):
+                raise InvalidInput(f"{path}.eter_id", "names another provider than deqar_id")
+            return self._only(found, f"{path}.eter_id")
+        if institution.country is None:
+            return None
+        candidates = {
+            provider_id
+            for name in (institution.name_official, institution.name_english)
+            if name
+            for provider_id in self._by_name.get((institution.country, _normalised(name)), set())
+            if self._compatible(known[provider_id].identifiers, institution)
+        }
+        return self._only(candidates, f"{path}.name_official")
+
+    def _by_eter_id(self, eter_id: str) -> set[UUID]:
+        self._load()
+        return self._by_eter.get(eter_id, set())
+
+    def add(self, provider_id: UUID, country: str, identifiers: ProviderIdentifiers, names: Iterable[str]) -> None:
+        if self._known is not None:
+            self._index(provider_id, country, identifiers, names)
+
+    @staticmethod
+    def _compatible(held: ProviderIdentifiers, institution: Institution) -> bool:
+        """A provider found by name is not one whose DEQAR or ETER id differs from the reference's."""
+        return not (
+            (institution.deqar_id and held.deqar_id and held.deqar_id.upper() != institution.deqar_id)
+            or (institution.eter_id and held.eter_id and held.eter_id.upper() != institution.eter_id)
+        )
+
+    @staticmethod
+    def _only(found: set[UUID], path: str) -> UUID | None:
+        if len(found) > 1:
+            raise InvalidInput(path, "matches several providers; identify the institution by its deqar_id")
+        return next(iter(found), None)
+
+    def _index(self, provider_id: UUID, country: str, identifiers: ProviderIdentifiers, names: Iterable[str]) -> None:
+        assert self._known is not None
+        self._known[provider_id] = _Known(country, identifiers)
+        if identifiers.eter_id:
+            self._by_eter.setdefault(identifiers.eter_id.upper(), set()).add(provider_id)
+        for name in names:
+            self._by_name.setdefault((country, _normalised(name)), set()).add(provider_id)
+
+    def _load(self) -> dict[UUID, _Known]:
+        if self._known is None:
+            self._known = {}
+            registered, renamed = _topic(Provider, "Registered"), _topic(Provider, "Renamed")
+            recorder, mapper = self.registry.recorder, self.registry.mapper
+            stop = recorder.max_notification_id()
+            start, first = 1, True
+            while stop is not None:
+                page = recorder.select_notifications(
+                    start, self.PAGE, stop=stop, topics=[registered, renamed], inclusive_of_start=first
+                )
+                for notification in page:
+                    event: Any = mapper.to_domain_event(notification)
+                    if notification.topic == registered:
+                        self._index(event.originator_id, event.country, event.identifiers, event.names.values())
+                    elif (held := self._known.get(event.originator_id)) is not None:
+                        self._index(event.originator_id, held.country, held.identifiers, event.names.values())
+                if len(page) < self.PAGE:
+                    break
+                start, first = page[-1].id, False
+        return self._known
+
+
+# Importing ---------------------------------------------------------------------------
+
+
+class ImportStatus(StrEnum):
+    CREATED = "created"  # something was written for the report
+    UNCHANGED = "unchanged"  # the report was imported before, exactly so: nothing was written
+    REFUSED = "refused"  # nothing was written; ``error`` says why
+
+
+@dataclass(frozen=True)
+class ReportError:
+    type: str  # the error's stable slug (``invalid-input``, ``forbidden``, ``idempotency-key-reused``, ...)
+    detail: str
+    field: str | None = None
+    rule: str | None = None
+
+    @classmethod
+    def of(cls, error: DomainError) -> ReportError:
+        return cls(
+            type=error.type,
+            detail=error.detail,
+            field=getattr(error, "field", None) or error.extensions.get("field"),
+            rule=getattr(error, "rule", None) or error.extensions.get("rule"),
+        )
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What became of one report of an import."""
+
+    index: int
+    local_identifier: str | None
+    status: ImportStatus
+    provider_ids: tuple[UUID, ...] = ()  # the providers the report is about, in the report's order
+    registered_provider_ids: tuple[UUID, ...] = ()  # those this import registered
+    accreditation_ids: tuple[UUID, ...] = ()  # one per institution
+    error: ReportError | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "local_identifier": self.local_identifier,
+            "status": self.status.value,
+            "provider_ids": [str(i) for i in self.provider_ids],
+            "registered_provider_ids": [str(i) for i in self.registered_provider_ids],
+            "accreditation_ids": [str(i) for i in self.accreditation_ids],
+            "error": None if self.error is None else self.error.__dict__.copy(),
+        }
+
+
+def import_reports(
+    registry: Registry,
+    actor: Actor,
+    reports: Sequence[Mapping[str, Any]] | Mapping[str, Any],
+    *,
+    directory: ProviderDirectory | None = None,
+) -> list[ReportResult]:
+    """Import DEQAR reports written by the calling QA agency; one result per report, in order.
+
+    A refused report does not stop the others. The caller must be a registered
+    QA agency (``Forbidden`` / ``NotFound`` / ``StateConflict`` otherwise, for the
+    whole import). A single report object is taken as a list of one.
+    """
+    require_role(actor, Role.QA_AGENCY)
+    agency = registry.get(Agency, actor.org)
+    agency.check_registered()
+    if isinstance(reports, Mapping):
+        reports = [reports]
+    if not isinstance(reports, Sequence) or isinstance(reports, str | bytes):
+        raise InvalidInput("reports", "must be a list of DEQAR report objects")
+    importer = _Importer(registry, actor, agency, directory or ProviderDirectory(registry))
+    return [importer.run(index, data) for index, data in enumerate(reports)]
+
+
+@dataclass(frozen=True)
+class _Target:
+    """One institution of a report: the provider found, or what to register; and the accreditation to grant."""
+
+    index: int
+    provider_id: UUID | None
+    country: str
+    institution: Institution
+    local_identifier: str
+
+
+class _Importer:
+    def __init__(self, registry: Registry, actor: Actor, agency: Agency, directory: ProviderDirectory) -> None:
+        self.registry = registry
+        self.actor = actor
+        self.agency = agency
+        self.directory = directory
+        self.today = registry.today()
+
+    def run(self, index: int, data: Any) -> ReportResult:
+        local_identifier = data.get("local_identifier") if isinstance(data, Mapping) else None
+        local_identifier = local_identifier if isinstance(local_identifier, str) else None
+        try:
+            if isinstance(data, Mapping):
+                self.check_own(f"reports[{index}].agency", _agency_ref(f"reports[{index}].", data))
+            return self.record(index, parse_report(data, index))
+        except IdempotencyKeyReused:
+            error = IdempotencyKeyReused(
+                f"report {local_identifier} was imported before with other content; an imported report is not "
+                "updated: give a changed report a new local_identifier, or renew or withdraw its accreditation",
+                field=f"reports[{index}].local_identifier",
+            )
+            return ReportResult(index, local_identifier, ImportStatus.REFUSED, error=ReportError.of(error))
+        except DomainError as error:
+            return ReportResult(index, local_identifier, ImportStatus.REFUSED, error=ReportError.of(error))
+
+    def check_own(self, path: str, reference: str) -> None:
+        wanted = reference.casefold()
+        own = (self.agency.acronym, self.agency.name, self.agency.deqar_id)
+        if not any(name and name.strip().casefold() == wanted for name in own):
+            raise Forbidden(
+                f"{path} names {reference}: an agency imports only its own reports", rule="own-reports", field=path
+            )
+
+    def record(self, index: int, report: DeqarReport) -> ReportResult:
+        """Check everything a write could refuse, then grant (registering unknown institutions first)."""
+        p = f"reports[{index}]"
+        if report.decision not in QA_COVER:
+            raise InvalidInput(
+                f"{p}.decision",
+                "must be positive, or positive with conditions or restrictions: the registry records only "
+                "accreditations on a positive outcome",
+            )
+        activities = self.agency.esg_activities
+        if activities and report.activity_type not in activities:
+            raise InvalidInput(
+                f"{p}.activity",
+                f"is a {report.activity_type.value} activity, for which the agency is not registered",
+            )
+        targets = self.targets(p, report)
+        # Accreditations of providers the registry holds go first: a changed report is refused there,
+        # before it registers anything.
+        ordered = sorted(targets, key=lambda t: t.provider_id is None)
+        provider_ids: dict[int, UUID] = {}
+        registered: list[UUID] = []
+        accreditation_ids: dict[int, UUID] = {}
+        wrote = False
+        for target in ordered:
+            provider_id = target.provider_id
+            if provider_id is None:
+                provider_id, new = self.register(report, target)
+                wrote |= new
+                registered += [provider_id] if new else []
+            provider_ids[target.index] = provider_id
+            accreditation_ids[target.index], new = self.grant(report, target, provider_id)
+            wrote |= new
+        return ReportResult(
+            index=index,
+            local_identifier=report.local_identifier,
+            status=ImportStatus.CREATED if wrote else ImportStatus.UNCHANGED,
+            provider_ids=tuple(provider_ids[t.index] for t in targets),
+            registered_provider_ids=tuple(registered),
+            accreditation_ids=tuple(accreditation_ids[t.index] for t in targets),
+        )
+
+    def targets(self, p: str, report: DeqarReport) -> list[_Target]:
+        targets: list[_Target] = []
+        several = len(report.institutions) > 1
+        for j, institution in enumerate(report.institutions):
+            path = f"{p}.institutions[{j}]"
+            provider_id = self.directory.find(institution, path)
+            if provider_id is not None:
+                provider = self.registry.get(Provider, provider_id)
+                if provider.closed_on is not None and not self.replays(self.grant_key(report, j)):
+                    raise StateConflict(f"{path} names a closed provider", field=path)
+                if any(t.provider_id == provider_id for t in targets):
+                    raise InvalidInput(path, "names the same provider as another institution of the report")
+                country = provider.country
+            elif institution.country is None or not institution.names():
+                given = "deqar_id" if institution.deqar_id else "eter_id"
+                raise InvalidInput(
+                    f"{path}.{given}",
+                    "names no provider the registry holds; give name_official and locations to register it",
+                )
+            else:
+                country = institution.country
+            local_identifier = f"{report.local_identifier}#{j + 1}" if several else report.local_identifier
+            targets.append(_Target(j, provider_id, country, institution, local_identifier))
+        for target in targets:
+            decided_on = self.decided_on(report, target)
+            if not self.agency.in_good_standing(decided_on) and not self.replays(self.grant_key(report, target.index)):
+                raise StateConflict(
+                    f"the agency was not in good standing on {decided_on.isoformat()}, the date the report is "
+                    "recorded as decided (its valid_from, or the day of its first import if that was earlier)",
+                    field=f"{p}.valid_from",
+                )
+        return targets
+
+    def key(self, report: DeqarReport, step: str) -> str:
+        return f"deqar/{quote(report.local_identifier, safe='')}/{step}"
+
+    def grant_key(self, report: DeqarReport, index: int) -> str:
+        return self.key(report, f"accreditation/{index + 1}")
+
+    def replays(self, key: str) -> bool:
+        return Receipt.create_id(self.actor.org, key) in self.registry.repository
+
+    def register(self, report: DeqarReport, target: _Target) -> tuple[UUID, bool]:
+        institution = target.institution
+        key = self.key(report, f"institution/{target.index + 1}")
+        replay = self.replays(key)
+        names = institution.names()
+        identifiers = ProviderIdentifiers(deqar_id=institution.deqar_id, eter_id=institution.eter_id)
+        provider_id: UUID = self.registry.register_provider(
+            self.actor,
+            names=names,
+            country=target.country,
+            deqar_id=identifiers.deqar_id,
+            eter_id=identifiers.eter_id,
+            idempotency_key=key,
+        )
+        self.directory.add(provider_id, target.country, identifiers, names.values())
+        return provider_id, not replay
+
+    def decided_on(self, report: DeqarReport, target: _Target) -> date:
+        """DEQAR gives no decision date: the start of validity (today if it lies ahead), as first recorded."""
+        accreditation_id = Accreditation.create_id(self.actor.org, target.local_identifier)
+        if accreditation_id in self.registry.repository:
+            return self.registry.get(Accreditation, accreditation_id).decided_on
+        return min(report.valid_from, self.today)
+
+    def grant(self, report: DeqarReport, target: _Target, provider_id: UUID) -> tuple[UUID, bool]:
+        institutional = report.activity_type == ESGActivity.INSTITUTIONAL
+        levels = target.institution.eqf_levels if institutional else report.eqf_levels
+        conditions = []
+        if report.decision == QADecision.POSITIVE_WITH_CONDITIONS:
+            conditions.append((CONDITIONS_TEXT, report.valid_to or report.valid_from + DEFAULT_VALIDITY))
+        key = self.grant_key(report, target.index)
+        replay = self.replays(key)
+        accreditation_id: UUID = self.registry.grant_accreditation(
+            self.actor,
+            provider_id=provider_id,
+            outcome=report.decision.value,
+            valid_from=report.valid_from,
+            valid_to=report.valid_to,
+            local_identifier=target.local_identifier,
+            eqf_levels=list(levels or HIGHER_EDUCATION_LEVELS),
+            jurisdictions=[target.country],
+            micro_credentials=institutional,
+            conditions=conditions,
+            report_url=report.report_url,
+            decided_on=self.decided_on(report, target),
+            idempotency_key=key,
+        )
+        return accreditation_id, not replay
