@@ -37,6 +37,7 @@ from registry.errors import (
     NotFound,
     StateConflict,
 )
+from registry.identifiers import ProviderIdentifier, ProviderName, Scheme, normalised
 from registry.learners import (
     Erasure,
     LearnerVault,
@@ -140,6 +141,7 @@ class Context:
     idempotency_key: str | None
     today: date
     changed: list[Aggregate] = field(default_factory=list)
+    relied_on: dict[UUID, int] = field(default_factory=dict)
 
     def stamp(self, effective: date | None = None) -> Stamp:
         return Stamp(self.actor, effective or self.today, self.idempotency_key)
@@ -150,6 +152,10 @@ class Context:
 
     def save(self, *aggregates: Aggregate) -> None:
         self.changed.extend(aggregates)
+
+    def rely_on(self, *aggregates: Aggregate) -> None:
+        """The command's decision rests on these aggregates as read: the save fails if one changed meanwhile."""
+        self.relied_on.update((a.id, a.version) for a in aggregates)
 
 
 def command(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -233,7 +239,7 @@ class Registry(Application[UUID]):
         if key:
             ctx.save(Receipt(ctx.stamp(), actor.org, key, name, fingerprint, result))
         try:
-            self.save(*ctx.changed)
+            self.save(*ctx.changed, read_versions=ctx.relied_on)
         except IntegrityError:
             if receipt_id and (earlier := self._receipt(receipt_id)):
                 return self._replay(earlier, name, fingerprint)
@@ -362,7 +368,59 @@ class Registry(Application[UUID]):
             raise StateConflict(
                 f"a provider with DEQAR id {identifiers.deqar_id} is already registered", id=str(provider.id)
             )
-        ctx.save(provider)
+        ctx.save(provider)  # first: events are saved in the order they happened
+        for field_name, scheme, value in (
+            ("eter_id", Scheme.ETER, identifiers.eter_id),
+            ("schac", Scheme.SCHAC, identifiers.schac),
+            ("erasmus_code", Scheme.ERASMUS, identifiers.erasmus_code),
+        ):
+            if value:
+                self._claim(ctx, provider.id, scheme, value, None, field_name)
+        self._list_names(ctx, provider)
+        return provider.id
+
+    def _claim(
+        self, ctx: Context, provider_id: UUID, scheme: Scheme, value: str, issuer: UUID | None, field_name: str
+    ) -> None:
+        claim_id = ProviderIdentifier.create_id(scheme, value, issuer)
+        if self._exists(claim_id):
+            held = self.get(ProviderIdentifier, claim_id).provider_id
+            if held != provider_id:
+                raise StateConflict(f"{field_name} {value} already names another provider", id=str(held))
+            return
+        ctx.save(ProviderIdentifier(ctx.stamp(), scheme, value, issuer, provider_id))
+
+    def _list_names(self, ctx: Context, provider: Provider) -> None:
+        """List the provider under each of its names that it is not listed under yet."""
+        for name in dict.fromkeys(normalised(n) for n in provider.names.values()):
+            listing_id = ProviderName.create_id(provider.country, name)
+            listing = self.get(ProviderName, listing_id) if self._exists(listing_id) else None
+            if listing is None:
+                listing = ProviderName(ctx.stamp(), provider.country, name)
+            if provider.id not in listing.provider_ids:
+                listing.add(ctx.stamp(), provider.id)
+                ctx.save(listing)
+
+    def provider_by(self, scheme: Scheme, value: str, issuer: UUID | None = None) -> UUID | None:
+        """The provider an outside identifier names, if any (``issuer``: the agency of an agency-local one)."""
+        claim_id = ProviderIdentifier.create_id(scheme, value, issuer)
+        return self.get(ProviderIdentifier, claim_id).provider_id if self._exists(claim_id) else None
+
+    def providers_named(self, country: str, name: str) -> list[UUID]:
+        """Every provider registered or renamed under ``name`` in ``country`` (case and spacing ignored)."""
+        listing_id = ProviderName.create_id(country, name)
+        return list(self.get(ProviderName, listing_id).provider_ids) if self._exists(listing_id) else []
+
+    @command
+    def claim_local_identifier(self, ctx: Context, provider_id: UUID, *, identifier: str) -> UUID:
+        """A QA agency records its own identifier for a provider (as DEQAR keeps them), to name it by in reports."""
+        require_role(ctx.actor, Role.QA_AGENCY)
+        self.get(Agency, ctx.actor.org).check_registered()
+        provider = self.get(Provider, provider_id)
+        value = v.identifier("identifier", identifier)
+        if value is None:
+            raise InvalidInput("identifier", "is required")
+        self._claim(ctx, provider.id, Scheme.AGENCY_LOCAL, value, ctx.actor.org, "identifier")
         return provider.id
 
     def _manage_provider(self, ctx: Context, provider_id: UUID) -> Provider:
@@ -376,6 +434,7 @@ class Registry(Application[UUID]):
         provider = self._manage_provider(ctx, provider_id)
         provider.rename(ctx.stamp(), v.multilingual("names", names, max_length=300))
         ctx.save(provider)
+        self._list_names(ctx, provider)
         return provider.id
 
     @command
@@ -786,6 +845,7 @@ class Registry(Application[UUID]):
 
     def _verdict(
         self,
+        ctx: Context,
         recognition: Recognition,
         day: date,
         outcome: str,
@@ -794,6 +854,7 @@ class Registry(Application[UUID]):
     ) -> Verdict:
         """A decision as the institution makes it, recording the credential's status and QA standing that day."""
         credential = self.get(Credential, recognition.credential_id)
+        ctx.rely_on(credential)  # a revocation or suspension meanwhile would make the recorded status wrong
         microcredential = self.get(MicroCredential, credential.microcredential_id)
         verdict = Verdict(
             outcome=v.choice("outcome", outcome, RecognitionOutcome),
@@ -824,7 +885,7 @@ class Registry(Application[UUID]):
     ) -> UUID:
         recognition = self._own_recognition(ctx, recognition_id)
         decided_on = ctx.past("decided_on", decided_on)
-        verdict = self._verdict(recognition, decided_on, outcome, ects_recognised, differences)
+        verdict = self._verdict(ctx, recognition, decided_on, outcome, ects_recognised, differences)
         recognition.decide(ctx.stamp(decided_on), verdict)
         ctx.save(recognition)
         return recognition.id
@@ -858,7 +919,7 @@ class Registry(Application[UUID]):
         if appeal == AppealOutcome.OVERTURNED:
             if recognition_outcome is None:
                 raise InvalidInput("recognition_outcome", "is required when the appeal overturns the decision")
-            verdict = self._verdict(recognition, decided_on, recognition_outcome, ects_recognised, differences)
+            verdict = self._verdict(ctx, recognition, decided_on, recognition_outcome, ects_recognised, differences)
         elif recognition_outcome is not None:
             raise InvalidInput("recognition_outcome", "must be empty when the appeal upholds the decision")
         recognition.decide_appeal(ctx.stamp(decided_on), appeal, verdict)
@@ -1013,9 +1074,20 @@ class _Issuance:
         if microcredential_id not in self.microcredentials:
             microcredential = self.registry.get(MicroCredential, microcredential_id)
             require_owner(self.ctx.actor, Role.PROVIDER, microcredential.provider_id, "micro-credential")
-            self.registry.get(Provider, microcredential.provider_id).check_open()
+            provider = self.registry.get(Provider, microcredential.provider_id)
+            provider.check_open()
+            self.ctx.rely_on(microcredential, provider)  # not retired, not closed, meanwhile
             self.microcredentials[microcredential_id] = microcredential
         return self.microcredentials[microcredential_id]
+
+    def rely_on_decision(self, basis: QABasis | None) -> None:
+        """Issuance fails (409, retry) if the decision it relies on, or its agency, changed before it committed."""
+        if basis is None:
+            return
+        decision = self.registry.get(Accreditation if basis.kind == BasisKind.ACCREDITATION else Review, basis.id)
+        self.ctx.rely_on(decision)
+        if decision.agency_id is not None:
+            self.ctx.rely_on(self.registry.get(Agency, decision.agency_id))
 
     def check_row(self, row: IssueRow) -> _Checked:
         today = self.ctx.today
@@ -1036,6 +1108,7 @@ class _Issuance:
         if cover_key not in self.covers:
             spec = microcredential.specification_at(spec_version)
             self.covers[cover_key] = self.registry.qa_cover(microcredential, spec, issued_on)
+            self.rely_on_decision(self.covers[cover_key])
         basis = self.covers[cover_key]
         if basis is None:
             raise NoQualityAssurance(f"no accreditation or positive review covers this micro-credential on {issued_on}")

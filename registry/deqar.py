@@ -27,8 +27,7 @@ writes nothing and a changed report under the same identifier is refused.
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -41,6 +40,7 @@ from registry.accreditation import Accreditation
 from registry.agency import Agency
 from registry.application import DEFAULT_VALIDITY, Registry
 from registry.errors import DomainError, Forbidden, IdempotencyKeyReused, InvalidInput, StateConflict
+from registry.identifiers import Scheme
 from registry.permissions import require_role
 from registry.provider import Provider, ProviderIdentifiers
 from registry.receipt import Receipt
@@ -116,6 +116,7 @@ class Institution:
     name_english: str | None = None
     locations: tuple[Location, ...] = ()
     eqf_levels: tuple[int, ...] = ()  # from ``qf_ehea_levels``
+    local_identifiers: tuple[str, ...] = ()  # the agency's own identifiers for the institution
 
     @property
     def country(self) -> str | None:
@@ -319,23 +320,36 @@ def _institution(path: str, data: Any) -> Institution:
     levels = {
         _qf_ehea(f"{path}.qf_ehea_levels[{i}]", x) for i, x in enumerate(_list(f"{path}.", data, "qf_ehea_levels"))
     }
+    local_identifiers = tuple(
+        _local_identifier(f"{path}.identifiers[{i}]", d) for i, d in enumerate(_list(f"{path}.", data, "identifiers"))
+    )
     institution = Institution(
         deqar_id=deqar_id,
         eter_id=eter_id,
+        local_identifiers=tuple(dict.fromkeys(i for i in local_identifiers if i)),
         name_official=v.optional_text(f"{path}.name_official", data.get("name_official"), max_length=255),
         name_english=v.optional_text(f"{path}.name_english", data.get("name_english"), max_length=255),
         locations=locations,
         eqf_levels=tuple(sorted(levels)),
     )
-    if not (deqar_id or eter_id or institution.name_official or institution.name_english):
+    if not (deqar_id or eter_id or institution.local_identifiers or institution.name_official):
         raise InvalidInput(
-            path,
-            "must give a deqar_id, an eter_id, or a name_official and locations (agency-local identifiers and "
-            "other identifiers are not supported)",
+            path, "must give a deqar_id, an eter_id, the agency's own identifier, or a name_official and locations"
         )
-    if not (deqar_id or eter_id) and not locations:
+    if not (deqar_id or eter_id or institution.local_identifiers) and not locations:
         raise InvalidInput(f"{path}.locations", "must give the country of an institution without a deqar_id or eter_id")
     return institution
+
+
+def _local_identifier(path: str, data: Any) -> str | None:
+    """An agency's own identifier (DEQAR's ``resource`` "local identifier", the default); other resources are
+    identifiers the registry does not keep, and are ignored."""
+    if not isinstance(data, Mapping):
+        raise InvalidInput(path, "must be an identifier object")
+    resource = data.get("resource", "local identifier")
+    if not isinstance(resource, str) or resource.strip().casefold() not in ("local identifier", "local"):
+        return None
+    return v.identifier(f"{path}.identifier", data.get("identifier"))
 
 
 def _code(path: str, value: Any, pattern: re.Pattern[str], what: str) -> str | None:
@@ -385,119 +399,48 @@ def _programme(path: str, data: Any) -> Programme:
 # Finding institutions ----------------------------------------------------------------
 
 
-def _normalised(name: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+def find_provider(registry: Registry, agency_id: UUID, institution: Institution, path: str) -> UUID | None:
+    """The provider a DEQAR institution reference names, None if the registry holds none.
 
-
-def _topic(aggregate: type, event_name: str) -> str:
-    """How the event store names an aggregate's event class."""
-    return f"{aggregate.__module__}:{aggregate.__qualname__}.{event_name}"
-
-
-@dataclass
-class _Known:
-    country: str
-    identifiers: ProviderIdentifiers
-
-
-class ProviderDirectory:
-    """Finds the provider a DEQAR institution reference names, for the length of one import.
-
-    A DEQAR id gives the provider's id directly (``Provider.create_id``). ETER ids
-    and names have no such id, so the first lookup by either reads every
-    ``Provider.Registered`` and ``Provider.Renamed`` event once (the event store
-    selects them by topic) and keeps an index; providers the import registers are
-    added to it. A name matches any name the provider was ever registered or
-    renamed under, in the institution's country, ignoring case and spacing.
+    By DEQAR id (the provider's own id), then ETER id, then the agency's own
+    identifier for it, then its names in its country: each one read, never a
+    scan (``registry/identifiers.py``). ``InvalidInput`` if the reference is
+    contradictory or ambiguous.
     """
-
-    PAGE = 1000
-
-    def __init__(self, registry: Registry) -> None:
-        self.registry = registry
-        self._known: dict[UUID, _Known] | None = None
-        self._by_eter: dict[str, set[UUID]] = {}
-        self._by_name: dict[tuple[str, str], set[UUID]] = {}
-
-    def find(self, institution: Institution, path: str) -> UUID | None:
-        """The provider the reference names, None if the registry holds none; ``InvalidInput`` if it is ambiguous."""
-        if institution.deqar_id:
-            provider_id = Provider.create_id(ProviderIdentifiers(deqar_id=institution.deqar_id))
-            if provider_id in self.registry.repository:
-                held = self.registry.get(Provider, provider_id).identifiers.eter_id
-                if institution.eter_id and (
-                    (held and held.upper() != institution.eter_id)
-                    or self._by_eter_id(institution.eter_id) - {provider_id}
-                ):
-                    raise InvalidInput(f"{path}.eter_id", "names another provider than deqar_id")
-                return provider_id
-        known = self._load()
-        if institution.eter_id and (found := self._by_eter_id(institution.eter_id)):
-            if not any(self._compatible(known[provider_id].identifiers, institution) for provider_id in found):
+    by_eter = registry.provider_by(Scheme.ETER, institution.eter_id) if institution.eter_id else None
+    if institution.deqar_id:
+        provider_id = Provider.create_id(ProviderIdentifiers(deqar_id=institution.deqar_id))
+        if provider_id in registry.repository:
+            if by_eter is not None and by_eter != provider_id:
                 raise InvalidInput(f"{path}.eter_id", "names another provider than deqar_id")
-            return self._only(found, f"{path}.eter_id")
-        if institution.country is None:
-            return None
-        candidates = {
-            provider_id
-            for name in (institution.name_official, institution.name_english)
-            if name
-            for provider_id in self._by_name.get((institution.country, _normalised(name)), set())
-            if self._compatible(known[provider_id].identifiers, institution)
-        }
-        return self._only(candidates, f"{path}.name_official")
+            return provider_id
+    if by_eter is not None:
+        if not _compatible(registry.get(Provider, by_eter).identifiers, institution):
+            raise InvalidInput(f"{path}.eter_id", "names another provider than deqar_id")
+        return by_eter
+    for local in institution.local_identifiers:
+        if (found := registry.provider_by(Scheme.AGENCY_LOCAL, local, agency_id)) is not None:
+            return found
+    if institution.country is None:
+        return None
+    candidates = {
+        provider_id
+        for name in (institution.name_official, institution.name_english)
+        if name
+        for provider_id in registry.providers_named(institution.country, name)
+        if _compatible(registry.get(Provider, provider_id).identifiers, institution)
+    }
+    if len(candidates) > 1:
+        raise InvalidInput(f"{path}.name_official", "matches several providers; name the institution by its deqar_id")
+    return next(iter(candidates), None)
 
-    def _by_eter_id(self, eter_id: str) -> set[UUID]:
-        self._load()
-        return self._by_eter.get(eter_id, set())
 
-    def add(self, provider_id: UUID, country: str, identifiers: ProviderIdentifiers, names: Iterable[str]) -> None:
-        if self._known is not None:
-            self._index(provider_id, country, identifiers, names)
-
-    @staticmethod
-    def _compatible(held: ProviderIdentifiers, institution: Institution) -> bool:
-        """A provider found by name is not one whose DEQAR or ETER id differs from the reference's."""
-        return not (
-            (institution.deqar_id and held.deqar_id and held.deqar_id.upper() != institution.deqar_id)
-            or (institution.eter_id and held.eter_id and held.eter_id.upper() != institution.eter_id)
-        )
-
-    @staticmethod
-    def _only(found: set[UUID], path: str) -> UUID | None:
-        if len(found) > 1:
-            raise InvalidInput(path, "matches several providers; identify the institution by its deqar_id")
-        return next(iter(found), None)
-
-    def _index(self, provider_id: UUID, country: str, identifiers: ProviderIdentifiers, names: Iterable[str]) -> None:
-        assert self._known is not None
-        self._known[provider_id] = _Known(country, identifiers)
-        if identifiers.eter_id:
-            self._by_eter.setdefault(identifiers.eter_id.upper(), set()).add(provider_id)
-        for name in names:
-            self._by_name.setdefault((country, _normalised(name)), set()).add(provider_id)
-
-    def _load(self) -> dict[UUID, _Known]:
-        if self._known is None:
-            self._known = {}
-            registered, renamed = _topic(Provider, "Registered"), _topic(Provider, "Renamed")
-            recorder, mapper = self.registry.recorder, self.registry.mapper
-            stop = recorder.max_notification_id()
-            start, first = 1, True
-            while stop is not None:
-                page = recorder.select_notifications(
-                    start, self.PAGE, stop=stop, topics=[registered, renamed], inclusive_of_start=first
-                )
-                for notification in page:
-                    event: Any = mapper.to_domain_event(notification)
-                    if notification.topic == registered:
-                        self._index(event.originator_id, event.country, event.identifiers, event.names.values())
-                    elif (held := self._known.get(event.originator_id)) is not None:
-                        self._index(event.originator_id, held.country, held.identifiers, event.names.values())
-                if len(page) < self.PAGE:
-                    break
-                start, first = page[-1].id, False
-        return self._known
+def _compatible(held: ProviderIdentifiers, institution: Institution) -> bool:
+    """A provider found by name is not one whose DEQAR or ETER id differs from the reference's."""
+    return not (
+        (institution.deqar_id and held.deqar_id and held.deqar_id.upper() != institution.deqar_id)
+        or (institution.eter_id and held.eter_id and held.eter_id.upper() != institution.eter_id)
+    )
 
 
 # Importing ---------------------------------------------------------------------------
@@ -554,8 +497,6 @@ def import_reports(
     registry: Registry,
     actor: Actor,
     reports: Sequence[Mapping[str, Any]] | Mapping[str, Any],
-    *,
-    directory: ProviderDirectory | None = None,
 ) -> list[ReportResult]:
     """Import DEQAR reports written by the calling QA agency; one result per report, in order.
 
@@ -570,7 +511,7 @@ def import_reports(
         reports = [reports]
     if not isinstance(reports, Sequence) or isinstance(reports, str | bytes):
         raise InvalidInput("reports", "must be a list of DEQAR report objects")
-    importer = _Importer(registry, actor, agency, directory or ProviderDirectory(registry))
+    importer = _Importer(registry, actor, agency)
     return [importer.run(index, data) for index, data in enumerate(reports)]
 
 
@@ -586,11 +527,10 @@ class _Target:
 
 
 class _Importer:
-    def __init__(self, registry: Registry, actor: Actor, agency: Agency, directory: ProviderDirectory) -> None:
+    def __init__(self, registry: Registry, actor: Actor, agency: Agency) -> None:
         self.registry = registry
         self.actor = actor
         self.agency = agency
-        self.directory = directory
         self.today = registry.today()
 
     def run(self, index: int, data: Any) -> ReportResult:
@@ -664,7 +604,7 @@ class _Importer:
         several = len(report.institutions) > 1
         for j, institution in enumerate(report.institutions):
             path = f"{p}.institutions[{j}]"
-            provider_id = self.directory.find(institution, path)
+            provider_id = find_provider(self.registry, self.agency.id, institution, path)
             if provider_id is not None:
                 provider = self.registry.get(Provider, provider_id)
                 if provider.closed_on is not None and not self.replays(self.grant_key(report, j)):
@@ -673,7 +613,7 @@ class _Importer:
                     raise InvalidInput(path, "names the same provider as another institution of the report")
                 country = provider.country
             elif institution.country is None or not institution.names():
-                given = "deqar_id" if institution.deqar_id else "eter_id"
+                given = "deqar_id" if institution.deqar_id else "eter_id" if institution.eter_id else "identifiers"
                 raise InvalidInput(
                     f"{path}.{given}",
                     "names no provider the registry holds; give name_official and locations to register it",
@@ -715,7 +655,10 @@ class _Importer:
             eter_id=identifiers.eter_id,
             idempotency_key=key,
         )
-        self.directory.add(provider_id, target.country, identifiers, names.values())
+        for n, local in enumerate(institution.local_identifiers):
+            self.registry.claim_local_identifier(
+                self.actor, provider_id, identifier=local, idempotency_key=self.key(report, f"identifier/{n + 1}")
+            )
         return provider_id, not replay
 
     def decided_on(self, report: DeqarReport, target: _Target) -> date:

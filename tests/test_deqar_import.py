@@ -22,12 +22,13 @@ from registry.deqar import (
     ImportStatus,
     Institution,
     Location,
-    ProviderDirectory,
+    find_provider,
     import_reports,
     parse_report,
 )
-from registry.errors import Forbidden, InvalidInput, NotFound
-from registry.provider import Provider, ProviderIdentifiers
+from registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
+from registry.identifiers import Scheme
+from registry.provider import Provider
 from registry.stamp import Actor
 from registry.vocabulary import ESGActivity, QADecision, Role
 from tests.world import OPERATOR
@@ -182,34 +183,41 @@ def test_a_joint_programme_report_accredits_each_partner(registry):
     assert all(a.scope.eqf_levels == (7,) and not a.scope.micro_credentials for a in accreditations)
 
 
-def test_an_institution_known_only_by_the_agencys_local_identifier_cannot_be_found(registry):
-    """The ARACIS example names its institution by an ARACIS-local identifier, which the registry does not keep."""
+def test_an_institution_named_by_the_agencys_own_identifier_is_found_once_the_agency_recorded_it(registry):
+    """The ARACIS example names its institution only by ARACIS's own identifier, S003, as DEQAR allows."""
     aracis = register_agency(registry, "ARACIS", "Romanian Agency for Quality Assurance in Higher Education", "RO")
+    mincu = registry.register_provider(
+        OPERATOR, names={"ro": "Universitatea de Arhitectură și Urbanism „Ion Mincu”"}, country="RO"
+    )
     before = head(registry)
 
-    (result,) = import_reports(registry, aracis, example("institutional_programme.json"))
-
-    assert result.status == ImportStatus.REFUSED
-    assert result.local_identifier == "UAUIMB-September28"
-    assert (result.error.type, result.error.field) == ("invalid-input", "reports[0].institutions[0]")
+    (unknown,) = import_reports(registry, aracis, example("institutional_programme.json"))
+    assert unknown.status == ImportStatus.REFUSED
+    assert (unknown.error.type, unknown.error.field) == ("invalid-input", "reports[0].institutions[0].identifiers")
     assert head(registry) == before
 
-    # With an ETER id (illustrative) and a description it imports as a programme report at its programmes' level.
-    data = example("institutional_programme.json")
-    data["institutions"] = [
-        {
-            "eter_id": "RO0012",
-            "name_official": "Universitatea de Arhitectură și Urbanism „Ion Mincu”",
-            "locations": [{"country": "RO", "city": "București"}],
-        }
-    ]
-    (result,) = import_reports(registry, aracis, data)
+    registry.claim_local_identifier(aracis, mincu, identifier="S003")
+    (result,) = import_reports(registry, aracis, example("institutional_programme.json"))
     assert result.status == ImportStatus.CREATED
-    (university,) = result.registered_provider_ids
-    assert registry.get(Provider, university).identifiers == ProviderIdentifiers(eter_id="RO0012")
+    assert result.provider_ids == (mincu,) and result.registered_provider_ids == ()
     accreditation = registry.get(Accreditation, result.accreditation_ids[0])
     assert accreditation.scope == Scope(eqf_levels=(7,), jurisdictions=("RO",), micro_credentials=False)
     assert accreditation.report_url == "http://www.aracis.ro/uploads/media/Raport_Departament_de_evaluare_13882b.pdf"
+
+
+def test_an_agencys_own_identifiers_are_its_own(registry):
+    aracis = register_agency(registry, "ARACIS", "Romanian Agency for Quality Assurance in Higher Education", "RO")
+    other = register_agency(registry, "A3ES", "Agência de Avaliação e Acreditação", "PT")
+    one = registry.register_provider(OPERATOR, names={"ro": "Universitatea Unu"}, country="RO")
+    two = registry.register_provider(OPERATOR, names={"ro": "Universitatea Doi"}, country="RO")
+    registry.claim_local_identifier(aracis, one, identifier="S003")
+    registry.claim_local_identifier(other, two, identifier="S003")  # another agency's S003 is another name
+    assert registry.provider_by(Scheme.AGENCY_LOCAL, "S003", aracis.org) == one
+    assert registry.provider_by(Scheme.AGENCY_LOCAL, "s003", other.org) == two
+    with pytest.raises(StateConflict):
+        registry.claim_local_identifier(aracis, two, identifier="S003")
+    with pytest.raises(Forbidden):
+        registry.claim_local_identifier(OPERATOR, two, identifier="X1")
 
 
 # Idempotency --------------------------------------------------------------------------------------------------------
@@ -404,8 +412,9 @@ def test_a_file_of_good_and_bad_reports_writes_the_good_ones_only(registry):
     ]
     assert (bad_date.error.field, negative.error.field) == ("reports[1].valid_from", "reports[2].decision")
     assert bad_date.local_identifier == "BAD-DATE"
-    # One provider, two accreditations (each with the provider's link) and their receipts.
-    assert head(registry) - before == 2 + 3 + 3
+    # One provider (its receipt, and its name listed: two events), two accreditations (each with the provider's
+    # link) and their receipts.
+    assert head(registry) - before == 4 + 3 + 3
     assert Accreditation.create_id(agency.org, "NEGATIVE") not in registry.repository
     assert also_good.provider_ids == good.provider_ids
 
@@ -537,14 +546,20 @@ def test_without_an_index_fields_are_named_from_the_report():
     assert refused.value.field == "institutions[0].locations[0].country"
 
 
-def test_a_directory_finds_a_renamed_provider_by_either_name(registry):
+def test_a_provider_is_found_by_any_name_it_held_in_its_country(registry):
     provider_id = registry.register_provider(OPERATOR, names={"nl": "Hogeschool Oud"}, country="NL")
     registry.rename_provider(OPERATOR, provider_id, names={"nl": "Hogeschool Nieuw"})
+    agency = register_agency(registry, "NVAO", "Accreditation Organisation of the Netherlands and Flanders", "NL")
 
-    for name in ("Hogeschool Oud", "hogeschool nieuw"):
+    for name in ("Hogeschool Oud", "hogeschool  NIEUW"):
         institution = Institution(name_official=name, locations=(Location("NL"),))
-        assert ProviderDirectory(registry).find(institution, "institutions[0]") == provider_id
-    assert (
-        ProviderDirectory(registry).find(Institution(name_official="Hogeschool Oud", locations=(Location("BE"),)), "i")
-        is None
-    )
+        assert find_provider(registry, agency.org, institution, "institutions[0]") == provider_id
+    elsewhere = Institution(name_official="Hogeschool Oud", locations=(Location("BE"),))
+    assert find_provider(registry, agency.org, elsewhere, "i") is None
+
+
+def test_two_providers_cannot_hold_one_eter_id(registry):
+    registry.register_provider(OPERATOR, names={"nl": "Een"}, country="NL", eter_id="NL0001")
+    with pytest.raises(StateConflict) as conflict:
+        registry.register_provider(OPERATOR, names={"nl": "Twee"}, country="NL", eter_id="nl0001")
+    assert "eter_id" in conflict.value.detail
