@@ -16,6 +16,7 @@ from api.rest import (
     agencies,
     credentials,
     events,
+    imports,
     keys,
     microcredentials,
     operations,
@@ -36,6 +37,7 @@ ROUTERS = (
     credentials,
     recognitions,
     events,
+    imports,
     keys,
 )
 

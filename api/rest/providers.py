@@ -18,6 +18,7 @@ from api.rest.common import (
     Registered,
     Visitor,
     created,
+    ref,
 )
 from registry.provider import Provider
 
@@ -62,6 +63,21 @@ def register_provider(
     key: IdempotencyKey = None,
 ) -> Ref:
     return created(response, "providers", registry.register_provider(actor, **body.model_dump(), idempotency_key=key))
+
+
+class LocalIdentifier(Input):
+    identifier: str = Field(examples=["S003"], description="The calling agency's own identifier for the provider")
+
+
+@router.post(
+    "/{provider_id}/identifiers",
+    summary="Record the calling QA agency's own identifier for a provider (DEQAR reports may name it so)",
+)
+def claim_identifier(
+    provider_id: UUID, body: LocalIdentifier, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
+    claimed = registry.claim_local_identifier(actor, provider_id, identifier=body.identifier, idempotency_key=key)
+    return ref("providers", claimed)
 
 
 @router.get("/{provider_id}", summary="A provider, with the accreditations granted to it")

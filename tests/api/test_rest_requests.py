@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
-from uuid import uuid4
+from pathlib import Path
+from uuid import UUID, uuid4
 
 import jwt
 import pytest
@@ -16,6 +17,7 @@ from api.bootstrap import Services
 from api.keys import KeyRefused
 from registry.vocabulary import Role
 from tests.api.rest import As, caller
+from tests.test_deqar_import import KNOWN_INSTITUTIONS
 from tests.world import SPEC, World
 
 PROBLEM = "application/problem+json"
@@ -406,3 +408,51 @@ def test_dates_in_problem_fields_are_plain(world: World, provider: As) -> None:
         "invalid-input",
     )
     assert problem["field"] == "issued_on"
+
+
+# DEQAR import --------------------------------------------------------------------------------------------
+
+
+DEQAR = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "deqar"
+
+
+def test_an_agency_imports_all_four_deqar_examples_over_http_and_a_second_import_writes_nothing(
+    services: Services, client: TestClient, operator: As
+) -> None:
+    musique = operator.post(
+        "/v1/agencies", {"name": "MusiQuE", "acronym": "MusiQuE", "country": "BE", "registered_on": "2010-01-01"}
+    ).json()["id"]
+    aracis = operator.post(
+        "/v1/agencies", {"name": "ARACIS", "acronym": "ARACIS", "country": "RO", "registered_on": "2010-01-01"}
+    ).json()["id"]
+    for country, names, extra in (*KNOWN_INSTITUTIONS, ("RO", {"ro": "Universitatea Ion Mincu"}, {})):
+        registered = operator.post("/v1/providers", {"names": names, "country": country, **extra})
+        assert registered.status_code == 201, registered.text
+    mincu = registered.json()["id"]
+    as_musique = caller(services, client, Role.QA_AGENCY, UUID(musique))
+    as_aracis = caller(services, client, Role.QA_AGENCY, UUID(aracis))
+    assert as_aracis.post(f"/v1/providers/{mincu}/identifiers", {"identifier": "S003"}).status_code == 200
+
+    def import_all() -> list[dict]:
+        answers = []
+        for name in ("institutional.json", "programme.json", "joint_programme.json", "institutional_programme.json"):
+            importer = as_aracis if name == "institutional_programme.json" else as_musique
+            response = importer.post("/v1/import/deqar", json.loads((DEQAR / name).read_text()))
+            assert response.status_code == 200, response.text
+            answers.append(response.json())
+        return answers
+
+    first = import_all()
+    assert [(a["created"], a["refused"]) for a in first] == [(2, 0), (2, 0), (1, 0), (1, 0)], first
+    written = head(services)
+    second = import_all()
+    assert [(a["unchanged"], a["created"], a["refused"]) for a in second] == [
+        (2, 0, 0),
+        (2, 0, 0),
+        (1, 0, 0),
+        (1, 0, 0),
+    ]
+    assert head(services) == written
+    refused = as_aracis.post("/v1/import/deqar", json.loads((DEQAR / "programme.json").read_text())).json()
+    assert refused["refused"] == 2 and refused["reports"][0]["error"]["rule"] == "own-reports"
+    assert_problem(client.post("/v1/import/deqar", json=[]), 401, "unauthenticated")
