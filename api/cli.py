@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
+from pathlib import Path
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import structlog
@@ -191,6 +193,39 @@ def keys_revoke(prefix: str) -> None:
             raise typer.Exit(1)
         structlog.get_logger(__name__).info("key.revoked", prefix=prefix)
         console.print(f"key {prefix} revoked")
+    finally:
+        services.close()
+
+
+@app.command("export")
+def export(
+    output: Path | None = typer.Option(None, "--output", "-o", help="File to write; standard output if not given."),
+) -> None:
+    """Export the whole event log as JSON lines (positions and stored bytes kept): the registry's backup."""
+    from api.backup import export_events
+
+    services = start()
+    try:
+        with output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout) as out:
+            written = export_events(services, out)
+        structlog.get_logger(__name__).info("log.exported", events=written, file=str(output) if output else "stdout")
+    finally:
+        services.close()
+
+
+@app.command()
+def restore(source: Path = typer.Argument(..., help="A file written by `mcreg export`.")) -> None:
+    """Load an exported event log into an empty registry, keeping every position; then rebuild the read models."""
+    from api.backup import RestoreRefused, restore_events
+
+    services = start()
+    try:
+        with source.open(encoding="utf-8") as lines, position_bar("restoring") as progress:
+            loaded = restore_events(services, lines, lambda n: progress(n, n))
+        console.print(f"restored {loaded:,} events; run `mcreg rebuild` (or start `mcreg serve`) to project them")
+    except RestoreRefused as refusal:
+        console.print(f"[red]{refusal}[/]")
+        raise typer.Exit(2) from None
     finally:
         services.close()
 

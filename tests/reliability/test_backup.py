@@ -1,0 +1,79 @@
+"""Backup: the event log exported and restored into an empty database gives back the same registry."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from api.backup import RestoreRefused, export_events, restore_events
+from api.bootstrap import Services, bootstrap
+from api.database import Database
+from api.demo import build_demo
+from api.read_side import open_read_models
+from projections.read_models import ReadModels
+from tests.world import OPERATOR
+
+
+@pytest.fixture
+def empty(database: Database, services: Services) -> Iterator[Services]:
+    """A second registry on a new, empty schema of the same server."""
+    schema = f"restore_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(database.conninfo, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    restored = bootstrap(services.settings.model_copy(update={"postgres_schema": schema}))
+    yield restored
+    restored.close()
+    with psycopg.connect(database.conninfo, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def tables(services: Services, read_models: ReadModels) -> dict[str, list[tuple]]:
+    """Every read model's rows, in a stable order."""
+    schema = services.settings.postgres_schema
+    found: dict[str, list[tuple]] = {}
+    with psycopg.connect(services.database.conninfo) as conn:
+        for name in read_models.names:
+            for table in read_models[name].view.tables:
+                found[table] = sorted(conn.execute(f"SELECT * FROM {schema}.{table}").fetchall(), key=repr)
+    return found
+
+
+def test_an_exported_log_restores_into_an_empty_database_with_the_same_positions_and_read_models(
+    services: Services, read_models: ReadModels, empty: Services
+) -> None:
+    build_demo(services.registry, credentials=300, seed=7, batch_size=100, progress=lambda n: None)
+    read_models.catch_up()
+    exported = io.StringIO()
+    written = export_events(services, exported)
+    assert written == services.registry.recorder.max_notification_id()
+
+    exported.seek(0)
+    assert restore_events(empty, exported) == written
+    original = services.registry.recorder.select_notifications(1, 100_000)
+    restored = empty.registry.recorder.select_notifications(1, 100_000)
+    assert [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in restored] == [
+        (n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in original
+    ]
+    restored_models = open_read_models(empty)
+    try:
+        restored_models.catch_up()
+        assert tables(empty, restored_models) == tables(services, read_models)
+    finally:
+        restored_models.close()
+    # The restored registry carries on where the original stopped.
+    empty.registry.register_agency(OPERATOR, name="After the restore", country="NL")
+    assert empty.registry.recorder.max_notification_id() == written + 1
+    exported.seek(0)
+    with pytest.raises(RestoreRefused, match="not empty"):
+        restore_events(empty, exported)
+
+
+def test_a_damaged_export_is_refused_and_loads_nothing(services: Services, empty: Services) -> None:
+    for text in ("", '{"format": "something else"}\n', '{"format": "mcreg-event-log", "version": 1, "head": 2}\n{"pos'):
+        with pytest.raises(RestoreRefused):
+            restore_events(empty, io.StringIO(text))
+    assert not empty.registry.recorder.max_notification_id()
