@@ -11,7 +11,9 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.bootstrap import Services, bootstrap
 from api.database import Database, open_database
 from api.read_side import open_read_models
@@ -54,6 +56,13 @@ def read_models(services: Services) -> Iterator[ReadModels]:
     read_models = open_read_models(services)
     yield read_models
     read_models.close()
+
+
+@pytest.fixture
+def client(services: Services, read_models: ReadModels) -> Iterator[TestClient]:
+    """An HTTP client on the application, with its read models on the test's own schema."""
+    with TestClient(create_app(services, read_models)) as client:
+        yield client
 
 
 @pytest.fixture(params=["memory", "postgres"])
