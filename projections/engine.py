@@ -23,7 +23,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import structlog
 from eventsourcing.application import Application
@@ -33,6 +33,8 @@ from eventsourcing.utils import Environment
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+
+from projections.reading import LogReader, Recorded
 
 PAGE_SIZE = 2000
 """Notifications read, and applied in one transaction, at a time."""
@@ -45,14 +47,6 @@ Progress = Callable[[int, int], None]
 """Called with (position reached, head) after each page."""
 
 log = structlog.get_logger(__name__)
-
-
-class Recorded(NamedTuple):
-    """A domain event and its place in the notification log."""
-
-    position: int
-    topic: str
-    event: Any
 
 
 class PositionMoved(Exception):
@@ -256,6 +250,7 @@ class Projector(Generic[Changes]):
         ``lag`` counts only work left to do.
         """
         catch_up(self.app, [self], page_size=page_size, stop=stop)
+        reader = LogReader(self.app)
         arrived: queue.Queue[Notification | BaseException] = queue.Queue()
         with self.app.recorder.subscribe(gt=self.position, topics=self.projection.topics) as subscription:
             feeder = threading.Thread(target=_feed, args=(subscription, arrived), name=f"{self.name}-subscription")
@@ -264,7 +259,7 @@ class Projector(Generic[Changes]):
                 while not stop.is_set():
                     if batch := _take(arrived, page_size, idle):
                         with cyclic_gc_paused():
-                            self.apply(decode(self.app, batch), batch[-1].id)
+                            self.apply(reader.decode(batch), batch[-1].id)
                     else:
                         catch_up(self.app, [self], page_size=page_size, stop=stop)
             finally:
@@ -317,6 +312,7 @@ def catch_up(
     head = until if until is not None else app.recorder.max_notification_id() or 0
     everything = any(not p.wanted for p in projectors)
     topics = () if everything else tuple(sorted(set().union(*(p.wanted for p in projectors))))
+    reader = LogReader(app)
     read = 0
     # Each projector applies pages in order on a thread of its own, on its own connection, while this
     # thread reads and decodes the next page: database time and decoding overlap. At most one page is
@@ -325,17 +321,15 @@ def catch_up(
     in_flight: list[Future[None]] = []
     applied_end = None
     try:
-        for notifications, end in pages(
-            app, min((p.position for p in projectors), default=head), head, topics, page_size
-        ):
+        for stored, end in reader.pages(min((p.position for p in projectors), default=head), head, topics, page_size):
             if stop and stop.is_set():
                 break
             with cyclic_gc_paused():
-                page = decode(app, notifications)
+                page = reader.decode(stored)
             settle(in_flight, progress, applied_end, head)
             in_flight = [appliers[p.name].submit(_apply, p, page, end) for p in projectors]
             applied_end = end
-            read += len(notifications)
+            read += len(stored)
         settle(in_flight, progress, applied_end, head)
     finally:
         for applier in appliers.values():
@@ -354,21 +348,6 @@ def settle(in_flight: Sequence[Future[None]], progress: Progress | None, end: in
 def _apply(projector: Projector[Any], page: Sequence[Recorded], end: int) -> None:
     with cyclic_gc_paused():
         projector.apply(page, end)
-
-
-def pages(
-    app: Application[Any], after: int, until: int, topics: Sequence[str], page_size: int
-) -> Iterator[tuple[Sequence[Notification], int]]:
-    """The notifications of ``topics`` (all if empty) after position ``after`` up to ``until``, a page at a time,
-    each with the position it ends at: its last notification's, or ``until`` for the last page."""
-    # A page shorter than the limit may end at ``until`` only because ``until`` is a head seen
-    # before reading: the recorder commits notification ids in order, so all ids up to it are visible.
-    while after < until:
-        notifications = app.recorder.select_notifications(
-            start=after, stop=until, limit=page_size, topics=topics, inclusive_of_start=False
-        )
-        after = notifications[-1].id if len(notifications) == page_size else until
-        yield notifications, after
 
 
 _gc_lock = threading.Lock()
@@ -398,8 +377,3 @@ def cyclic_gc_paused() -> Iterator[None]:
             _gc_pauses -= 1
             if _gc_pauses == 0 and _gc_was_enabled:
                 gc.enable()
-
-
-def decode(app: Application[Any], notifications: Iterable[Notification]) -> list[Recorded]:
-    """The domain events of these notifications, with their places in the log."""
-    return [Recorded(n.id, n.topic, app.mapper.to_domain_event(n)) for n in notifications]

@@ -22,7 +22,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from projections.engine import PAGE_SIZE, Progress, Projector, catch_up, decode, open_view, pages
+from projections.engine import PAGE_SIZE, Progress, Projector, catch_up, open_view
+from projections.reading import LogReader
 
 CREATE_SCHEMA = SQL("CREATE SCHEMA {0}")
 DROP_SCHEMA = SQL("DROP SCHEMA IF EXISTS {0} CASCADE")
@@ -52,7 +53,17 @@ def rebuild(
 ) -> int:
     """Rebuild the projections from position 0 and swap each in; the number of notifications read."""
     with scratch_copies(app, live, env) as rebuilt:
+        import os
+        ds = rebuilt[0].view.datastore
+        defs = []
+        if os.environ.get("DEFER"):
+            with ds.transaction(commit=True) as curs:
+                curs.execute("SELECT c.oid::regclass::text AS name, pg_get_indexdef(c.oid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT i.indisunique", [ds.schema])
+                defs = curs.fetchall()
+                for d in defs: curs.execute("DROP INDEX " + d["name"])
         read = catch_up(app, rebuilt, page_size=page_size, progress=progress)
+        with ds.transaction(commit=True) as curs:
+            for d in defs: curs.execute(d["def"])
         for projector, copy in zip(live, rebuilt, strict=True):
             copy.view.analyze()
             catch_up(app, [copy], page_size=page_size)  # what was recorded meanwhile, outside the swap's lock
@@ -137,6 +148,7 @@ def compare(live: Projector[Any], rebuilt: Projector[Any], page_size: int = PAGE
 def advance(curs: Cursor[DictRow], rebuilt: Projector[Any], target: int, page_size: int) -> None:
     """Bring the rebuilt tables to ``target`` inside the caller's transaction (their own tracking is not needed:
     they are swapped in or thrown away when it ends)."""
-    for notifications, end in pages(rebuilt.app, rebuilt.position, target, rebuilt.projection.topics, page_size):
-        rebuilt.view.write(curs, rebuilt.projection.fold(decode(rebuilt.app, notifications)))
+    reader = LogReader(rebuilt.app)
+    for stored, end in reader.pages(rebuilt.position, target, rebuilt.projection.topics, page_size):
+        rebuilt.view.write(curs, rebuilt.projection.fold(reader.decode(stored)))
         rebuilt.position = end

@@ -83,9 +83,7 @@ def require_may_manage(actor: Actor, key_role: Role, country: str | None) -> Non
     require_governs(actor, country)
 
 
-def new_key(
-    keys: ApiKeys, registry: Registry, actor: Actor, body: NewKey
-) -> NewKeyMade:
+def new_key(keys: ApiKeys, registry: Registry, actor: Actor, body: NewKey) -> NewKeyMade:
     """A key for ``body``'s organisation and role, if ``actor`` may hand it out."""
     country = None
     if body.role == Role.NATIONAL_AUTHORITY:

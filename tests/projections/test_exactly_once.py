@@ -9,8 +9,9 @@ import pytest
 
 from api.bootstrap import Services
 from projections.credential_status import CredentialStatus
-from projections.engine import PositionMoved, decode
+from projections.engine import PositionMoved
 from projections.read_models import READ_MODELS, ReadModels
+from projections.reading import LogReader
 from tests.projections.conftest import PowerCut, crashing_after, issue_many, snapshot
 from tests.world import World
 
@@ -65,7 +66,7 @@ def test_a_page_that_was_already_applied_is_refused_whole(services: Services, wo
     read_models.catch_up()
     before = snapshot(read_models)
     app = services.registry
-    page = decode(app, app.recorder.select_notifications(start=1, limit=100))
+    page = LogReader(app).decode(app.recorder.select_notifications(start=1, limit=100))
 
     for projector in read_models.select():
         with pytest.raises(PositionMoved):
