@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from strawberry.fastapi import GraphQLRouter
 
@@ -11,6 +14,7 @@ from api.graphql.context import Context
 from api.graphql.schema import create_schema
 from api.observability import Metrics, RequestMiddleware
 from api.problems import install as install_problems
+from api.read_side import open_transparency_log
 from api.rest import (
     accreditations,
     agencies,
@@ -23,9 +27,11 @@ from api.rest import (
     providers,
     recognitions,
     reviews,
+    transparency,
 )
 from api.rest.common import Visitor
 from projections.read_models import ReadModels
+from projections.transparency_log import TransparencyLog
 
 ROUTERS = (
     operations,
@@ -39,6 +45,7 @@ ROUTERS = (
     events,
     imports,
     keys,
+    transparency,
 )
 
 DESCRIPTION = """The micro-credential QA and recognition registry.
@@ -50,9 +57,18 @@ documents whose `type` names the rule broken.
 """
 
 
-def create_app(services: Services, read_models: ReadModels) -> FastAPI:
-    """The HTTP API over one registry and its read models (the composition root builds both)."""
+def create_app(services: Services, read_models: ReadModels, transparency_log: TransparencyLog | None = None) -> FastAPI:
+    """The HTTP API over one registry, its read models and its transparency log (opened here if not given)."""
     settings = services.settings
+    owned_log = transparency_log is None
+    log = transparency_log or open_transparency_log(services)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned_log:
+            log.close()
+
     production = settings.env == "production"
     app = FastAPI(
         title="mcreg",
@@ -60,11 +76,16 @@ def create_app(services: Services, read_models: ReadModels) -> FastAPI:
         description=DESCRIPTION,
         version="0.1.0",
         openapi_url="/openapi.json",
+        lifespan=lifespan,
     )
     app.state.services = services
     app.state.read_models = read_models
+    app.state.transparency_log = log
     app.state.authenticator = Authenticator.from_settings(settings, services.keys, services.registry.clock)
-    app.state.metrics = Metrics(lambda: services.registry.recorder.max_notification_id() or 0, read_models.lag)
+    app.state.metrics = Metrics(
+        lambda: services.registry.recorder.max_notification_id() or 0,
+        lambda: read_models.lag() | {log.name: log.lag()},
+    )
     install_problems(app, settings.public_url)
     for module in ROUTERS:
         app.include_router(module.router)

@@ -19,10 +19,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.audit import audit_app
 from api.bootstrap import Services, bootstrap
 from api.database import reset_embedded
 from api.logs import configure_logging
-from api.read_side import open_read_models
+from api.read_side import followers, open_read_models, open_transparency_log
 from api.settings import Settings
 from projections.engine import PAGE_SIZE
 from projections.read_models import ReadModels
@@ -33,6 +34,7 @@ from registry.vocabulary import Role
 app = typer.Typer(help="mcreg: the micro-credential QA and recognition registry.", no_args_is_help=True)
 db_app = typer.Typer(help="The database mcreg stores its events in.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
 keys_app = typer.Typer(help="API keys of the organisations that call the registry.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 console = Console()
@@ -255,6 +257,7 @@ def project(
         signal.signal(signum, lambda *_: stop.set())
     services = start()
     read_models = open_read_models(services)
+    transparency_log = open_transparency_log(services)
     try:
         console.print(lag_table(read_models, "on start"))
         began = time.perf_counter()
@@ -262,7 +265,7 @@ def project(
             read = read_models.catch_up(page_size=page_size, stop=stop, progress=progress)
         elapsed = time.perf_counter() - began
         console.print(f"caught up: {read:,} events in {elapsed:.1f} s ({read / elapsed:,.0f} events/s)")
-        worker = read_models.worker(stop=stop, page_size=page_size)
+        worker = followers(read_models, transparency_log, stop=stop, page_size=page_size)
         worker.start()
         if not stop.is_set():
             console.print("following new events; Ctrl-C or SIGTERM stops")
@@ -277,6 +280,7 @@ def project(
         if worker.errors:
             raise typer.Exit(1)
     finally:
+        transparency_log.close()
         read_models.close()
         services.close()
 
@@ -335,14 +339,17 @@ def serve(
 
     services = start()
     read_models = open_read_models(services)
-    worker = read_models.worker() if projections else None
+    transparency_log = open_transparency_log(services)
+    worker = followers(read_models, transparency_log) if projections else None
     try:
         if worker:
             worker.start()
-        uvicorn.run(create_app(services, read_models), host=host, port=port, log_config=None)
+        app = create_app(services, read_models, transparency_log)
+        uvicorn.run(app, host=host, port=port, log_config=None)
     finally:
         if worker:
             worker.stop()
             worker.join()
+        transparency_log.close()
         read_models.close()
         services.close()

@@ -153,7 +153,13 @@ def install(app: FastAPI, public_url: str) -> None:
 
     @app.exception_handler(HTTPException)
     def http_error(request: Request, error: HTTPException) -> JSONResponse:
-        slug = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large", 415: "unsupported-media-type"}
+        slug = {
+            400: "malformed-request",  # e.g. a body that is not UTF-8, which FastAPI refuses before JSON parsing
+            404: "not-found",
+            405: "method-not-allowed",
+            413: "payload-too-large",
+            415: "unsupported-media-type",
+        }
         kind = PROBLEMS.get(slug.get(error.status_code, ""))
         if kind is None:
             kind = Kind("http-error", "HTTP error", error.status_code, "")

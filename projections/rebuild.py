@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -53,22 +54,21 @@ def rebuild(
 ) -> int:
     """Rebuild the projections from position 0 and swap each in; the number of notifications read."""
     with scratch_copies(app, live, env) as rebuilt:
-        import os
-        ds = rebuilt[0].view.datastore
-        defs = []
-        if os.environ.get("DEFER"):
-            with ds.transaction(commit=True) as curs:
-                curs.execute("SELECT c.oid::regclass::text AS name, pg_get_indexdef(c.oid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT i.indisunique", [ds.schema])
-                defs = curs.fetchall()
-                for d in defs: curs.execute("DROP INDEX " + d["name"])
         read = catch_up(app, rebuilt, page_size=page_size, progress=progress)
-        with ds.transaction(commit=True) as curs:
-            for d in defs: curs.execute(d["def"])
-        for projector, copy in zip(live, rebuilt, strict=True):
-            copy.view.analyze()
-            catch_up(app, [copy], page_size=page_size)  # what was recorded meanwhile, outside the swap's lock
-            swap(projector, copy, page_size)
+        # The projections are independent from here on (own tables, own tracking): each is finished on a
+        # thread of its own, so that the database analyses and swaps them side by side.
+        with ThreadPoolExecutor(max_workers=len(rebuilt), thread_name_prefix="swap") as threads:
+            finishing = [threads.submit(finish, p, copy, page_size) for p, copy in zip(live, rebuilt, strict=True)]
+            for future in finishing:
+                future.result()
     return read
+
+
+def finish(live: Projector[Any], rebuilt: Projector[Any], page_size: int) -> None:
+    """Swap in a rebuilt projection: with the planner's statistics, and what was recorded meanwhile."""
+    rebuilt.view.analyze()
+    catch_up(rebuilt.app, [rebuilt], page_size=page_size)  # outside the swap's lock: the swap has less to do
+    swap(live, rebuilt, page_size)
 
 
 def check(

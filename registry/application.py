@@ -31,6 +31,7 @@ from registry.credential import Credential
 from registry.errors import (
     ConcurrentUpdate,
     DomainError,
+    Forbidden,
     IdempotencyKeyReused,
     InvalidInput,
     NoQualityAssurance,
@@ -1056,11 +1057,18 @@ class _Issuance:
         self.covers: dict[tuple[UUID, date], QABasis | None] = {}
 
     def check(self, rows: Iterable[IssueRow]) -> list[_Checked | DomainError]:
-        """Each row checked against every rule: ready to issue, or the error that refuses it."""
+        """Each row checked against every rule: ready to issue, or the error that refuses it.
+
+        A caller who may not issue a row at all is refused for the whole command (``Forbidden``), never
+        as one bad row among good ones: who may act is not a property of the data.
+        """
+        require_role(self.ctx.actor, Role.PROVIDER)
         checked: list[_Checked | DomainError] = []
         for row in rows:
             try:
                 checked.append(self.check_row(row))
+            except Forbidden:
+                raise
             except DomainError as error:
                 checked.append(error)
         return checked

@@ -22,6 +22,7 @@ from api.rest.common import (
     ref,
 )
 from registry.accreditation import Accreditation
+from registry.vocabulary import QADecision
 
 router = APIRouter(prefix="/v1/accreditations", tags=["accreditations"], responses=PROBLEM_RESPONSES)
 
@@ -33,7 +34,7 @@ class NewCondition(Input):
 
 class NewAccreditation(Input):
     provider_id: UUID
-    outcome: str = Field(examples=["positive"], description="positive | positive_with_conditions")
+    outcome: QADecision = Field(examples=["positive"], description="An accreditation is granted on a positive outcome")
     valid_from: date
     valid_to: date | None = Field(default=None, description="Six years after valid_from when not given, as in DEQAR")
     local_identifier: str | None = Field(default=None, description="The agency's own report id; unique per agency")

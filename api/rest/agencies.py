@@ -23,6 +23,7 @@ from api.rest.common import (
     ref,
 )
 from registry.agency import Agency
+from registry.vocabulary import ESGActivity
 
 router = APIRouter(prefix="/v1/agencies", tags=["agencies"], responses=PROBLEM_RESPONSES)
 
@@ -32,7 +33,7 @@ class NewAgency(Input):
     country: str = Field(description="ISO 3166-1 alpha-2", examples=["BE"])
     acronym: str | None = Field(default=None, examples=["MusiQuE"])
     deqar_id: str | None = Field(default=None, examples=["DEQARAGENCY0030"])
-    esg_activities: list[str] = Field(default=[], examples=[["programme", "institutional"]])
+    esg_activities: list[ESGActivity] = Field(default=[], examples=[["programme", "institutional"]])
     registered_on: date | None = None
 
 

@@ -69,8 +69,14 @@ def ref(collection: str, id: UUID) -> Ref:
     return Ref(id=id, href=f"/v1/{collection}/{id}")
 
 
+PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
+
+
 def _problem(description: str) -> dict[str, Any]:
-    return {"model": Problem, "description": description, "content": {MEDIA_TYPE: {}}}
+    """A problem response. ``model`` puts Problem among the components (and, as FastAPI does for every model,
+    under application/json); the schema is named under application/problem+json too, the media type every
+    problem is served as, so clients and schema checks validate problem documents against it."""
+    return {"model": Problem, "description": description, "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}}
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -80,6 +86,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: _problem("Not found"),
     409: _problem("Conflicts with the current state, a concurrent change, or a reused idempotency key"),
     413: _problem("Body too large"),
+    415: _problem("Unsupported media type"),
     422: _problem("A field breaks a rule"),
 }
 """Problems any /v1 route may answer, documented once for the OpenAPI description."""

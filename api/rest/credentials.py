@@ -38,7 +38,7 @@ from registry.microcredential import MicroCredential
 from registry.permissions import may_see_private
 from registry.provider import Provider
 from registry.stamp import Actor
-from registry.vocabulary import Role
+from registry.vocabulary import RevocationReason, Role
 
 router = APIRouter(prefix="/v1/credentials", tags=["credentials"], responses=PROBLEM_RESPONSES)
 
@@ -72,7 +72,7 @@ class Batch(Input):
 
 
 class Revocation(Input):
-    reason: str = Field(examples=["issued_in_error"])
+    reason: RevocationReason = Field(examples=["issued_in_error"])
     note: str | None = None
     effective: date | None = None
 

@@ -23,6 +23,7 @@ from api.rest.common import (
     ref,
 )
 from registry.microcredential import MicroCredential
+from registry.vocabulary import AssessmentType, Participation, QAType, Stackability, Supervision
 
 router = APIRouter(prefix="/v1/microcredentials", tags=["micro-credentials"], responses=PROBLEM_RESPONSES)
 
@@ -41,14 +42,14 @@ class Elements(Input):
     learning_outcomes: list[Outcome]
     ects: Decimal = Field(examples=["5"])
     isced_field: str = Field(examples=["0613"], description="ISCED-F 2013 code")
-    assessment: str = Field(examples=["exam"])
-    participation: str = Field(examples=["online"], description="online | onsite | blended")
-    qa_type: str = Field(examples=["external_programme"])
+    assessment: AssessmentType = Field(examples=["exam"])
+    participation: Participation = Field(examples=["online"])
+    qa_type: QAType = Field(examples=["external_programme"])
     languages: list[str] = Field(examples=[["en"]], description="ISO 639-1")
     eqf_level: int | None = Field(default=None, examples=[6])
     prerequisites: str | None = None
-    supervision: str | None = None
-    stackability: str = "stand_alone"
+    supervision: Supervision | None = None
+    stackability: Stackability = Stackability.STAND_ALONE
     stackable_towards: str | None = None
     further_information: str | None = None
 

@@ -6,11 +6,18 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import Field
 
-from api.problems import PROBLEMS, Kind, ProblemError
-from api.rest.common import Output, Visitor
+from api.problems import MEDIA_TYPE, PROBLEMS, Kind, Problem, ProblemError
+from api.rest.common import PROBLEM_RESPONSES, PROBLEM_SCHEMA, Output, Visitor
 from registry.errors import NotFound
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(
+    tags=["operations"],
+    responses={
+        401: PROBLEM_RESPONSES[401],
+        404: PROBLEM_RESPONSES[404],
+        503: {"model": Problem, "description": "Not ready", "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}},
+    },
+)
 
 
 class Health(Output):
@@ -32,7 +39,8 @@ def healthz(_: Visitor) -> Health:
 def readyz(request: Request, _: Visitor) -> Readiness:
     try:
         head = request.app.state.services.registry.recorder.max_notification_id() or 0
-        lag = request.app.state.read_models.lag()
+        log = request.app.state.transparency_log
+        lag = request.app.state.read_models.lag() | {log.name: log.lag()}
     except Exception as error:  # any failure to reach the database means not ready
         raise ProblemError("not-ready", f"the database does not answer: {type(error).__name__}") from None
     return Readiness(status="ready", head=head, lag=lag)

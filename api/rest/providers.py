@@ -21,6 +21,7 @@ from api.rest.common import (
     ref,
 )
 from registry.provider import Provider
+from registry.vocabulary import ProviderType
 
 router = APIRouter(prefix="/v1/providers", tags=["providers"], responses=PROBLEM_RESPONSES)
 
@@ -28,7 +29,7 @@ router = APIRouter(prefix="/v1/providers", tags=["providers"], responses=PROBLEM
 class NewProvider(Input):
     names: dict[str, str] = Field(description="ISO 639-1 → official name", examples=[{"nl": "Hanzehogeschool"}])
     country: str = Field(description="ISO 3166-1 alpha-2", examples=["NL"])
-    provider_type: str = Field(default="higher_education", examples=["higher_education"])
+    provider_type: ProviderType = ProviderType.HIGHER_EDUCATION
     deqar_id: str | None = Field(default=None, examples=["DEQARINST0245"])
     eter_id: str | None = Field(default=None, examples=["NL0020"])
     schac: str | None = Field(default=None, examples=["hanze.nl"])

@@ -27,7 +27,7 @@ from registry.credential import Credential
 from registry.permissions import require_private
 from registry.provider import Provider
 from registry.recognition import Recognition
-from registry.vocabulary import Role
+from registry.vocabulary import AppealOutcome, RecognitionOutcome, RecognitionPurpose, Requester, Role
 
 router = APIRouter(prefix="/v1/recognitions", tags=["recognitions"], responses=PROBLEM_RESPONSES)
 
@@ -35,8 +35,8 @@ router = APIRouter(prefix="/v1/recognitions", tags=["recognitions"], responses=P
 class NewRecognition(Input):
     credential_id: UUID
     institution_id: UUID = Field(description="The recognising institution: the caller")
-    purpose: str = Field(examples=["credit_transfer"], description="admission | credit_transfer | employment")
-    requested_by: str = Field(default="learner", description="learner | institution")
+    purpose: RecognitionPurpose = Field(examples=["credit_transfer"])
+    requested_by: Requester = Requester.LEARNER
     requested_on: date | None = None
 
 
@@ -46,7 +46,7 @@ class Difference(Input):
 
 
 class NewVerdict(Input):
-    outcome: str = Field(examples=["recognised"], description="recognised | partially_recognised | not_recognised")
+    outcome: RecognitionOutcome = Field(examples=["recognised"])
     ects_recognised: Decimal = Field(examples=["5"])
     differences: list[Difference] = Field(default=[], description="Required unless fully recognised (Lisbon)")
     decided_on: date | None = None
@@ -58,8 +58,8 @@ class NewAppeal(Input):
 
 
 class AppealVerdict(Input):
-    outcome: str = Field(examples=["upheld"], description="upheld | overturned")
-    recognition_outcome: str | None = Field(default=None, description="The new outcome when overturned")
+    outcome: AppealOutcome = Field(examples=["upheld"])
+    recognition_outcome: RecognitionOutcome | None = Field(default=None, description="The new outcome when overturned")
     ects_recognised: Decimal | None = None
     differences: list[Difference] = Field(default=[])
     decided_on: date | None = None

@@ -22,6 +22,7 @@ from api.rest.common import (
     ref,
 )
 from registry.review import Review
+from registry.vocabulary import AppealOutcome, QADecision
 
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"], responses=PROBLEM_RESPONSES)
 
@@ -39,7 +40,7 @@ class NewReport(Input):
 
 
 class NewDecision(Input):
-    decision: str = Field(examples=["positive"], description="positive | positive_with_conditions | negative")
+    decision: QADecision = Field(examples=["positive"])
     valid_from: date | None = Field(default=None, description="The decision date when not given")
     valid_to: date | None = Field(default=None, description="Six years after valid_from when not given")
     conditions: str | None = Field(default=None, description="Required for positive_with_conditions")
@@ -52,8 +53,10 @@ class NewAppeal(Input):
 
 
 class AppealDecision(Input):
-    outcome: str = Field(examples=["upheld"], description="upheld | overturned")
-    decision: str | None = Field(default=None, description="The new decision, when the appeal overturns the old one")
+    outcome: AppealOutcome = Field(examples=["upheld"])
+    decision: QADecision | None = Field(
+        default=None, description="The new decision, when the appeal overturns the old one"
+    )
     valid_from: date | None = None
     valid_to: date | None = None
     conditions: str | None = None
