@@ -20,6 +20,7 @@ from api.rest import (
     agencies,
     credentials,
     events,
+    export,
     imports,
     keys,
     microcredentials,
@@ -27,6 +28,7 @@ from api.rest import (
     providers,
     recognitions,
     reviews,
+    status_lists,
     transparency,
 )
 from api.rest.common import Visitor
@@ -43,8 +45,10 @@ ROUTERS = (
     credentials,
     recognitions,
     events,
+    export,
     imports,
     keys,
+    status_lists,
     transparency,
 )
 

@@ -32,6 +32,7 @@ from registry.application import IssueRow
 from registry.learners import PersonalData
 
 MCREG = str(Path(sys.executable).with_name("mcreg"))
+PROJECTIONS = "--no-projections" not in sys.argv
 
 
 def free_port() -> int:
@@ -47,7 +48,8 @@ def serve(settings: Settings) -> tuple[subprocess.Popen[bytes], str]:
         "POSTGRES_SCHEMA": settings.postgres_schema,
         "MCREG_LOG_LEVEL": "warning",
     }
-    server = subprocess.Popen([MCREG, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+    command = [MCREG, "serve", "--port", str(port)] + ([] if PROJECTIONS else ["--no-projections"])
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -149,6 +151,9 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--no-projections", action="store_true", help="Serve without the in-process read models (as beside `project`)"
+    )
     args = parser.parse_args()
     base = settings()
     runs = [one_run(base, args) for _ in range(args.repeats)]

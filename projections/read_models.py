@@ -18,6 +18,7 @@ from projections.engine import IDLE, PAGE_SIZE, Progress, Projection, Projector,
 from projections.provider_standing import ProviderStanding
 from projections.rebuild import Comparison
 from projections.recognitions import Recognitions
+from projections.status_lists import StatusLists
 from projections.worker import ProjectionWorker
 
 READ_MODELS: tuple[type[Projection[Any]], ...] = (
@@ -27,6 +28,7 @@ READ_MODELS: tuple[type[Projection[Any]], ...] = (
     Catalogue,
     Recognitions,
     Dashboard,
+    StatusLists,
 )
 
 

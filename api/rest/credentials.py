@@ -148,7 +148,12 @@ class Verification(Output):
         description="Recognition decisions institutions have recorded, by outcome (from the read model)",
         examples=[{"recognised": 2, "partially_recognised": 1}],
     )
-    signature: str = Field(description="not_signed until the registry signs credentials")
+    signature: str = Field(
+        description="signed: the registry signs this credential's export with eddsa-jcs-2022 under its did:web"
+    )
+    vc_href: str = Field(
+        description="The signed OB3/VC 2.0 export (for the provider and authorities); POST /v1/verify checks a copy"
+    )
 
 
 def recognition_outcomes(read_models: ReadModels, credential_id: UUID) -> dict[str, int]:
@@ -344,5 +349,6 @@ def verify(
         qa_at_issue=StandingOut.model_validate(standing.qa_at_issue),
         qa_as_of=StandingOut.model_validate(standing.qa_as_of),
         recognitions=recognitions,
-        signature="not_signed",
+        signature="signed",
+        vc_href=f"/v1/credentials/{credential.id}/vc",
     )

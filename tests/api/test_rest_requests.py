@@ -305,7 +305,7 @@ def test_verify_answers_status_and_qa_chain_as_of_a_date(client: TestClient, wor
     }
     now = client.get(f"/v1/credentials/{credential}/verify").json()
     assert (now["status"], now["valid"]) == ("suspended", False)
-    assert now["title"] == SPEC["title"] and now["signature"] == "not_signed"
+    assert now["title"] == SPEC["title"] and now["signature"] == "signed"
     assert_problem(
         client.get(f"/v1/credentials/{credential}/verify", params={"as_of": "yesterday"}), 422, "invalid-input"
     )
