@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
@@ -78,6 +79,9 @@ from registry.vocabulary import (
 )
 
 A = TypeVar("A", bound=Aggregate)
+
+_command_reads: ContextVar[dict[UUID, Aggregate] | None] = ContextVar("command_reads", default=None)
+"""The aggregates the running command has read, by id (see ``Registry.get``)."""
 
 DEFAULT_VALIDITY = timedelta(days=6 * 365)
 """DEQAR assumes a QA decision is valid for six years when no end is given."""
@@ -236,7 +240,11 @@ class Registry(Application[UUID]):
             if earlier := self._receipt(receipt_id):
                 return self._replay(earlier, name, fingerprint)
         ctx = Context(actor, key, self.today())
-        result = method(self, ctx, *args, **kwargs)
+        reads = _command_reads.set({})
+        try:
+            result = method(self, ctx, *args, **kwargs)
+        finally:
+            _command_reads.reset(reads)
         if key:
             ctx.save(Receipt(ctx.stamp(), actor.org, key, name, fingerprint, result))
         try:
@@ -260,12 +268,21 @@ class Registry(Application[UUID]):
         return receipt.result
 
     def get(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A:
-        """The aggregate of that class, or NotFound naming the kind."""
+        """The aggregate of that class, or NotFound naming the kind.
+
+        Within one command each aggregate is read once: a second ``get`` answers the same object, so
+        the command sees one state of it (and its own changes), and pays for one query.
+        """
         kind = cls.__name__.lower()
-        try:
-            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
-        except AggregateNotFoundError:
-            raise NotFound(kind, aggregate_id) from None
+        reads = _command_reads.get() if version is None else None
+        aggregate = reads.get(aggregate_id) if reads is not None else None
+        if aggregate is None:
+            try:
+                aggregate = self.repository.get(aggregate_id, version=version)
+            except AggregateNotFoundError:
+                raise NotFound(kind, aggregate_id) from None
+            if reads is not None:
+                reads[aggregate_id] = aggregate
         if not isinstance(aggregate, cls):
             raise NotFound(kind, aggregate_id)
         return aggregate

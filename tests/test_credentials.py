@@ -403,20 +403,32 @@ def test_a_batch_with_bad_rows_is_rejected_whole_and_lists_every_bad_row(registr
 
 def test_a_partial_batch_writes_the_good_rows_and_reports_the_bad_ones(registry):
     world = World(registry)
-    _, _, foreign_microcredential = new_provider(world)
     batch = rows(world, date(2024, 3, 1), date(2020, 6, 1), date(2024, 3, 2))
-    batch.append(IssueRow(foreign_microcredential, learner("Mallory"), date(2024, 3, 1)))
     before = registry.recorder.max_notification_id()
 
     result = registry.issue_credentials(world.provider, batch, partial=True)
 
     assert registry.recorder.max_notification_id() == before + 2
-    assert result.issued[1] is None and result.issued[3] is None
-    assert [e.row for e in result.errors] == [1, 3]
+    assert result.issued[1] is None
+    assert [e.row for e in result.errors] == [1]
     assert result.errors[0].field == NoQualityAssurance.type
-    assert result.errors[1].field == Forbidden.type
     assert registry.get(Credential, result.issued[0]).issued_on == date(2024, 3, 1)
     assert registry.get(Credential, result.issued[2]).issued_on == date(2024, 3, 2)
+
+
+def test_a_batch_with_another_providers_row_is_forbidden_whole_even_when_partial(registry):
+    """Who may act is not a property of one row: a batch naming a micro-credential of another provider is refused."""
+    world = World(registry)
+    _, _, foreign_microcredential = new_provider(world)
+    batch = rows(world, date(2024, 3, 1))
+    batch.append(IssueRow(foreign_microcredential, learner("Mallory"), date(2024, 3, 1)))
+    before = registry.recorder.max_notification_id()
+
+    with pytest.raises(Forbidden):
+        registry.issue_credentials(world.provider, batch, partial=True)
+    with pytest.raises(Forbidden):
+        registry.issue_credentials(OPERATOR, rows(world, date(2024, 3, 1)))
+    assert registry.recorder.max_notification_id() == before
 
 
 def test_an_empty_batch_is_refused(registry):
