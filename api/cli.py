@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -230,6 +231,20 @@ def restore(source: Path = typer.Argument(..., help="A file written by `mcreg ex
         raise typer.Exit(2) from None
     finally:
         services.close()
+
+
+@app.command()
+def bench(
+    scale: str = typer.Option("small", help="small (10k credentials), medium (and 100k) or large (and 1M)."),
+    output: Path = typer.Option(Path("bench-results.json"), help="Where to write the figures (and a .md table)."),
+) -> None:
+    """Measure every figure against the machine's limits: bench/suite.py, from a source checkout."""
+    suite = Path(__file__).resolve().parents[1] / "bench" / "suite.py"
+    if not suite.exists():
+        console.print("[red]mcreg bench needs a source checkout (bench/suite.py is not installed with the package)[/]")
+        raise typer.Exit(2)
+    command = [sys.executable, str(suite), "--scale", scale, "--output", str(output)]
+    raise typer.Exit(subprocess.run(command, cwd=suite.parent, check=False).returncode)
 
 
 def lag_table(read_models: ReadModels, title: str) -> Table:

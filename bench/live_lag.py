@@ -42,10 +42,16 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="writes per second")
     args = parser.parse_args()
     with fresh_schema(settings()) as schema_settings:
-        measure(schema_settings, args.writes, args.rate)
+        visible, projected = measure_lag(schema_settings, args.writes, args.rate)
+    print(f"| from commit until … ({args.writes} writes at {args.rate:g}/s) | p50 ms | p99 ms |")
+    print("| --- | --- | --- |")
+    figures = (("another connection sees it (baseline)", visible), ("each read model of credentials has it", projected))
+    for name, samples in figures:
+        print(f"| {name} | {statistics.median(samples):.1f} | {percentile(samples, 0.99):.1f} |")
 
 
-def measure(settings: Settings, writes: int, rate: float) -> None:
+def measure_lag(settings: Settings, writes: int, rate: float) -> tuple[list[float], list[float]]:
+    """Milliseconds from each commit until another connection sees it, and until every read model has it."""
     services = bootstrap(settings)
     registry = services.registry
     read_models = open_read_models(services)
@@ -84,11 +90,7 @@ def measure(settings: Settings, writes: int, rate: float) -> None:
         worker.wait()
         read_models.close()
         services.close()
-    print(f"| from commit until … ({writes} writes at {rate:g}/s) | p50 ms | p99 ms |")
-    print("| --- | --- | --- |")
-    figures = (("another connection sees it (baseline)", visible), ("each read model of credentials has it", projected))
-    for name, samples in figures:
-        print(f"| {name} | {statistics.median(samples):.1f} | {percentile(samples, 0.99):.1f} |")
+    return visible, projected
 
 
 if __name__ == "__main__":

@@ -1,0 +1,525 @@
+"""Every figure mcreg claims, in one run, each beside the limit it is measured against.
+
+    python bench/suite.py [--scale small|medium|large] [--output bench-results.json]
+    mcreg bench [--scale ...]                  (the same, from a source checkout)
+
+Starts its own embedded PostgreSQL (or uses MCREG_DATABASE_URL / DATABASE_URL)
+and measures, on fresh schemas:
+
+- limit: single-row INSERT + COMMIT, COPY, and paged reads of a bare table
+  shaped like the event store: what this machine's PostgreSQL can do at all;
+- store: the eventsourcing library's own save rate, 1 and 100 events per
+  transaction (its baseline);
+- commands: `POST /v1/credentials` (one per request, concurrent clients) and
+  `POST /v1/credentials:batch` against `mcreg serve` in another process;
+- projections: catch-up of every read model from position 0; lag from commit
+  to read model under a steady write rate;
+- reads: GraphQL dashboard and `credential(id)`, and `GET .../verify`, at a
+  fixed request rate from this process against the server;
+- trust: Data Integrity signing and verification, inclusion proofs over
+  HTTP, `audit` of the transparency log;
+- growth: command and read latency, and peak RSS of `mcreg rebuild`, at each
+  registry size of the scale (10k; 10k and 100k; 10k, 100k and 1M credentials).
+
+Medians of repeated samples; every figure has its baseline and the ratio to it.
+Writes the JSON and prints a Markdown table. Timings are never asserted anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import psycopg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.utils import get_topic
+from live_lag import measure_lag
+from rest_issuance import hammer, percentile, serve
+from scaffold import ISSUED_ON, accredited_issuer, fresh_schema, settings
+
+from api.bootstrap import Services, bootstrap
+from api.demo import build_demo
+from api.read_side import open_read_models, open_transparency_log
+from api.settings import Settings
+from registry.credential import Credential
+from registry.data_integrity import add_proof, verify_proof
+from registry.learners import PersonalData
+
+SCALES = {"small": (10_000,), "medium": (10_000, 100_000), "large": (10_000, 100_000, 1_000_000)}
+BARE = (
+    "CREATE TABLE bare_events (originator_id uuid, originator_version integer, topic text, state bytea, "
+    "notification_id bigserial, PRIMARY KEY (originator_id, originator_version))"
+)
+STATE = (
+    b'{"stamp": ["00000000-0000-0000-0000-000000000000", "provider", "key", null], "payload": "' + b"x" * 400 + b'"}'
+)
+
+
+@dataclass
+class Figure:
+    group: str
+    figure: str
+    value: float
+    unit: str
+    baseline: str | None = None
+    ratio: float | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+
+
+class Results:
+    def __init__(self) -> None:
+        self.figures: dict[str, Figure] = {}
+
+    def add(self, key: str, figure: Figure, baseline: str | None = None) -> Figure:
+        if baseline is not None:
+            base = self.figures[baseline]
+            figure.baseline = base.figure
+            lower_is_better = figure.unit == "ms"
+            figure.ratio = (base.value / figure.value) if lower_is_better else (figure.value / base.value)
+        self.figures[key] = figure
+        print(f"  {figure.group:<11} {figure.figure:<62} {figure.value:>12,.1f} {figure.unit}", flush=True)
+        return figure
+
+
+def median_of(repeats: int, sample: Callable[[], float]) -> float:
+    return statistics.median(sample() for _ in range(repeats))
+
+
+# limit -----------------------------------------------------------------------------------------------
+
+
+def limits(settings: Settings, results: Results, repeats: int) -> None:
+    def insert_commit() -> float:
+        with psycopg.connect(str(settings.database_url), autocommit=True) as conn:
+            conn.execute(f"SET search_path TO {settings.postgres_schema}")
+            conn.execute("DROP TABLE IF EXISTS bare_events")
+            conn.execute(BARE)
+            began = time.perf_counter()
+            for _ in range(2000):
+                conn.execute(
+                    "INSERT INTO bare_events (originator_id, originator_version, topic, state) VALUES (%s, 1, %s, %s)",
+                    [uuid.uuid4(), "registry.credential:Credential.Issued", STATE],
+                )
+            return 2000 / (time.perf_counter() - began)
+
+    def copy() -> float:
+        rows = [(uuid.uuid4(), 1, "registry.credential:Credential.Issued", STATE) for _ in range(100_000)]
+        with psycopg.connect(str(settings.database_url)) as conn:
+            conn.execute(f"SET search_path TO {settings.postgres_schema}")
+            conn.execute("DROP TABLE IF EXISTS bare_events")
+            conn.execute(BARE)
+            conn.commit()
+            began = time.perf_counter()
+            with conn.cursor().copy(
+                "COPY bare_events (originator_id, originator_version, topic, state) FROM STDIN"
+            ) as writer:
+                for row in rows:
+                    writer.write_row(row)
+            conn.commit()
+            return len(rows) / (time.perf_counter() - began)
+
+    def read() -> float:
+        with psycopg.connect(str(settings.database_url)) as conn:
+            conn.execute(f"SET search_path TO {settings.postgres_schema}")
+            began, after, read = time.perf_counter(), 0, 0
+            while rows := conn.execute(
+                "SELECT notification_id, originator_id, originator_version, topic, state FROM bare_events"
+                " WHERE notification_id > %s ORDER BY notification_id LIMIT 2000",
+                [after],
+            ).fetchall():
+                read += len(rows)
+                after = rows[-1][0]
+            return read / (time.perf_counter() - began)
+
+    results.add(
+        "limit.insert", Figure("limit", "single-row INSERT + COMMIT", median_of(repeats, insert_commit), "rows/s")
+    )
+    results.add("limit.copy", Figure("limit", "COPY into an events-shaped table", median_of(repeats, copy), "rows/s"))
+    results.add(
+        "limit.read", Figure("limit", "paged reads of that table (2,000 a page)", median_of(repeats, read), "rows/s")
+    )
+
+
+def store(settings: Settings, results: Results, repeats: int) -> None:
+    from issuance import baseline_rate
+
+    one, hundred = baseline_rate(2000, 1), baseline_rate(20_000, 100)
+    rate1 = median_of(repeats, lambda: in_schema(settings, one))
+    rate100 = median_of(repeats, lambda: in_schema(settings, hundred))
+    results.add("store.1", Figure("store", "library save, 1 event per transaction", rate1, "events/s"), "limit.insert")
+    results.add(
+        "store.100", Figure("store", "library save, 100 events per transaction", rate100, "events/s"), "limit.copy"
+    )
+
+
+def in_schema(base: Settings, measure: Callable[[Settings], float]) -> float:
+    with fresh_schema(base) as schema_settings:
+        return measure(schema_settings)
+
+
+# commands --------------------------------------------------------------------------------------------
+
+
+def commands(base: Settings, results: Results, clients: int) -> None:
+    with fresh_schema(base) as run_settings:
+        services = bootstrap(run_settings)
+        provider, microcredential = accredited_issuer(services.registry)
+        token = services.keys.create(provider.org, provider.role, name="bench").token
+        services.close()
+        auth = {"Authorization": f"Bearer {token}"}
+        row = {"microcredential_id": str(microcredential), "issued_on": str(ISSUED_ON)}
+        server, url = serve(run_settings)
+        try:
+            hammer(url, clients, 200, lambda c, i: c.get("/healthz"))
+            single = hammer(
+                url,
+                clients,
+                1500,
+                lambda c, i: c.post(
+                    "/v1/credentials",
+                    json=row | {"learner": {"name": f"Single {i}"}},
+                    headers=auth | {"Idempotency-Key": f"single-{i}"},
+                ),
+            )
+            batch_rows = [row | {"learner": {"name": f"Batch {i}"}} for i in range(2000)]
+            began = time.perf_counter()
+            with httpx.Client(base_url=url, timeout=300) as http:
+                for _ in range(5):
+                    answer = http.post("/v1/credentials:batch", json={"rows": batch_rows}, headers=auth)
+                    assert answer.status_code == 201, answer.text
+            batch = 5 * len(batch_rows) / (time.perf_counter() - began)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    results.add(
+        "commands.single",
+        Figure(
+            "commands",
+            f"POST /v1/credentials, {clients} clients",
+            single["rate"],
+            "requests/s",
+            p50_ms=single["p50"],
+            p99_ms=single["p99"],
+        ),
+        "store.1",
+    )
+    results.add(
+        "commands.batch",
+        Figure("commands", "POST /v1/credentials:batch, 2,000 rows", batch, "credentials/s"),
+        "store.100",
+    )
+
+
+# a registry of N credentials, served ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def demo_registry(base: Settings, credentials: int) -> Iterator[tuple[Settings, Services, int]]:
+    with fresh_schema(base) as run_settings:
+        services = bootstrap(run_settings)
+        began = time.perf_counter()
+        build_demo(services.registry, credentials=credentials, seed=1, batch_size=1000)
+        events = services.registry.recorder.max_notification_id() or 0
+        print(f"  (demo of {credentials:,} credentials: {events:,} events in {time.perf_counter() - began:.0f} s)")
+        try:
+            yield run_settings, services, events
+        finally:
+            services.close()
+
+
+def projections(services: Services, events: int, results: Results, suffix: str) -> None:
+    read_models = open_read_models(services)
+    try:
+        began = time.perf_counter()
+        read_models.catch_up()
+        rate = events / (time.perf_counter() - began)
+    finally:
+        read_models.close()
+    results.add(
+        f"projections.catch_up{suffix}",
+        Figure("projections", f"catch-up of every read model from 0, {events:,} events", rate, "events/s"),
+        "limit.read",
+    )
+
+
+def lag(base: Settings, results: Results, writes: int = 300, rate: float = 50.0) -> None:
+    with fresh_schema(base) as run_settings:
+        visible, projected = measure_lag(run_settings, writes, rate)
+    results.add(
+        "projections.visible",
+        Figure(
+            "projections",
+            "commit → another connection sees it (p50)",
+            statistics.median(visible),
+            "ms",
+            p50_ms=statistics.median(visible),
+            p99_ms=percentile(visible, 0.99),
+        ),
+    )
+    results.add(
+        "projections.lag",
+        Figure(
+            "projections",
+            f"commit → every read model of credentials has it, {rate:g} writes/s (p50)",
+            statistics.median(projected),
+            "ms",
+            p50_ms=statistics.median(projected),
+            p99_ms=percentile(projected, 0.99),
+        ),
+        "projections.visible",
+    )
+
+
+def paced(url: str, rate: float, n: int, request: Callable[[httpx.Client, int], httpx.Response]) -> list[float]:
+    """``n`` requests at a fixed rate, one connection: latencies (ms)."""
+    latencies = []
+    with httpx.Client(base_url=url, timeout=30) as http:
+        for i in range(n):
+            began = time.perf_counter()
+            response = request(http, i)
+            assert response.status_code == 200, response.text
+            latencies.append((time.perf_counter() - began) * 1000)
+            time.sleep(max(0.0, 1 / rate - (time.perf_counter() - began)))
+    return latencies
+
+
+def reads(run_settings: Settings, services: Services, results: Results, suffix: str, n: int = 200) -> None:
+    from graphql_latency import CREDENTIAL, DASHBOARD
+
+    with psycopg.connect(services.database.conninfo) as conn:
+        ids = [
+            str(r[0])
+            for r in conn.execute(
+                f"SELECT originator_id FROM {run_settings.postgres_schema}.registry_events WHERE topic = %s LIMIT 200",
+                [get_topic(Credential.Issued)],
+            )
+        ]
+    server, url = serve(run_settings)
+    try:
+        while httpx.get(f"{url}/readyz").json()["lag"].get("dashboard", 1) > 0:
+            time.sleep(0.5)  # the server's own read models have caught up
+        floor = paced(url, 50, n, lambda c, i: c.get("/healthz"))
+        dashboard = paced(
+            url, 20, n, lambda c, i: c.post("/graphql", json={"query": DASHBOARD, "variables": {"country": "NL"}})
+        )
+        credential = paced(
+            url,
+            50,
+            n,
+            lambda c, i: c.post("/graphql", json={"query": CREDENTIAL, "variables": {"id": ids[i % len(ids)]}}),
+        )
+        verify = paced(url, 50, n, lambda c, i: c.get(f"/v1/credentials/{ids[i % len(ids)]}/verify"))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    def latency(key: str, name: str, samples: list[float], baseline: str | None) -> None:
+        p50 = statistics.median(samples)
+        figure = Figure("reads", name, p50, "ms", p50_ms=p50, p99_ms=percentile(samples, 0.99))
+        results.add(f"{key}{suffix}", figure, baseline)
+
+    latency("reads.healthz", "GET /healthz at 50/s (p50)", floor, None)
+    latency("reads.dashboard", "GraphQL dashboard(country: NL) at 20/s (p50)", dashboard, f"reads.healthz{suffix}")
+    latency("reads.credential", "GraphQL credential(id) at 50/s (p50)", credential, f"reads.healthz{suffix}")
+    latency("reads.verify", "GET /v1/credentials/{id}/verify at 50/s (p50)", verify, f"reads.healthz{suffix}")
+
+
+# trust -----------------------------------------------------------------------------------------------
+
+
+def trust(run_settings: Settings, services: Services, events: int, results: Results) -> None:
+    key = Ed25519PrivateKey.generate()
+    document = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:web:registry.example",
+        "credentialSubject": {"name": "Learner", "achievement": {"name": "Data analysis", "creditsAvailable": 5}},
+    }
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    began = time.perf_counter()
+    signed = [
+        add_proof(document | {"id": f"urn:uuid:{uuid.uuid4()}"}, key, "did:web:registry.example#key-1", created=created)
+        for _ in range(500)
+    ]
+    sign_rate = 500 / (time.perf_counter() - began)
+    began = time.perf_counter()
+    for credential in signed:
+        verify_proof(credential, key.public_key())
+    verify_rate = 500 / (time.perf_counter() - began)
+    results.add("trust.sign", Figure("trust", "Data Integrity eddsa-jcs-2022 signing", sign_rate, "credentials/s"))
+    results.add(
+        "trust.verify", Figure("trust", "Data Integrity eddsa-jcs-2022 verification", verify_rate, "credentials/s")
+    )
+
+    log = open_transparency_log(services)
+    try:
+        began = time.perf_counter()
+        log.catch_up()
+        append = events / (time.perf_counter() - began)
+        began = time.perf_counter()
+        report = log.audit(verifier=services.signing_key.note_signer.verifier)
+        audit = events / (time.perf_counter() - began)
+        assert report.ok, report
+    finally:
+        log.close()
+    results.add(
+        "trust.append", Figure("trust", f"transparency log append, {events:,} events", append, "events/s"), "limit.read"
+    )
+    results.add(
+        "trust.audit",
+        Figure("trust", f"audit of the transparency log, {events:,} events", audit, "events/s"),
+        "limit.read",
+    )
+    server, url = serve(run_settings)
+    try:
+        size = httpx.get(f"{url}/v1/log/checkpoint").text.splitlines()[1]
+        proofs = paced(
+            url,
+            50,
+            200,
+            lambda c, i: c.get("/v1/log/proof/inclusion", params={"index": (i * 7919) % int(size), "size": size}),
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    p50 = statistics.median(proofs)
+    results.add(
+        "trust.inclusion",
+        Figure(
+            "trust",
+            f"GET inclusion proof, tree of {int(size):,} (p50)",
+            p50,
+            "ms",
+            p50_ms=p50,
+            p99_ms=percentile(proofs, 0.99),
+        ),
+        "reads.healthz",
+    )
+
+
+# growth ----------------------------------------------------------------------------------------------
+
+
+def rebuild_rss(run_settings: Settings) -> float:
+    """Peak RSS (MB) of `mcreg rebuild` as a process of its own."""
+    env = os.environ | {
+        "MCREG_DATABASE_URL": str(run_settings.database_url),
+        "POSTGRES_SCHEMA": run_settings.postgres_schema,
+    }
+    mcreg = str(Path(sys.executable).with_name("mcreg"))
+    process = subprocess.Popen([mcreg, "rebuild"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    assert status == 0, "mcreg rebuild failed"
+    return usage.ru_maxrss / 1024
+
+
+def growth(run_settings: Settings, services: Services, credentials: int, results: Results) -> None:
+    provider, microcredential = accredited_issuer(services.registry)
+    latencies = []
+    for n in range(200):
+        began = time.perf_counter()
+        services.registry.issue_credential(
+            provider, microcredential_id=microcredential, learner=PersonalData(f"G{n}"), issued_on=ISSUED_ON
+        )
+        latencies.append((time.perf_counter() - began) * 1000)
+    p50 = statistics.median(latencies)
+    results.add(
+        f"growth.issue.{credentials}",
+        Figure(
+            "growth",
+            f"issue one credential at {credentials:,} (p50)",
+            p50,
+            "ms",
+            p50_ms=p50,
+            p99_ms=percentile(latencies, 0.99),
+        ),
+        "growth.issue.10000" if credentials != 10_000 else None,
+    )
+    rss = rebuild_rss(run_settings)
+    results.add(
+        f"growth.rss.{credentials}",
+        Figure("growth", f"peak RSS of mcreg rebuild at {credentials:,}", rss, "MB"),
+        "growth.rss.10000" if credentials != 10_000 else None,
+    )
+
+
+# the run ---------------------------------------------------------------------------------------------
+
+
+def markdown(results: Results, cores: int) -> str:
+    lines = [
+        f"Measured on {cores} cores ({platform.machine()}), {datetime.now(UTC):%Y-%m-%d}. "
+        "Ratio: the figure over its baseline (for latencies, the baseline over the figure): 1 is the baseline's speed.",
+        "",
+        "| group | figure | value | unit | p50 / p99 ms | baseline | ratio |",
+        "| --- | --- | ---: | --- | --- | --- | ---: |",
+    ]
+    for f in results.figures.values():
+        spread = f"{f.p50_ms:.1f} / {f.p99_ms:.1f}" if f.p50_ms is not None else ""
+        ratio = f"{f.ratio:.2f}" if f.ratio is not None else ""
+        lines.append(
+            f"| {f.group} | {f.figure} | {f.value:,.1f} | {f.unit} | {spread} | {f.baseline or ''} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=SCALES, default="small")
+    parser.add_argument("--output", type=Path, default=Path("bench-results.json"))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args(argv)
+    cores = os.cpu_count() or 1
+    base = settings()
+    results = Results()
+    started = time.perf_counter()
+    print(f"mcreg bench --scale {args.scale} on {cores} cores")
+    with fresh_schema(base) as schema_settings:
+        limits(schema_settings, results, args.repeats)
+    store(base, results, args.repeats)
+    commands(base, results, args.clients)
+    lag(base, results)
+    for index, credentials in enumerate(SCALES[args.scale]):
+        suffix = "" if index == 0 else f".{credentials}"
+        with demo_registry(base, credentials) as (run_settings, services, events):
+            projections(services, events, results, suffix)
+            reads(run_settings, services, results, suffix)
+            if index == 0:
+                trust(run_settings, services, events, results)
+            growth(run_settings, services, credentials, results)
+    elapsed = time.perf_counter() - started
+    document = {
+        "scale": args.scale,
+        "cores": cores,
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "seconds": round(elapsed, 1),
+        "figures": {key: asdict(figure) for key, figure in results.figures.items()},
+    }
+    args.output.write_text(json.dumps(document, indent=2) + "\n")
+    table = markdown(results, cores)
+    args.output.with_suffix(".md").write_text(table + "\n")
+    print()
+    print(table)
+    print(
+        f"\n{len(results.figures)} figures in {elapsed / 60:.1f} min: {args.output}, {args.output.with_suffix('.md')}"
+    )
+
+
+if __name__ == "__main__":
+    main()
