@@ -61,7 +61,7 @@ def measure_lag(settings: Settings, writes: int, rate: float) -> tuple[list[floa
     command = [sys.executable, "-c", "from api.cli import app; app()", "project"]
     worker = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # Read models that skip an event's topic move past it only when idle (every 0.5 s); they are not stale.
-    views = [p.view for p in read_models.select() if p.wants(get_topic(Credential.Issued))]
+    views = [p.view for p in read_models.select() if get_topic(Credential.Issued) in p.wanted]
     visible, projected = [], []
     try:
         while min(v.position(registry.name) for v in views) < registry.recorder.max_notification_id():

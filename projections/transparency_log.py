@@ -90,6 +90,8 @@ PAGE_SIZE = 2000
 """Events appended, and one checkpoint signed, per transaction."""
 IDLE = 0.5
 """Seconds a follower waits for a notification before it looks at the log anyway."""
+COALESCE = 0.1
+"""Seconds the follower lets new events gather before it appends them: at most ten signed checkpoints a second."""
 AUDIT_PAGE = 10_000
 """Leaves an audit reads and checks at a time."""
 AUDIT_SAMPLE = 1000
@@ -407,7 +409,9 @@ class TransparencyLog:
         """Catch up, then append new events as the event store announces them, until ``stop`` is set.
 
         Listens on the library's NOTIFY channel, and looks at the log every
-        ``idle`` seconds anyway. Errors propagate: restarting is safe.
+        ``idle`` seconds anyway; after news it waits ``COALESCE`` seconds so that
+        a burst of commits is appended (and signed) once. Errors propagate:
+        restarting is safe.
         """
         with psycopg.connect(self._conninfo, autocommit=True) as listener:
             listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.recorder.channel_name)))
@@ -417,6 +421,8 @@ class TransparencyLog:
                 # Announcements arriving during the catch-up stay queued and bring another one.
                 for _ in listener.notifies(timeout=idle, stop_after=1):
                     pass
+                # A burst of commits becomes one page and one signature: at most one checkpoint per interval.
+                stop.wait(COALESCE)
                 for _ in listener.notifies(timeout=0.001):
                     pass
 
