@@ -15,6 +15,7 @@ import structlog
 from psycopg_pool import ConnectionPool
 
 from api.database import Database, open_database
+from api.issuer_keys import IssuerKeyStore, KeyEncryptionSettings, load_kek
 from api.keys import ApiKeys
 from api.learner_vault import PostgresLearnerVault
 from api.settings import Settings
@@ -30,6 +31,7 @@ class Services:
     registry: Registry
     keys: ApiKeys
     signing_key: RegistryKey
+    issuer_keys: IssuerKeyStore
 
     def close(self) -> None:
         self.registry.close()
@@ -52,4 +54,9 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
         "registry.opened", database=database.kind, schema=settings.postgres_schema or "public", env=settings.env
     )
     signing_key = load_registry_key(pool, settings.postgres_schema, settings.public_url)
-    return Services(settings, database, pool, registry, keys, signing_key)
+    kek = KeyEncryptionSettings().key_encryption_key  # read here, opened only by a process that signs
+    issuer_keys = IssuerKeyStore(
+        pool, settings.postgres_schema, registry, settings.public_url, lambda: load_kek(settings, kek)
+    )
+    issuer_keys.create_table()
+    return Services(settings, database, pool, registry, keys, signing_key, issuer_keys)

@@ -1,19 +1,20 @@
-"""The documents a credential is exported as, and the registry's status lists: pure functions of recorded facts.
+"""The documents a credential is exported as, and its issuer's status lists: pure functions of recorded facts.
 
 * ``open_badge_credential``: a W3C Verifiable Credential 2.0 / Open Badges 3.0
   ``OpenBadgeCredential``, unsigned (the caller adds the ``eddsa-jcs-2022``
-  proof). The registry is the issuer; the provider is the awarding body, as
-  OB3's ``credentialSubject.source`` ("the organization that assessed the
-  achievement on behalf of the issuer") and the achievement's ``creator``.
-  Annex I elements OB3 has a term for use it (``name``, ``creditsAvailable``,
-  ``fieldOfStudy``, ``alignment`` to ESCO, EQF and ISCED-F, ``criteria``,
-  ``result``, the source's ``addressCountryCode``); the rest are
-  issuer-dependent terms of the achievement (the VC 2.0 context's ``@vocab``).
+  proof with the provider's key). The provider is the issuer, as its
+  ``did:web`` hosted by the registry (``did:web:{host}:issuers:{id}``), and the
+  achievement's ``creator``. Annex I elements OB3 has a term for use it
+  (``name``, ``creditsAvailable``, ``fieldOfStudy``, ``alignment`` to ESCO, EQF
+  and ISCED-F, ``criteria``, ``result``, the issuer's ``addressCountryCode``);
+  the rest are issuer-dependent terms of the achievement (the VC 2.0 context's
+  ``@vocab``).
 * ``elm_credential``: the same facts as a European Learning Model v3
   ``EuropeanDigitalCredential``, shaped like the EDC micro-credential sample.
   Unsigned, with the provider as issuer: the provider seals it with its own
   eSeal (EDC signs with JAdES, not Data Integrity).
-* ``status_list_document``: one ``BitstringStatusListCredential``.
+* ``status_list_document``: one ``BitstringStatusListCredential`` of an issuer,
+  at ``/v1/status/{issuer}/{purpose}-{number}``.
 
 Nothing here reads a clock or the registry: the same facts give the same
 document, byte for byte once canonicalised.
@@ -30,11 +31,11 @@ from uuid import UUID
 
 import pycountry
 
-from projections.status_lists import LIST_SIZE, list_place
+from projections.status_lists import LIST_SIZE, StatusPlace
 from registry.microcredential import Specification
 from registry.provider import ProviderIdentifiers
 from registry.quality import QABasis
-from registry.status_list import Bitstring, status_list_credential, status_list_entry
+from registry.status_list import PURPOSES, Bitstring, status_list_credential, status_list_entry
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -53,8 +54,8 @@ class Awarding:
     credential_id: UUID
     issued_on: date
     valid_until: date | None
-    recorded_at: datetime  # the Issued event's time of record: the proof's ``created``
-    position: int  # the Issued event's place in the log: the credential's place on the status lists
+    recorded_at: datetime  # the Issued event's time of record: the proof's ``created`` (or the key's valid_from)
+    status_place: StatusPlace  # the credential's place on its issuer's status lists
     learner_name: str
     learner_birth_date: date | None
     grade: str | None
@@ -99,19 +100,42 @@ def _base(public_url: str) -> str:
     return public_url.rstrip("/")
 
 
-def status_list_url(public_url: str, purpose: str, number: int) -> str:
-    return f"{_base(public_url)}/v1/status-lists/{purpose}/{number}"
+MAX_LIST_NUMBER = 2**31 - 1
 
 
-def parse_status_list_url(public_url: str, url: object) -> tuple[str, int] | None:
-    """The purpose and number of one of this registry's status lists, or None for any other URL."""
-    prefix = f"{_base(public_url)}/v1/status-lists/"
-    if not isinstance(url, str) or not url.startswith(prefix):
+def list_name(purpose: str, number: int) -> str:
+    """A list's name in its URL: ``revocation-0``, ``suspension-3``."""
+    return f"{purpose}-{number}"
+
+
+def parse_list_name(name: str) -> tuple[str, int] | None:
+    """The purpose and number a list name holds, or None if it is no list name."""
+    purpose, _, number = name.partition("-")
+    if purpose not in PURPOSES or not number.isascii() or not number.isdigit() or len(number) > 10:
         return None
-    purpose, _, number = url.removeprefix(prefix).partition("/")
-    if not number.isascii() or not number.isdigit():
+    if number != str(int(number)) or int(number) > MAX_LIST_NUMBER:  # one spelling per list: no leading zeros
         return None
     return purpose, int(number)
+
+
+def status_list_url(public_url: str, issuer_id: UUID, purpose: str, number: int) -> str:
+    return f"{_base(public_url)}/v1/status/{issuer_id}/{list_name(purpose, number)}"
+
+
+def parse_status_list_url(public_url: str, url: object) -> tuple[UUID, str, int] | None:
+    """The issuer, purpose and number of one of this registry's status lists, or None for any other URL."""
+    prefix = f"{_base(public_url)}/v1/status/"
+    if not isinstance(url, str) or not url.startswith(prefix):
+        return None
+    issuer, _, name = url.removeprefix(prefix).partition("/")
+    try:
+        issuer_id = UUID(issuer) if len(issuer) == 36 else None
+    except ValueError:
+        issuer_id = None
+    place = parse_list_name(name)
+    if issuer_id is None or place is None:
+        return None
+    return issuer_id, *place
 
 
 def _pick(texts: Mapping[str, str], languages: tuple[str, ...]) -> str:
@@ -139,11 +163,12 @@ def _words(value: str) -> str:
 # --- Open Badges 3.0 ------------------------------------------------------------------------------------------------
 
 
-def _provider_profile(awarding: Awarding, public_url: str) -> dict[str, Any]:
+def _provider_profile(awarding: Awarding, public_url: str, issuer_did: str) -> dict[str, Any]:
     profile: dict[str, Any] = {
-        "id": f"{_base(public_url)}/v1/providers/{awarding.provider_id}",
+        "id": issuer_did,
         "type": ["Profile"],
         "name": _pick(awarding.provider_names, awarding.spec.languages),
+        "url": f"{_base(public_url)}/v1/providers/{awarding.provider_id}",
         "address": {"type": ["Address"], "addressCountryCode": awarding.provider_country},
     }
     identifiers = [
@@ -246,10 +271,10 @@ def _achievement(awarding: Awarding, public_url: str, title: str, creator: dict[
 
 
 def open_badge_credential(awarding: Awarding, public_url: str, issuer_did: str) -> dict[str, Any]:
-    """The unsigned ``OpenBadgeCredential`` of an issued credential."""
+    """The unsigned ``OpenBadgeCredential`` of an issued credential, issued by the provider as ``issuer_did``."""
     spec = awarding.spec
     title = _pick(spec.title, spec.languages)
-    provider = _provider_profile(awarding, public_url)
+    provider = _provider_profile(awarding, public_url, issuer_did)
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
         "identifier": [
@@ -257,7 +282,6 @@ def open_badge_credential(awarding: Awarding, public_url: str, issuer_did: str) 
         ],
         "achievement": _achievement(awarding, public_url, title, provider),
         "creditsEarned": _number(spec.ects),
-        "source": provider,
     }
     if awarding.grade:
         subject["result"] = [{"type": ["Result"], "value": awarding.grade}]
@@ -269,22 +293,21 @@ def open_badge_credential(awarding: Awarding, public_url: str, issuer_did: str) 
         "name": title,
         "description": f"{title}, awarded by {provider['name']} ({awarding.provider_country}) "
         f"and recorded in the {REGISTRY_NAME.lower()}.",
-        "issuer": {"id": issuer_did, "type": ["Profile"], "name": REGISTRY_NAME, "url": _base(public_url)},
+        "issuer": provider,
         "validFrom": issued,
         "awardedDate": issued,
     }
     if awarding.valid_until is not None:
         credential["validUntil"] = xsd_datetime(awarding.valid_until)
     credential["credentialSubject"] = subject
-    credential["credentialStatus"] = credential_status(awarding.position, public_url)
+    credential["credentialStatus"] = credential_status(awarding.status_place, public_url)
     return credential
 
 
-def credential_status(position: int, public_url: str) -> list[dict[str, Any]]:
-    """The two ``BitstringStatusListEntry`` of the credential whose ``Issued`` event is at ``position``."""
-    number, bit = list_place(position)
+def credential_status(place: StatusPlace, public_url: str) -> list[dict[str, Any]]:
+    """The credential's two ``BitstringStatusListEntry``: its index on its issuer's revocation and suspension list."""
     return [
-        status_list_entry(status_list_url(public_url, purpose, number), bit, purpose)
+        status_list_entry(status_list_url(public_url, place.issuer_id, purpose, place.number), place.index, purpose)
         for purpose in ("revocation", "suspension")
     ]
 
@@ -498,15 +521,21 @@ def elm_credential(awarding: Awarding, public_url: str) -> dict[str, Any]:
 
 
 def status_list_document(
-    public_url: str, issuer_did: str, purpose: str, number: int, bits: list[int], changed_at: datetime
+    public_url: str,
+    issuer_id: UUID,
+    issuer_did: str,
+    purpose: str,
+    number: int,
+    bits: list[int],
+    changed_at: datetime,
 ) -> dict[str, Any]:
-    """The unsigned ``BitstringStatusListCredential`` of one list: valid from its last change (to the microsecond,
-    so that later versions of a list sort later), cacheable for ``ttl``."""
+    """The unsigned ``BitstringStatusListCredential`` of one of an issuer's lists: valid from its last change (to
+    the microsecond, so that later versions of a list sort later), cacheable for ``ttl``."""
     bitstring = Bitstring(LIST_SIZE)
     for bit in bits:
         bitstring.set(bit)
     return status_list_credential(
-        status_list_url(public_url, purpose, number),
+        status_list_url(public_url, issuer_id, purpose, number),
         issuer_did,
         purpose,
         bitstring,

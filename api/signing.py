@@ -1,15 +1,26 @@
-"""The registry's own Ed25519 key: it signs exported credentials, status lists and log checkpoints.
+"""The registry's log key, and the names and DID documents of every issuer the registry hosts.
 
-The key is made on first use and kept in ``registry_secrets`` beside the event
-store (never in it), like the idempotency fingerprint key. The registry is
-``did:web`` of its public host: ``GET /.well-known/did.json`` publishes the
-public key as a Multikey, so anyone can check a signature without asking us.
+The log key signs the transparency log's checkpoints. It is the log's identity
+(a C2SP verifier key names it), so it is not rotated with the registry's issuer
+keys: a new log key means a new log origin. It is made on first use and kept in
+``registry_secrets`` beside the event store (never in it).
+
+Every issuer is a ``did:web`` hosted here: the registry is ``did:web`` of its
+public URL (``/.well-known/did.json``), a provider is
+``did:web:{host}:issuers:{id}`` (``/issuers/{id}/did.json``). A DID document
+lists the issuer's keys as Multikeys; the registry's also lists the log key
+(``#log``). Issuers' keys themselves are recorded by ``registry.issuer_keys``
+and kept by ``api.issuer_keys``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote, urlsplit
+from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
@@ -18,9 +29,12 @@ from psycopg_pool import ConnectionPool
 
 from api.tables import qualified
 from registry.data_integrity import encode_public_multikey
+from registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey
 from registry.signed_note import Signer
 
 SECRET_NAME = "signing-key-ed25519"
+DID_CONTEXT = ("https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1")
+LOG_KEY_FRAGMENT = "log"
 
 
 @dataclass(frozen=True)
@@ -37,7 +51,7 @@ class RegistryKey:
 
     @property
     def verification_method(self) -> str:
-        return f"{self.did}#key-1"
+        return f"{self.did}#{LOG_KEY_FRAGMENT}"
 
     @property
     def multikey(self) -> str:
@@ -48,19 +62,13 @@ class RegistryKey:
         """The same key as a C2SP signed-note signer named after the log's origin."""
         return Signer(self.log_origin, self.private_key)
 
-    def did_document(self) -> dict[str, object]:
-        method = {
-            "id": self.verification_method,
-            "type": "Multikey",
-            "controller": self.did,
-            "publicKeyMultibase": self.multikey,
-        }
-        return {
-            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
-            "id": self.did,
-            "verificationMethod": [method],
-            "assertionMethod": [self.verification_method],
-        }
+    def method(self) -> dict[str, Any]:
+        """The log key as a verification method of the registry's DID document."""
+        return multikey_method(self.did, LOG_KEY_FRAGMENT, self.multikey)
+
+    def did_document(self, issuer_keys: Iterable[IssuerKey] = ()) -> dict[str, Any]:
+        """The registry's DID document: the log key, then the registry's issuer keys."""
+        return did_document(self.did, issuer_keys, also=[self.method()])
 
 
 def did_web(public_url: str) -> str:
@@ -69,6 +77,64 @@ def did_web(public_url: str) -> str:
     host = quote(parts.netloc, safe="")
     path = ":".join(p for p in parts.path.split("/") if p)
     return f"did:web:{host}" + (f":{path}" if path else "")
+
+
+def issuer_did(public_url: str, issuer_id: UUID) -> str:
+    """The DID of an issuer the registry hosts: the registry's own, or ``did:web:{host}:issuers:{id}``."""
+    registry = did_web(public_url)
+    return registry if issuer_id == REGISTRY_ISSUER_ID else f"{registry}:issuers:{issuer_id}"
+
+
+def issuer_of_did(public_url: str, did: object) -> UUID | None:
+    """The issuer id a DID of this registry names (``REGISTRY_ISSUER_ID`` for the registry's); None for any other."""
+    if not isinstance(did, str):
+        return None
+    registry = did_web(public_url)
+    if did == registry:
+        return REGISTRY_ISSUER_ID
+    rest = did.removeprefix(f"{registry}:issuers:")
+    if rest == did or len(rest) != 36:
+        return None
+    try:
+        return UUID(rest)
+    except ValueError:
+        return None
+
+
+def xsd_moment(moment: datetime) -> str:
+    """An XML Schema ``dateTimeStamp`` in UTC to the second (keys' moments are whole seconds)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+def multikey_method(did: str, fragment: str, public_key_multibase: str) -> dict[str, Any]:
+    return {
+        "id": f"{did}#{fragment}",
+        "type": "Multikey",
+        "controller": did,
+        "publicKeyMultibase": public_key_multibase,
+    }
+
+
+def did_document(did: str, keys: Iterable[IssuerKey], *, also: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """A DID document listing ``keys`` (and the methods ``also``) as Multikey verification methods.
+
+    Retired keys stay listed and stay assertion methods: what they signed before they retired still verifies.
+    A key reported compromised stays listed with CID 1.0's ``revoked`` (the moment since which it must not be
+    trusted) but is no assertion method any more: a verifier that only reads this document then refuses
+    everything it signed, since a proof's ``created`` is whatever its signer wrote. The registry's own
+    verification (``POST /v1/verify``) still accepts a proof made before the compromise, when the registry's
+    log recorded the credential before it too.
+    """
+    methods = [dict(m) for m in also]
+    assertion = [m["id"] for m in also]
+    for key in keys:
+        method = multikey_method(did, key.key_id, key.public_key_multibase)
+        if key.compromised_since is not None:
+            method["revoked"] = xsd_moment(key.compromised_since)
+        else:
+            assertion.append(method["id"])
+        methods.append(method)
+    return {"@context": list(DID_CONTEXT), "id": did, "verificationMethod": methods, "assertionMethod": assertion}
 
 
 def log_origin(public_url: str) -> str:

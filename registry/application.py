@@ -29,6 +29,7 @@ from registry import validate as v
 from registry.accreditation import Accreditation, Condition, Scope
 from registry.agency import Agency
 from registry.credential import Credential
+from registry.data_integrity import MultikeyError, decode_public_multikey
 from registry.errors import (
     ConcurrentUpdate,
     DomainError,
@@ -40,6 +41,8 @@ from registry.errors import (
     StateConflict,
 )
 from registry.identifiers import ProviderIdentifier, ProviderName, Scheme, normalised
+from registry.issuer_keys import MAX_LEAD as KEY_MAX_LEAD
+from registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKeys, whole_second
 from registry.learners import (
     Erasure,
     LearnerVault,
@@ -1050,6 +1053,73 @@ class Registry(Application[UUID]):
             with contextlib.suppress(IntegrityError):  # someone recorded the same erasure just now
                 self.save(Erasure(Stamp(actor, self.today()), learner_id))
         return self.vault.destroy(learner_id)
+
+    # Issuer keys ------------------------------------------------------------
+    # An issuer (a provider, or the registry itself) records the public half of each signing key; the private
+    # half stays outside the event store (api/issuer_keys.py). The registry holds every issuer's private keys,
+    # so the operator, as their custodian, may rotate and report compromised any issuer's keys, e.g. after a leak.
+
+    def check_manages_issuer_keys(self, actor: Actor, issuer_id: UUID) -> None:
+        """The issuer itself (a provider) or the operator; NotFound for an issuer the registry does not hold.
+        Checked before a new key pair is made, so a refused caller leaves no key behind."""
+        if issuer_id == REGISTRY_ISSUER_ID:
+            require_role(actor, Role.OPERATOR)
+            return
+        self.get(Provider, issuer_id)
+        if actor.role != Role.OPERATOR:
+            require_owner(actor, Role.PROVIDER, issuer_id, "issuer keys")
+
+    def _issuer_keys(self, ctx: Context, issuer_id: UUID) -> IssuerKeys | None:
+        """The issuer's keys (None before its first), for the issuer itself (a provider) or the operator."""
+        self.check_manages_issuer_keys(ctx.actor, issuer_id)
+        return self.issuer_keys(issuer_id)
+
+    def issuer_keys(self, issuer_id: UUID) -> IssuerKeys | None:
+        """The issuer's keys as recorded now; None if it has none yet. One query (the aggregate is cached)."""
+        try:
+            return self.get(IssuerKeys, IssuerKeys.create_id(issuer_id))
+        except NotFound:
+            return None
+
+    @command
+    def rotate_issuer_key(
+        self, ctx: Context, issuer_id: UUID, *, public_key_multibase: str, valid_from: datetime | None = None
+    ) -> str:
+        """Add a signing key, valid from ``valid_from`` (now if None, at most 90 days ahead, never in the past);
+        the keys in use then retire. Returns the new key's id (``key-<n>``)."""
+        keys = self._issuer_keys(ctx, issuer_id)
+        try:
+            decode_public_multikey(public_key_multibase)
+        except (MultikeyError, TypeError):
+            raise InvalidInput("public_key_multibase", "must be an Ed25519 public Multikey (z6Mk…)") from None
+        # A key in use retires when the new one becomes valid: at a whole second after every proof it made so
+        # far (proofs are dated to the second). With none in use, the new key is valid from the current second.
+        clock = self.clock()
+        in_use = keys is not None and any(k.in_use_after(clock) for k in keys.keys)
+        now = whole_second(clock, up=in_use)
+        moment = now if valid_from is None else whole_second(valid_from, up=True)
+        if moment < now:
+            raise InvalidInput("valid_from", "may not be in the past")
+        if moment > now + KEY_MAX_LEAD:
+            raise InvalidInput("valid_from", f"may be at most {KEY_MAX_LEAD.days} days ahead")
+        if keys is None:
+            keys = IssuerKeys(ctx.stamp(), issuer_id)
+        key_id = keys.add(ctx.stamp(), public_key_multibase, moment)
+        ctx.save(keys)
+        return key_id
+
+    @command
+    def report_key_compromised(self, ctx: Context, issuer_id: UUID, *, key_id: str, since: datetime) -> str:
+        """No proof by the key made at or after ``since`` (which must have happened) is trusted any more."""
+        keys = self._issuer_keys(ctx, issuer_id)
+        if keys is None or keys.key(key_id) is None:
+            raise NotFound("issuer key", f"{issuer_id}#{key_id}")
+        moment = whole_second(since)
+        if moment > self.clock():
+            raise InvalidInput("since", "may not be in the future")
+        keys.report_compromised(ctx.stamp(), key_id, moment)
+        ctx.save(keys)
+        return key_id
 
 
 @dataclass(frozen=True)

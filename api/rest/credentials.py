@@ -28,6 +28,8 @@ from api.rest.common import (
     created,
     ref,
 )
+from api.rest.export import CheckOut, InclusionOut, StatusBitOut, stored_evidence
+from api.rest.status_lists import KeyOut
 from projections.listing import MAX_PAGE_SIZE
 from projections.read_models import ReadModels
 from registry.application import BatchRejected, BatchResult, IssueRow, Registry, RowError
@@ -133,11 +135,17 @@ class Verification(Output):
     credential_id: UUID
     as_of: date
     known_at: datetime | None
-    valid: bool = Field(description="Issued by then, active, and quality-assured on the issue date and on as_of")
+    valid: bool = Field(
+        description="Issued by then, active, not expired, and quality-assured on the issue date and on as_of: the "
+        "registry's record decides. `checks` adds what a verifier of the exported credential sees (the signing key, "
+        "the status lists, which follow the record within milliseconds, and the transparency log)"
+    )
     status: str | None = Field(description="active | suspended | revoked; None before the issue date")
     issued_on: date
+    valid_until: date | None = None
     provider_id: UUID
     provider_country: str
+    issuer: str = Field(description="The issuer of the exported credential: the provider's did:web")
     microcredential_id: UUID
     title: dict[str, str]
     ects: Decimal
@@ -149,8 +157,18 @@ class Verification(Output):
         examples=[{"recognised": 2, "partially_recognised": 1}],
     )
     signature: str = Field(
-        description="signed: the registry signs this credential's export with eddsa-jcs-2022 under its did:web"
+        description="signed: an export is signed with eddsa-jcs-2022 by the provider's key (`signing_key`)"
     )
+    signing_key: KeyOut | None = Field(
+        description="The provider's key an export is signed with now; None before its first export"
+    )
+    status_list: list[StatusBitOut] | None = Field(
+        description="The credential's entries on the provider's lists and their bits now; None until placed"
+    )
+    transparency_log: InclusionOut | None = Field(
+        description="The inclusion proof of the Issued event, against a signed checkpoint; None until logged"
+    )
+    checks: list[CheckOut] = Field(description="Every check made, as POST /v1/verify names them")
     vc_href: str = Field(
         description="The signed OB3/VC 2.0 export (for the provider and authorities); POST /v1/verify checks a copy"
     )
@@ -327,12 +345,17 @@ def verify(
     credential = standing.credential
     microcredential = registry.get(MicroCredential, credential.microcredential_id)
     spec = microcredential.specification_at(credential.spec_version)
-    recognitions = recognition_outcomes(request.app.state.read_models, credential_id)
+    state = request.app.state
+    recognitions = recognition_outcomes(state.read_models, credential_id)
+    expired = credential.valid_until is not None and credential.valid_until <= standing.as_of
     valid = (
         standing.status == "active"
+        and not expired
         and standing.qa_at_issue.standing == "in_force"
         and standing.qa_as_of.standing == "in_force"
     )
+    log = getattr(state, "transparency_log", None)
+    evidence = stored_evidence(state.services, state.read_models, log, registry, standing)
     return Verification(
         credential_id=credential.id,
         as_of=standing.as_of,
@@ -340,8 +363,10 @@ def verify(
         valid=valid,
         status=standing.status,
         issued_on=credential.issued_on,
+        valid_until=credential.valid_until,
         provider_id=credential.provider_id,
         provider_country=registry.get(Provider, credential.provider_id).country,
+        issuer=evidence.issuer,
         microcredential_id=microcredential.id,
         title=spec.title,
         ects=spec.ects,
@@ -350,5 +375,9 @@ def verify(
         qa_as_of=StandingOut.model_validate(standing.qa_as_of),
         recognitions=recognitions,
         signature="signed",
+        signing_key=evidence.signing_key,
+        status_list=evidence.status,
+        transparency_log=evidence.transparency_log,
+        checks=evidence.checks.made,
         vc_href=f"/v1/credentials/{credential.id}/vc",
     )

@@ -1,46 +1,61 @@
-"""The registry's public trust documents: its DID document and its signed Bitstring Status Lists.
+"""Issuers' public trust documents: DID documents, signed Bitstring Status Lists, and their keys.
 
-A status list is built from the ``status_lists`` read model and signed with the
-registry's key, its proof ``created`` and ``validFrom`` the time its bits last
-changed: the same bits always give the same bytes, so the list is served with
-an ``ETag`` and cached for its ``ttl``.
+Every issuer the registry hosts is a ``did:web``: the registry at
+``/.well-known/did.json`` (and ``/did.json``), each provider at
+``/issuers/{id}/did.json`` (``did:web:{host}:issuers:{id}``). A provider's
+status lists are built from the ``issuer_status_lists`` read model and signed
+with the provider's own key, so a list's issuer is the issuer of the
+credentials on it; the proof's ``created`` and the list's ``validFrom`` date
+from when its bits last changed, so the same bits give the same bytes while
+the key is the same: lists are served with an ``ETag`` and cached for their
+``ttl``.
+
+Providers rotate their keys and report a key compromised here; the operator,
+who holds every issuer's private keys, may do both for any issuer.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter, Header, Path, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Header, Path, Request, Response
+from pydantic import Field
 
 from api.bootstrap import Services
-from api.credential_documents import STATUS_LIST_TTL_MS, status_list_document, xsd_datetime
-from api.rest.common import PROBLEM_RESPONSES, Visitor
+from api.credential_documents import STATUS_LIST_TTL_MS, parse_list_name, status_list_document, xsd_datetime
+from api.issuer_keys import IssuerKeyStore
+from api.rest.common import PROBLEM_RESPONSES, Caller, IdempotencyKey, Input, Output, Registered, Visitor
 from projections.read_models import ReadModels
+from projections.status_lists import StatusLists
 from registry.data_integrity import add_proof, canonicalize
 from registry.errors import NotFound
+from registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey, KeyStatus
 
 router = APIRouter(tags=["trust"], responses=PROBLEM_RESPONSES)
 
 VC_MEDIA_TYPE = "application/vc"
 """VC Data Model 2.0 §6.3: a verifiable credential, here with an embedded proof."""
 DID_MEDIA_TYPE = "application/did+ld+json"
-MAX_LIST_NUMBER = 2**46  # a bigint log position over 131,072 bits per list
+STATUS_LISTS = StatusLists.name
+LIST_NAME = r"^(revocation|suspension)-(0|[1-9][0-9]{0,9})$"
+PUBLIC_CACHE = f"public, max-age={STATUS_LIST_TTL_MS // 1000}"
+"""Lists, DID documents and key lists: 5 minutes, so that a revocation or a compromised key is seen within that."""
 
-Purpose = Literal["revocation", "suspension"]
 
-
-def signed_status_list(services: Services, read_models: ReadModels, purpose: str, number: int) -> dict[str, Any] | None:
-    """The signed list credential, or None while no credential is on the list."""
-    state = read_models["status_lists"].view.list_state(purpose, number)
+def signed_status_list(
+    services: Services, read_models: ReadModels, issuer_id: UUID, purpose: str, number: int
+) -> dict[str, Any] | None:
+    """The issuer's signed list credential, or None while the issuer has no such list."""
+    state = read_models[STATUS_LISTS].view.list_state(issuer_id, purpose, number)
     if state is None:
         return None
-    key = services.signing_key
-    document = status_list_document(
-        services.settings.public_url, key.did, purpose, number, state.bits, state.changed_at
-    )
-    created = xsd_datetime(state.changed_at, microseconds=True)
+    key = services.issuer_keys.signing_key(issuer_id)
+    public_url = services.settings.public_url
+    document = status_list_document(public_url, issuer_id, key.did, purpose, number, state.bits, state.changed_at)
+    created = xsd_datetime(key.created(state.changed_at), microseconds=True)
     return add_proof(document, key.private_key, key.verification_method, created=created)
 
 
@@ -48,53 +63,198 @@ def etag(body: bytes) -> str:
     return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
+def _cached(body: bytes, media_type: str, if_none_match: str | None) -> Response:
+    tag = etag(body)
+    headers = {"ETag": tag, "Cache-Control": PUBLIC_CACHE}
+    if if_none_match is not None and tag in (t.strip() for t in if_none_match.split(",")):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def _document(media_type: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {media_type: {"schema": {"type": "object"}}}}, 304: {"description": "Unchanged"}}
+
+
+IfNoneMatch = Annotated[str | None, Header(description="An ETag from an earlier answer: 304 while unchanged")]
+IssuerId = Annotated[UUID, Path(description="The issuer: a provider's id")]
+
+
 @router.get(
-    "/v1/status-lists/{purpose}/{number}",
-    summary="A signed Bitstring Status List of the registry (revocation or suspension)",
-    description="The list a credential's `credentialStatus` entry names. A credential's bit is its `Issued` event's "
-    "log position modulo 131,072, in list number position ÷ 131,072. Cache it for its `ttl`; `If-None-Match` "
-    "answers 304 while the bits are the same.",
+    "/v1/status/{issuer_id}/{list_name}",
+    summary="An issuer's signed Bitstring Status List (revocation-N or suspension-N)",
+    description="The list a credential's `credentialStatus` entry names, signed by the issuer's key. Each issuer "
+    "has lists of 131,072 entries, each credential at a random index; a list takes credentials until it is half "
+    "full. Revocations show once the read model has followed the log (milliseconds). Cache it for its `ttl`; "
+    "`If-None-Match` answers 304 while the bits are the same.",
     response_class=Response,
-    responses={200: {"content": {VC_MEDIA_TYPE: {"schema": {"type": "object"}}}}, 304: {"description": "Unchanged"}},
+    responses=_document(VC_MEDIA_TYPE),
 )
 def get_status_list(
     request: Request,
-    purpose: Purpose,
-    number: Annotated[int, Path(ge=0, le=MAX_LIST_NUMBER)],
+    issuer_id: IssuerId,
+    list_name: Annotated[str, Path(pattern=LIST_NAME, description="`revocation-<n>` or `suspension-<n>`")],
     _: Visitor,
-    if_none_match: Annotated[str | None, Header()] = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    signed = signed_status_list(request.app.state.services, request.app.state.read_models, purpose, number)
+    place = parse_list_name(list_name)
+    signed = None
+    if place is not None:
+        signed = signed_status_list(request.app.state.services, request.app.state.read_models, issuer_id, *place)
     if signed is None:
-        raise NotFound("status list", f"{purpose}/{number}")
-    body = canonicalize(signed)
-    tag = etag(body)
-    headers = {"ETag": tag, "Cache-Control": f"public, max-age={STATUS_LIST_TTL_MS // 1000}"}
-    if if_none_match is not None and tag in (t.strip() for t in if_none_match.split(",")):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=VC_MEDIA_TYPE, headers=headers)
+        raise NotFound("status list", f"{issuer_id}/{list_name}")
+    return _cached(canonicalize(signed), VC_MEDIA_TYPE, if_none_match)
 
 
-def _did_document(request: Request, _: Visitor) -> JSONResponse:
-    document = request.app.state.services.signing_key.did_document()
-    return JSONResponse(document, media_type=DID_MEDIA_TYPE, headers={"Cache-Control": "public, max-age=3600"})
+# --- DID documents ---------------------------------------------------------------------------------------------------
+
+
+def _registry_did_document(request: Request, _: Visitor, if_none_match: IfNoneMatch = None) -> Response:
+    services: Services = request.app.state.services
+    document = services.signing_key.did_document(services.issuer_keys.keys(REGISTRY_ISSUER_ID))
+    return _cached(canonicalize(document), DID_MEDIA_TYPE, if_none_match)
 
 
 # did:web resolves a bare host to /.well-known/did.json and a host with a path to <path>/did.json; a proxy that
 # serves the registry under a path prefix maps the latter to /did.json here. Both answer the same document.
-router.add_api_route(
-    "/.well-known/did.json",
-    _did_document,
-    methods=["GET"],
-    summary="The registry's DID document (did:web): its public key, as a Multikey",
-    response_class=JSONResponse,
-    responses={200: {"content": {DID_MEDIA_TYPE: {"schema": {"type": "object"}}}}},
+for _path in ("/.well-known/did.json", "/did.json"):
+    router.add_api_route(
+        _path,
+        _registry_did_document,
+        methods=["GET"],
+        summary="The registry's DID document (did:web): its log key and its own issuer keys, as Multikeys",
+        response_class=Response,
+        responses=_document(DID_MEDIA_TYPE),
+    )
+
+
+@router.get(
+    "/issuers/{issuer_id}/did.json",
+    summary="A provider's DID document (did:web:{host}:issuers:{id}): its signing keys, as Multikeys",
+    description="Every key the provider has had: retired keys stay (what they signed before retiring verifies); a "
+    "key reported compromised stays with `revoked` (since when) and is no `assertionMethod` any more. "
+    "Before its first export a provider has no key yet.",
+    response_class=Response,
+    responses=_document(DID_MEDIA_TYPE),
 )
-router.add_api_route(
-    "/did.json",
-    _did_document,
-    methods=["GET"],
-    summary="The registry's DID document, where did:web looks when the public URL has a path",
-    response_class=JSONResponse,
-    responses={200: {"content": {DID_MEDIA_TYPE: {"schema": {"type": "object"}}}}},
+def get_issuer_did_document(
+    request: Request, issuer_id: IssuerId, _: Visitor, if_none_match: IfNoneMatch = None
+) -> Response:
+    store: IssuerKeyStore = request.app.state.services.issuer_keys
+    if issuer_id == REGISTRY_ISSUER_ID or not store.known(issuer_id):
+        raise NotFound("issuer", issuer_id)
+    return _cached(canonicalize(store.did_document(issuer_id)), DID_MEDIA_TYPE, if_none_match)
+
+
+# --- keys ------------------------------------------------------------------------------------------------------------
+
+
+class KeyOut(Output):
+    key_id: str = Field(examples=["key-1"])
+    verification_method: str
+    public_key_multibase: str = Field(examples=["z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"])
+    valid_from: datetime
+    retired_on: datetime | None = Field(description="Replaced by a newer key then; what it signed before verifies")
+    compromised_since: datetime | None = Field(description="No proof by this key made since then is trusted")
+    status: KeyStatus = Field(description="What the key is now")
+
+
+class IssuerKeysOut(Output):
+    issuer_id: UUID
+    did: str
+    keys: list[KeyOut]
+
+
+class Rotation(Input):
+    valid_from: datetime | None = Field(
+        default=None, description="When the new key starts to sign (now if not given; at most 90 days ahead)"
+    )
+
+
+class Compromise(Input):
+    since: datetime = Field(description="Since when the key may have been in other hands (not in the future)")
+
+
+def key_out(store: IssuerKeyStore, issuer_id: UUID, key: IssuerKey, now: datetime) -> KeyOut:
+    return KeyOut(
+        key_id=key.key_id,
+        verification_method=f"{store.did(issuer_id)}#{key.key_id}",
+        public_key_multibase=key.public_key_multibase,
+        valid_from=key.valid_from,
+        retired_on=key.retired_on,
+        compromised_since=key.compromised_since,
+        status=key.status_at(now),
+    )
+
+
+def _issuer(request: Request, issuer_id: UUID) -> IssuerKeyStore:
+    store: IssuerKeyStore = request.app.state.services.issuer_keys
+    if not store.known(issuer_id):
+        raise NotFound("issuer", issuer_id)
+    return store
+
+
+def _recorded_key(store: IssuerKeyStore, registry: Any, issuer_id: UUID, key_id: str) -> KeyOut:
+    recorded = registry.issuer_keys(issuer_id)
+    key = recorded.key(key_id) if recorded is not None else None
+    if key is None:
+        raise NotFound("issuer key", f"{issuer_id}#{key_id}")
+    return key_out(store, issuer_id, key, registry.clock())
+
+
+@router.get(
+    "/v1/issuers/{issuer_id}/keys",
+    summary="An issuer's signing keys and their life: valid from, retired on, compromised since. For anyone",
+    description="A provider's id, or the registry's own issuer id. The DID document says the same for resolvers.",
 )
+def list_issuer_keys(
+    request: Request, response: Response, issuer_id: IssuerId, _: Visitor, registry: Registered
+) -> IssuerKeysOut:
+    store = _issuer(request, issuer_id)
+    now = registry.clock()
+    keys = [key_out(store, issuer_id, key, now) for key in store.keys(issuer_id)]
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    return IssuerKeysOut(issuer_id=issuer_id, did=store.did(issuer_id), keys=keys)
+
+
+@router.post(
+    "/v1/issuers/{issuer_id}/keys",
+    status_code=201,
+    summary="Rotate: a new signing key for the issuer; the key in use retires when the new one becomes valid",
+    description="For the provider itself, and the operator (for the registry and, as the custodian of every "
+    "issuer's private key, for any provider). The registry makes the key pair; the private key never leaves it. "
+    "Credentials signed with the retired key keep verifying; new exports are signed with the new key.",
+)
+def rotate_issuer_key(
+    request: Request,
+    response: Response,
+    issuer_id: IssuerId,
+    actor: Caller,
+    registry: Registered,
+    body: Annotated[Rotation | None, Body()] = None,
+    key: IdempotencyKey = None,
+) -> KeyOut:
+    store: IssuerKeyStore = request.app.state.services.issuer_keys
+    made = store.rotate(actor, issuer_id, valid_from=(body or Rotation()).valid_from, idempotency_key=key)
+    response.headers["Location"] = f"/v1/issuers/{issuer_id}/keys"
+    return _recorded_key(store, registry, issuer_id, made.key_id)
+
+
+@router.post(
+    "/v1/issuers/{issuer_id}/keys/{key_id}/compromised",
+    summary="Report a key compromised since a moment: proofs it made since then are no longer trusted",
+    description="For the provider itself and the operator. The key stays in the DID document, marked `revoked` "
+    "since then; credentials it signed earlier stay valid when the registry recorded them earlier too. The next "
+    "export is signed with a new key.",
+)
+def report_key_compromised(
+    request: Request,
+    issuer_id: IssuerId,
+    key_id: Annotated[str, Path(pattern=r"^key-[1-9][0-9]{0,5}$", examples=["key-1"])],
+    body: Compromise,
+    actor: Caller,
+    registry: Registered,
+    key: IdempotencyKey = None,
+) -> KeyOut:
+    store: IssuerKeyStore = request.app.state.services.issuer_keys
+    registry.report_key_compromised(actor, issuer_id, key_id=key_id, since=body.since, idempotency_key=key)
+    return _recorded_key(store, registry, issuer_id, key_id)

@@ -32,6 +32,11 @@ Rows worth knowing about:
   details), not 401.
 - A national authority may not change an accreditation or review that an agency of its country decided:
   only the deciding agency may.
+- Exports (``…/vc``, ``…/elm``) carry the learner's name: the provider, the operator and the provider country's
+  authority only; the public gets 403 (anonymous callers are accepted, then refused). Verification, status lists,
+  DID documents and key lists are public.
+- The operator may rotate a provider's keys and report them compromised (``/v1/issuers/{issuer_id}/keys…``): it
+  holds every issuer's private keys, as their custodian; otherwise only the provider itself may.
 - ``GET /v1/credentials/{credential_id}`` is 200 for everyone; the test also checks that the learner is shown
   only to the provider, the operator and the provider country's authority.
 
@@ -64,6 +69,7 @@ from api.bootstrap import Services, bootstrap
 from api.database import Database
 from api.read_side import open_read_models
 from api.settings import Settings
+from projections.status_lists import StatusLists
 from registry.learners import PersonalData
 from registry.stamp import Actor
 from registry.vocabulary import Role
@@ -580,6 +586,74 @@ def _(s: Scene, role: Role, obj: str) -> Request:
 @builds("POST", "/v1/keys/{prefix}/revoke")
 def _(s: Scene, role: Role, obj: str) -> Request:
     return Request(f"/v1/keys/{s.key(*key_owner(s, role, obj))}/revoke")
+
+
+# Export, status lists, DID documents and issuer keys
+
+
+def placed(s: Scene) -> None:
+    """Let the status lists place the scene's credentials (an export needs the credential's place)."""
+    s.client.app.state.read_models.catch_up([StatusLists.name])
+
+
+def exported_document(document: str) -> Builder:
+    def build(s: Scene, role: Role, obj: str) -> Request:
+        placed(s)
+        return Request(f"/v1/credentials/{s.of(obj).credential}/{document}")
+
+    return build
+
+
+BUILDERS["GET", f"{CREDENTIAL}/vc"] = exported_document("vc")
+BUILDERS["GET", f"{CREDENTIAL}/elm"] = exported_document("elm")
+
+
+@builds("POST", "/v1/verify")
+def _(s: Scene, role: Role, obj: str) -> Request:
+    """A credential as its provider exported it."""
+    placed(s)
+    token = s.tokens[Role.OPERATOR.value]
+    vc = s.client.get(f"/v1/credentials/{s.nl.credential}/vc", headers={"Authorization": f"Bearer {token}"})
+    assert vc.status_code == 200, vc.text
+    return Request("/v1/verify", vc.json())
+
+
+@builds("GET", "/v1/status/{issuer_id}/{list_name}")
+def _(s: Scene, role: Role, obj: str) -> Request:
+    placed(s)
+    return Request(f"/v1/status/{s.nl.provider}/revocation-0")
+
+
+constant("GET", "/.well-known/did.json", "/.well-known/did.json")
+constant("GET", "/did.json", "/did.json")
+
+
+@builds("GET", "/issuers/{issuer_id}/did.json")
+def _(s: Scene, role: Role, obj: str) -> Request:
+    return Request(f"/issuers/{s.nl.provider}/did.json")
+
+
+ISSUER_KEYS = "/v1/issuers/{issuer_id}/keys"
+
+
+@builds("GET", ISSUER_KEYS)
+def _(s: Scene, role: Role, obj: str) -> Request:
+    return Request(f"/v1/issuers/{s.nl.provider}/keys")
+
+
+@builds("POST", ISSUER_KEYS)
+def _(s: Scene, role: Role, obj: str) -> Request:
+    """A provider rotates its own keys; the operator, the custodian of every private key, anyone's."""
+    return Request(f"/v1/issuers/{s.of(obj).provider}/keys", {})
+
+
+@builds("POST", f"{ISSUER_KEYS}/{{key_id}}/compromised")
+def _(s: Scene, role: Role, obj: str) -> Request:
+    """A key of the side's provider, fresh, reported compromised since an hour ago."""
+    provider = s.of(obj).provider
+    made = s.services.issuer_keys.rotate(s.operator, provider)
+    since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    return Request(f"/v1/issuers/{provider}/keys/{made.key_id}/compromised", {"since": since})
 
 
 # Who sees a credential's learner and grade: its provider, the operator, the provider country's authority.
