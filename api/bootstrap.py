@@ -15,7 +15,7 @@ import structlog
 from psycopg_pool import ConnectionPool
 
 from api.database import Database, open_database
-from api.issuer_keys import IssuerKeyStore, KeyEncryptionSettings, load_kek
+from api.issuer_keys import IssuerKeyStore, load_kek
 from api.keys import ApiKeys
 from api.learner_vault import PostgresLearnerVault
 from api.settings import Settings
@@ -54,7 +54,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
         "registry.opened", database=database.kind, schema=settings.postgres_schema or "public", env=settings.env
     )
     signing_key = load_registry_key(pool, settings.postgres_schema, settings.public_url)
-    kek = KeyEncryptionSettings().key_encryption_key  # read here, opened only by a process that signs
+    kek = settings.key_encryption_key  # opened only by a process that signs
     issuer_keys = IssuerKeyStore(
         pool, settings.postgres_schema, registry, settings.public_url, lambda: load_kek(settings, kek)
     )

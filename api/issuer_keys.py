@@ -50,8 +50,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import sql
 from psycopg_pool import ConnectionPool
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr
 
 from api.settings import Settings
 from api.signing import did_document, issuer_did, issuer_of_did
@@ -69,18 +68,6 @@ SYSTEM = Actor(REGISTRY_ISSUER_ID, Role.OPERATOR, key_id="mcreg")
 """The registry itself, when it makes an issuer's first key (or a replacement for a compromised one) on need."""
 
 _AAD = b"mcreg/issuer-key/v1\x00"
-
-
-class KeyEncryptionSettings(BaseSettings):
-    """``MCREG_KEY_ENCRYPTION_KEY``, read by the composition root like every other setting."""
-
-    model_config = SettingsConfigDict(env_prefix="MCREG_", extra="ignore")
-
-    key_encryption_key: SecretStr | None = Field(
-        default=None,
-        description="Base64 of 32 random bytes (e.g. `openssl rand -base64 32`) that seal issuers' private keys. "
-        "Required in production; in development a file in the data directory is made when it is unset.",
-    )
 
 
 class KeyUnavailable(RuntimeError):

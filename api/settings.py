@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,4 +47,9 @@ class Settings(BaseSettings):
         default=None, description="Issuer (`iss`) of OAuth2 bearer tokens accepted besides API keys; unset: none."
     )
     jwt_audience: str = Field(default="mcreg", description="Audience (`aud`) bearer tokens must name.")
+    key_encryption_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 of 32 random bytes (e.g. `openssl rand -base64 32`) that seal issuers' private keys. "
+        "Required in production; in development a file in the data directory is made when it is unset.",
+    )
     jwt_jwks: Path | None = Field(default=None, description="A JWKS file with the issuer's public signing keys.")
