@@ -7,6 +7,7 @@ was recorded; the timeline makes them searchable without decoding the log.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -101,7 +102,7 @@ class AuditTimeline(Projection[list[Row]]):
     def process_event(self, event: Any, position: int, changes: list[Row]) -> None:
         """Every event is handled alike: by its ``Stamp``, which every registry event carries."""
         stamp: Stamp = event.stamp
-        aggregate_type, event_type = type(event).__qualname__.rsplit(".", 1)
+        aggregate_type, event_type = names(type(event))
         changes.append(
             (
                 position,
@@ -117,3 +118,10 @@ class AuditTimeline(Projection[list[Row]]):
                 stamp.idempotency_key,
             )
         )
+
+
+@functools.cache
+def names(event_class: type) -> tuple[str, str]:
+    """The aggregate's and the event's names of an event class (``Credential.Issued``)."""
+    aggregate_type, event_type = event_class.__qualname__.rsplit(".", 1)
+    return aggregate_type, event_type

@@ -223,7 +223,12 @@ class CredentialStatus(Projection[CredentialChanges]):
             basis.id,
             basis.version,
             event.learner.learner_id,
-            *State(Status.ACTIVE, None, None, None, position),
+            # The State of a credential just issued, written out: no State object for each credential.
+            Status.ACTIVE,
+            None,
+            None,
+            None,
+            position,
         ]
 
     @process_event.register(Credential.Suspended)

@@ -125,10 +125,9 @@ class FlowCell(NamedTuple):
     outcome: str
 
 
-class Issued(NamedTuple):
-    """A credential issued in the page, with what its cell and its QA basis are found from."""
+class Issue(NamedTuple):
+    """What a credential's cell and QA basis are found from; a page's credentials are counted by it."""
 
-    credential_id: UUID
     provider_id: UUID
     microcredential_id: UUID
     spec_version: int
@@ -168,7 +167,7 @@ class DashboardChanges:
     agencies: Rows = field(default_factory=AGENCIES.changes)
     bases: Rows = field(default_factory=BASES.changes)
     specs: dict[UUID, Specs] = field(default_factory=dict)
-    issued: list[Issued] = field(default_factory=list)
+    issued: dict[Issue, list[UUID]] = field(default_factory=dict)  # the page's credentials, by issue
     revoked: list[UUID] = field(default_factory=list)
     requested: dict[UUID, Requested] = field(default_factory=dict)
     verdicts: dict[UUID, Verdict] = field(default_factory=dict)  # on recognitions requested in earlier pages
@@ -465,29 +464,32 @@ class DashboardView(View[DashboardChanges]):
             ),
         )
 
-    def count_credentials(self, curs: Cursor[DictRow], issued: list[Issued], revoked: list[UUID]) -> None:
+    def count_credentials(self, curs: Cursor[DictRow], issued: dict[Issue, list[UUID]], revoked: list[UUID]) -> None:
         """Store the cell of each credential issued, and count it there; count revocations in their credentials'
         cells; count credentials per QA basis."""
-        cells: list[Cell] = []
+        cells: dict[Issue, Cell] = {}
         qa: Counter[tuple[UUID, str, date]] = Counter()
+        counted: Counter[Cell] = Counter()
         if issued:
-            countries = self.providers.of(curs, (i.provider_id for i in issued))
-            curs.execute(self.select_specs_statement, [list({i.microcredential_id for i in issued})])
+            countries = self.providers.of(curs, (issue.provider_id for issue in issued))
+            curs.execute(self.select_specs_statement, [list({issue.microcredential_id for issue in issued})])
             levels = {(r["microcredential_id"], r["spec_version"]): (r["eqf_level"], r["isced_broad"]) for r in curs}
-            for i in issued:
-                country = countries[i.provider_id]
-                cells.append(Cell(country, *levels[i.microcredential_id, i.spec_version], i.month))
-                qa[i.basis_id, country, i.month] += 1
-            self.credentials.copy(curs, ((i.credential_id, *cell) for i, cell in zip(issued, cells, strict=True)))
-        counts: dict[Cell, list[int]] = {}  # cell → [issued, revoked]
-        for cell in cells:
-            counts.setdefault(cell, [0, 0])[0] += 1
+            credential_rows: list[tuple[Any, ...]] = []
+            for issue, credentials in issued.items():
+                country = countries[issue.provider_id]
+                cell = cells[issue] = Cell(country, *levels[issue.microcredential_id, issue.spec_version], issue.month)
+                counted[cell] += len(credentials)
+                qa[issue.basis_id, country, issue.month] += len(credentials)
+                credential_rows.extend((c, *cell) for c in credentials)
+            self.credentials.copy(curs, credential_rows)
+        revoked_in: Counter[Cell] = Counter()
         if revoked:
-            page_cells = {i.credential_id: cell for i, cell in zip(issued, cells, strict=True)}
-            for cell in self.cells(curs, revoked, page_cells):
-                counts.setdefault(cell, [0, 0])[1] += 1
-        if counts:
-            curs.execute(self.count_issued_statement, columns((*cell, *n) for cell, n in counts.items()))
+            wanted = set(revoked)
+            page_cells = {c: cells[issue] for issue, ids in issued.items() for c in ids if c in wanted}
+            revoked_in.update(self.cells(curs, revoked, page_cells))
+        if counted or revoked_in:
+            rows = ((*cell, counted[cell], revoked_in[cell]) for cell in counted.keys() | revoked_in.keys())
+            curs.execute(self.count_issued_statement, columns(rows))
         if qa:
             curs.execute(self.count_qa_statement, columns((*key, n) for key, n in qa.items()))
 
@@ -754,16 +756,12 @@ class Dashboard(Projection[DashboardChanges]):
 
     @process_event.register(Credential.Issued)
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
-        changes.issued.append(
-            Issued(
-                event.originator_id,
-                event.provider_id,
-                event.microcredential_id,
-                event.spec_version,
-                event.stamp.effective.replace(day=1),
-                event.qa_basis.id,
-            )
-        )
+        month = event.stamp.effective.replace(day=1)
+        issue = Issue(event.provider_id, event.microcredential_id, event.spec_version, month, event.qa_basis.id)
+        if (credentials := changes.issued.get(issue)) is None:
+            changes.issued[issue] = [event.originator_id]
+        else:
+            credentials.append(event.originator_id)
 
     @process_event.register(Credential.Revoked)
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:

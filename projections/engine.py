@@ -8,9 +8,11 @@ after checking that the tracked position is where the page starts. A page is
 therefore applied once or not at all, whether a run crashes half-way, is
 repeated, or races another worker.
 
-``catch_up`` reads the log in pages and feeds several projections from one
-read, so an event is decoded once however many projections want it;
-``Projector.follow`` then applies new events as LISTEN/NOTIFY announces them.
+``catch_up`` reads the log in pages (``projections.reading``) and feeds
+several projections from one read, so an event is decoded once however many
+projections want it; each applies pages on a thread of its own, and those
+decoded while it was busy together, in one transaction. ``Projector.follow``
+then applies new events as LISTEN/NOTIFY announces them.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import inspect
 import queue
 import threading
+import types
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -38,6 +42,9 @@ from projections.reading import LogReader, Recorded
 
 PAGE_SIZE = 2000
 """Notifications read, and applied in one transaction, at a time."""
+
+APPLY_AHEAD = 4
+"""Pages decoded that a projector may have waiting before the reader waits for it: they are applied together."""
 
 IDLE = 0.5
 """Seconds a follower waits for news before it moves its position over events of other topics."""
@@ -180,10 +187,26 @@ class Projection(ABC, Generic[Changes]):
     def fold(self, recorded: Iterable[Recorded]) -> Changes:
         """The changes that these events, in order, make."""
         changes = self.changes()
-        process_event = self.process_event  # bound once: binding a singledispatchmethod is not cheap
-        for item in recorded:
-            process_event(item.event, item.position, changes)
+        handlers = self.handlers
+        for position, _, event in recorded:
+            try:
+                handler = handlers[event.__class__]
+            except KeyError:
+                handler = handlers[event.__class__] = self.handler(event.__class__)
+            handler(event, position, changes)
         return changes
+
+    @functools.cached_property
+    def handlers(self) -> dict[type, Callable[[Any, int, Changes], None]]:
+        """The handler of each class of event folded so far."""
+        return {}
+
+    def handler(self, event_class: type) -> Callable[[Any, int, Changes], None]:
+        """``process_event`` for events of this class, dispatched once rather than for each event."""
+        method = inspect.getattr_static(self, "process_event")
+        if isinstance(method, functools.singledispatchmethod):
+            return types.MethodType(method.dispatcher.dispatch(event_class), self)
+        return self.process_event
 
 
 def open_view(projection: type[Projection[Any]], env: Mapping[str, str], *, schema: str | None = None) -> View[Any]:
@@ -210,9 +233,6 @@ class Projector(Generic[Changes]):
     def name(self) -> str:
         return self.projection.name
 
-    def wants(self, topic: str) -> bool:
-        return not self.wanted or topic in self.wanted
-
     def refresh(self) -> None:
         """Take the position from the view, which another process may have moved."""
         self.position = self.view.position(self.app.name)
@@ -230,7 +250,7 @@ class Projector(Generic[Changes]):
         got there first), only the events after its position are applied.
         """
         while self.position < end:
-            changes = self.projection.fold(r for r in page if r.position > self.position and self.wants(r.topic))
+            changes = self.projection.fold(self.wanted_after_position(page))
             try:
                 self.view.apply(self.app.name, self.position, end, changes)
             except PositionMoved as moved:
@@ -240,6 +260,13 @@ class Projector(Generic[Changes]):
                 self.position = moved.tracked
             else:
                 self.position = end
+
+    def wanted_after_position(self, page: Sequence[Recorded]) -> Sequence[Recorded]:
+        """The events of ``page`` that this projector wants, after its position."""
+        position, wanted = self.position, self.wanted
+        if wanted:
+            return [r for r in page if r.topic in wanted and r.position > position]
+        return page if not page or page[0].position > position else [r for r in page if r.position > position]
 
     def follow(self, stop: threading.Event, *, page_size: int = PAGE_SIZE, idle: float = IDLE) -> None:
         """Catch up, then apply new events as they are recorded, until ``stop`` is set.
@@ -301,11 +328,13 @@ def catch_up(
     page_size: int = PAGE_SIZE,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    then: Callable[[Projector[Any]], None] | None = None,
 ) -> int:
     """Bring each projector to the head of the log (or to ``until``); the number of notifications read.
 
     One read serves all: a page is decoded once, then each projector applies,
     in its own transaction on its own thread, the events it wants after its own position.
+    ``then``, if given, is called with each projector, on its thread, as soon as it has applied every page read.
     """
     for projector in projectors:
         projector.refresh()
@@ -314,40 +343,97 @@ def catch_up(
     topics = () if everything else tuple(sorted(set().union(*(p.wanted for p in projectors))))
     reader = LogReader(app)
     read = 0
-    # Each projector applies pages in order on a thread of its own, on its own connection, while this
-    # thread reads and decodes the next page: database time and decoding overlap. At most one page is
-    # in flight, so memory stays at two pages and an error surfaces one page later at the latest.
-    appliers = {p.name: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"apply-{p.name}") for p in projectors}
-    in_flight: list[Future[None]] = []
-    applied_end = None
-    try:
-        for stored, end in reader.pages(min((p.position for p in projectors), default=head), head, topics, page_size):
-            if stop and stop.is_set():
-                break
-            with cyclic_gc_paused():
+    # The next page is selected while this thread decodes one, and each projector applies pages on a
+    # thread of its own: database time and decoding overlap.
+    appliers = [_Applier(p) for p in projectors]
+    reported = min((p.position for p in projectors), default=head)
+    # The collector stays off for the whole catch-up, not page by page: pages waiting to be applied are
+    # many objects, which each collection between pages would trace again.
+    with cyclic_gc_paused():
+        try:
+            for stored, end in reader.pages_ahead(reported, head, topics, page_size):
+                if stop and stop.is_set():
+                    break
                 page = reader.decode(stored)
-            settle(in_flight, progress, applied_end, head)
-            in_flight = [appliers[p.name].submit(_apply, p, page, end) for p in projectors]
-            applied_end = end
-            read += len(stored)
-        settle(in_flight, progress, applied_end, head)
-    finally:
-        for applier in appliers.values():
-            applier.shutdown(wait=True, cancel_futures=True)
+                for applier in appliers:
+                    applier.take(page, end)
+                read += len(stored)
+                reported = _report(progress, projectors, reported, head)
+            for applier in appliers:  # all of them at once, then wait: the last pages apply side by side
+                applier.flush(then)
+            for applier in appliers:
+                applier.wait()
+            _report(progress, projectors, reported, head)
+        finally:
+            for applier in appliers:
+                applier.close()
     return read
 
 
-def settle(in_flight: Sequence[Future[None]], progress: Progress | None, end: int | None, head: int) -> None:
-    """Wait until every projector has applied the page in flight; raise the first failure."""
-    for future in in_flight:
-        future.result()
-    if progress and end is not None and in_flight:
-        progress(end, head)
+class _Applier:
+    """Applies one projector's pages in order, on a thread of its own.
+
+    Pages decoded while it is busy wait, and are then applied together in one
+    transaction: when a projector is slower than decoding, it commits less
+    often instead of holding the reader up. The reader waits for it only when
+    ``APPLY_AHEAD`` pages are waiting, so memory stays bounded and an error
+    surfaces a few pages later at the latest.
+    """
+
+    def __init__(self, projector: Projector[Any]) -> None:
+        self.projector = projector
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"apply-{projector.name}")
+        self.applying: Future[None] | None = None
+        self.waiting: list[Recorded] = []  # the events of the pages waiting
+        self.pages = 0  # how many pages are waiting
+        self.end = 0  # where they end
+
+    def take(self, page: Sequence[Recorded], end: int) -> None:
+        """Apply ``page`` now if the projector is free, else when it is (waiting for it if too far behind)."""
+        self.waiting.extend(page)
+        self.pages += 1
+        self.end = end
+        if self.pages >= APPLY_AHEAD or self.applying is None or self.applying.done():
+            self.wait()  # at once if the projector is free; raises the failure of the pages in hand
+            self.start()
+
+    def start(self) -> None:
+        """Apply the waiting pages on the projector's thread, after those in hand (if they are applied)."""
+        self.after(self.projector.apply, self.waiting, self.end)
+        self.waiting, self.pages = [], 0
+
+    def flush(self, then: Callable[[Projector[Any]], None] | None = None) -> None:
+        """Start applying the pages waiting, if any; then, if given, call ``then`` with the projector."""
+        if self.pages:
+            self.start()
+        if then is not None:
+            self.after(then, self.projector)
+
+    def after(self, work: Callable[..., None], *args: Any) -> None:
+        """Run ``work`` on the projector's thread after what is in hand, unless that failed."""
+        self.applying = self.thread.submit(_after, self.applying, work, *args)
+
+    def wait(self) -> None:
+        """Wait until the work started is done; raise the first failure, if any."""
+        if self.applying is not None:
+            self.applying.result()
+
+    def close(self) -> None:
+        self.thread.shutdown(wait=True, cancel_futures=True)
 
 
-def _apply(projector: Projector[Any], page: Sequence[Recorded], end: int) -> None:
-    with cyclic_gc_paused():
-        projector.apply(page, end)
+def _after(before: Future[None] | None, work: Callable[..., None], *args: Any) -> None:
+    if before is not None:
+        before.result()  # the failure of the work before: pages are never applied after a gap
+    work(*args)
+
+
+def _report(progress: Progress | None, projectors: Sequence[Projector[Any]], reported: int, head: int) -> int:
+    """Tell ``progress`` the position every projector has reached, if it moved since ``reported``; that position."""
+    reached = min((p.position for p in projectors), default=head)
+    if progress and reached > reported:
+        progress(reached, head)
+    return reached
 
 
 _gc_lock = threading.Lock()

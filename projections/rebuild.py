@@ -54,14 +54,15 @@ def rebuild(
 ) -> int:
     """Rebuild the projections from position 0 and swap each in; the number of notifications read."""
     with scratch_copies(app, live, env) as rebuilt:
-        read = catch_up(app, rebuilt, page_size=page_size, progress=progress)
-        # The projections are independent from here on (own tables, own tracking): each is finished on a
-        # thread of its own, so that the database analyses and swaps them side by side.
-        with ThreadPoolExecutor(max_workers=len(rebuilt), thread_name_prefix="swap") as threads:
-            finishing = [threads.submit(finish, p, copy, page_size) for p, copy in zip(live, rebuilt, strict=True)]
-            for future in finishing:
-                future.result()
-    return read
+        # Each projection is swapped in on its own thread as soon as it is rebuilt, while others finish theirs.
+        live_of = dict(zip(rebuilt, live, strict=True))
+        return catch_up(
+            app,
+            rebuilt,
+            page_size=page_size,
+            progress=progress,
+            then=lambda copy: finish(live_of[copy], copy, page_size),
+        )
 
 
 def finish(live: Projector[Any], rebuilt: Projector[Any], page_size: int) -> None:
@@ -107,10 +108,14 @@ def scratch_copies(
         curs.execute(CREATE_SCHEMA.format(Identifier(schema)))
     copies: list[Projector[Any]] = []
     try:
-        for projector in live:
-            projection = type(projector.projection)
-            view = open_view(projection, env, schema=schema)
-            copies.append(Projector(app, projection(), view))
+        # Side by side: each view connects and creates its tables on its own.
+        with ThreadPoolExecutor(max_workers=len(live), thread_name_prefix="scratch") as threads:
+            opening = [threads.submit(open_view, type(p.projection), env, schema=schema) for p in live]
+        for projector, view in zip(live, opening, strict=True):
+            if view.exception() is None:
+                copies.append(Projector(app, type(projector.projection)(), view.result()))
+        for view in opening:
+            view.result()  # the first failure, once every view that opened is among the copies to close
         yield copies
     finally:
         for copy in copies:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date
+from typing import Any
 
 import pytest
 
 from api.bootstrap import Services
-from projections.credential_status import CredentialStatus
+from projections.credential_status import CredentialStatus, CredentialStatusView
 from projections.engine import PositionMoved
 from projections.read_models import READ_MODELS, ReadModels
 from projections.reading import LogReader
@@ -50,6 +52,39 @@ def test_a_crash_inside_a_page_leaves_nothing_of_it_and_the_next_run_finishes_th
     assert rows[credentials[0]]["status"] == "active"
     assert rows[credentials[1]]["status"] == "revoked"
     assert read_models.check().equal  # the same rows as a clean run from position 0
+
+
+def test_pages_read_while_a_projector_is_busy_are_never_applied_after_a_page_that_failed(
+    services: Services, world: World, read_models: ReadModels
+):
+    issue_many(world, 6)  # pages of one: the first, then 2-5 together (which fail), then 6 queued behind them
+    app = services.registry
+
+    class SlowThenFailingView(CredentialStatusView):
+        written = 0
+
+        def write(self, curs: Any, changes: Any) -> None:
+            super().write(curs, changes)
+            SlowThenFailingView.written += 1
+            time.sleep(0.2)  # meanwhile the next pages are read, and wait to be applied together
+            if SlowThenFailingView.written == 2:
+                raise PowerCut
+
+    class SlowThenFailing(CredentialStatus):
+        view_class = SlowThenFailingView
+
+    failing = ReadModels(app, read_models.env, [SlowThenFailing])
+    try:
+        with pytest.raises(PowerCut):
+            failing.catch_up(page_size=1)
+    finally:
+        failing.close()
+
+    status = read_models["credential_status"]
+    first = app.recorder.select_notifications(start=1, limit=1, topics=CredentialStatus.topics)[0].id
+    assert SlowThenFailingView.written == 2  # nothing was written after the failure...
+    assert status.view.position(app.name) == first  # ...so the view holds the first page only
+    assert len(status.view.rows("credential_status")) == 1
 
 
 def test_catching_up_again_when_caught_up_changes_nothing(world: World, read_models: ReadModels):
