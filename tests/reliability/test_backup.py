@@ -13,7 +13,7 @@ from api.backup import RestoreRefused, export_events, restore_events
 from api.bootstrap import Services, bootstrap
 from api.database import Database
 from api.demo import build_demo
-from api.read_side import open_read_models
+from api.read_side import open_read_models, open_transparency_log
 from projections.read_models import ReadModels
 from tests.world import OPERATOR
 
@@ -64,6 +64,16 @@ def test_an_exported_log_restores_into_an_empty_database_with_the_same_positions
         assert tables(empty, restored_models) == tables(services, read_models)
     finally:
         restored_models.close()
+    # The transparency log hashes the stored records: the restored log has the same tree, leaf for leaf.
+    logs = [open_transparency_log(s) for s in (services, empty)]
+    try:
+        for log in logs:
+            log.catch_up()
+        assert logs[0].size() == logs[1].size() == written
+        assert logs[0].root() == logs[1].root()
+    finally:
+        for log in logs:
+            log.close()
     # The restored registry carries on where the original stopped.
     empty.registry.register_agency(OPERATOR, name="After the restore", country="NL")
     assert empty.registry.recorder.max_notification_id() == written + 1
