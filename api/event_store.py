@@ -14,7 +14,9 @@ decided on changed before it committed (decision 25).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -66,3 +68,60 @@ class ReadCheckingRecorder(BulkSafeApplicationRecorder):
 
 
 RECORDER_TOPIC = get_topic(ReadCheckingRecorder)
+
+
+WINDOW = 100_000
+"""Positions a feed page filtered by type scans at most."""
+
+
+@dataclass(frozen=True)
+class FeedRecord:
+    position: int
+    aggregate_id: UUID
+    version: int
+    topic: str
+    state: bytes
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    records: list[FeedRecord]
+    next_after: int  # where the next page continues, even when a sparse filter found nothing
+    head: int
+
+
+def select_feed(recorder: Any, after: int, limit: int, aggregate: UUID | None, types: Sequence[str]) -> FeedPage:
+    """Stored events after ``after`` in log order, of one aggregate and/or of some types (``Credential.Issued``).
+
+    Filtering by aggregate uses the primary key. Filtering by type has no index, so a page scans at most
+    ``WINDOW`` positions: bounded work on a log of any length.
+    """
+    table = Identifier(recorder.datastore.schema or "public", recorder.events_table_name)
+    conditions = [SQL("notification_id > %(after)s")]
+    params: dict[str, Any] = {"after": after, "limit": limit, "stop": after + WINDOW}
+    if aggregate is not None:
+        conditions.append(SQL("originator_id = %(aggregate)s"))
+        params["aggregate"] = aggregate
+    elif types:
+        conditions.append(SQL("notification_id <= %(stop)s"))
+    if types:
+        conditions.append(SQL("split_part(topic, ':', 2) = ANY(%(types)s)"))
+        params["types"] = list(types)
+    query = SQL(
+        "SELECT notification_id, originator_id, originator_version, topic, state FROM {} WHERE {}"
+        " ORDER BY notification_id LIMIT %(limit)s"
+    ).format(table, SQL(" AND ").join(conditions))
+    with recorder.datastore.transaction(commit=False) as curs:
+        curs.execute(query, params)
+        rows = curs.fetchall()
+        curs.execute(SQL("SELECT coalesce(max(notification_id), 0) AS head FROM {}").format(table))
+        head = curs.fetchone()["head"]
+    records = [
+        FeedRecord(r["notification_id"], r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+        for r in rows
+    ]
+    if len(records) == limit or aggregate is not None or not types:
+        next_after = records[-1].position if records else after
+    else:  # a sparse type filter scanned its whole window
+        next_after = max(after, min(params["stop"], head))
+    return FeedPage(records, next_after, head)
