@@ -125,3 +125,13 @@ def select_feed(recorder: Any, after: int, limit: int, aggregate: UUID | None, t
     else:  # a sparse type filter scanned its whole window
         next_after = max(after, min(params["stop"], head))
     return FeedPage(records, next_after, head)
+
+
+def created_at_position(recorder: Any, aggregate_id: UUID) -> int | None:
+    """The log position of an aggregate's first event (version 1), by the event store's primary key."""
+    table = Identifier(recorder.datastore.schema or "public", recorder.events_table_name)
+    statement = SQL("SELECT notification_id FROM {} WHERE originator_id = %s AND originator_version = 1")
+    with recorder.datastore.transaction(commit=False) as curs:
+        curs.execute(statement.format(table), [aggregate_id])
+        row = curs.fetchone()
+    return None if row is None else int(row["notification_id"])

@@ -30,7 +30,6 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Request, Response
-from psycopg import sql
 from pydantic import Field
 
 from api.bootstrap import Services
@@ -44,6 +43,7 @@ from api.credential_documents import (
     status_list_url,
     xsd_datetime,
 )
+from api.event_store import created_at_position
 from api.issuer_keys import IssuerKeyStore, KeyUnavailable
 from api.problems import MEDIA_TYPE, Problem, ProblemError
 from api.rest.common import PROBLEM_RESPONSES, Output, Registered, Visitor
@@ -109,16 +109,11 @@ class NotPlacedYet(StateConflict):
 
 
 def issued_position(registry: Registry, credential_id: UUID) -> int:
-    """The log position of the credential's ``Issued`` event (its first: version 1), by the event store's key."""
-    recorder: Any = registry.recorder
-    table = sql.Identifier(recorder.datastore.schema or "public", recorder.events_table_name)
-    statement = sql.SQL("SELECT notification_id FROM {} WHERE originator_id = %s AND originator_version = 1")
-    with recorder.datastore.transaction(commit=False) as curs:
-        curs.execute(statement.format(table), [credential_id])
-        row = curs.fetchone()
-    if row is None:
+    """The log position of the credential's ``Issued`` event."""
+    position = created_at_position(registry.recorder, credential_id)
+    if position is None:
         raise NotFound("credential", credential_id)
-    return row["notification_id"]
+    return position
 
 
 def status_place(read_models: ReadModels, credential_id: UUID) -> StatusPlace:
