@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from strawberry.fastapi import GraphQLRouter
@@ -32,6 +33,7 @@ from api.rest import (
     transparency,
 )
 from api.rest.common import Visitor
+from api.rest.links import link_created_objects
 from projections.read_models import ReadModels
 from projections.transparency_log import TransparencyLog
 
@@ -81,6 +83,7 @@ def create_app(services: Services, read_models: ReadModels, transparency_log: Tr
         version="0.1.0",
         openapi_url="/openapi.json",
         lifespan=lifespan,
+        generate_unique_id_function=lambda route: route.name,  # operationId: the handler's name, as `revoke_credential`
     )
     app.state.services = services
     app.state.read_models = read_models
@@ -103,6 +106,14 @@ def create_app(services: Services, read_models: ReadModels, transparency_log: Tr
         ),
         prefix="/graphql",
     )
+    describe = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            link_created_objects(describe())
+        return app.openapi_schema  # type: ignore[return-value]  # set by describe()
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(
         RequestMiddleware,
         metrics=app.state.metrics,

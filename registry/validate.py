@@ -20,8 +20,8 @@ from registry.errors import InvalidInput
 
 E = TypeVar("E", bound=StrEnum)
 
-_COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
-_LANGUAGES = frozenset(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
+COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
+LANGUAGES = frozenset(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
 # ISCED-F 2013 broad fields and the narrow fields under each; every broad field
 # also has "x8" (inter-disciplinary) and "x9" (not elsewhere classified) narrow
 # fields. Detailed fields add one digit to a narrow field.
@@ -39,7 +39,7 @@ _ISCED_NARROW = {
     "10": "1234",
     "99": "9",
 }
-_ESCO = re.compile(r"^http://data\.europa\.eu/esco/(skill|occupation|isco)/[A-Za-z0-9\-./]+$")
+ESCO = re.compile(r"^http://data\.europa\.eu/esco/(skill|occupation|isco)/[A-Za-z0-9\-./]+$")
 ECTS_MAX = Decimal(180)
 
 
@@ -62,7 +62,7 @@ def optional_text(field: str, value: Any, *, max_length: int = 4000) -> str | No
 
 def country(field: str, value: Any) -> str:
     code = value.upper() if isinstance(value, str) else None
-    if code not in _COUNTRIES:
+    if code not in COUNTRIES:
         raise InvalidInput(field, "must be an ISO 3166-1 alpha-2 country code")
     return str(code)
 
@@ -73,7 +73,7 @@ def countries(field: str, values: Iterable[Any]) -> tuple[str, ...]:
 
 def language(field: str, value: Any) -> str:
     code = value.lower() if isinstance(value, str) else None
-    if code not in _LANGUAGES:
+    if code not in LANGUAGES:
         raise InvalidInput(field, "must be an ISO 639-1 language code")
     return str(code)
 
@@ -141,7 +141,7 @@ def isced_fields(field: str, values: Iterable[Any]) -> tuple[str, ...]:
 
 
 def esco_uri(field: str, value: Any) -> str:
-    if not isinstance(value, str) or not _ESCO.fullmatch(value):
+    if not isinstance(value, str) or not ESCO.fullmatch(value):
         raise InvalidInput(field, "must be an ESCO URI (http://data.europa.eu/esco/skill/…)")
     return value
 

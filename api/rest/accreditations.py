@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Response
@@ -11,6 +12,7 @@ from pydantic import Field
 from api.rest.common import (
     PROBLEM_RESPONSES,
     Caller,
+    CountryCode,
     IdempotencyKey,
     Input,
     Output,
@@ -38,9 +40,11 @@ class NewAccreditation(Input):
     valid_from: date
     valid_to: date | None = Field(default=None, description="Six years after valid_from when not given, as in DEQAR")
     local_identifier: str | None = Field(default=None, description="The agency's own report id; unique per agency")
-    eqf_levels: list[int] = Field(default=[], examples=[[5, 6]], description="Empty: every level")
+    eqf_levels: list[Annotated[int, Field(json_schema_extra={"minimum": 1, "maximum": 8})]] = Field(
+        default=[], examples=[[5, 6]], description="Empty: every level"
+    )
     isced_fields: list[str] = Field(default=[], examples=[["0613"]], description="Empty: every field")
-    jurisdictions: list[str] = Field(default=[], examples=[["NL"]], description="Empty: every country")
+    jurisdictions: list[CountryCode] = Field(default=[], examples=[["NL"]], description="Empty: every country")
     micro_credentials: bool = Field(default=True, description="Whether the scope covers micro-credentials")
     conditions: list[NewCondition] = Field(default=[])
     report_url: str | None = None

@@ -11,6 +11,7 @@ from pydantic import Field
 from api.rest.common import (
     PROBLEM_RESPONSES,
     Caller,
+    CountryCode,
     Dated,
     IdempotencyKey,
     Input,
@@ -30,7 +31,7 @@ router = APIRouter(prefix="/v1/agencies", tags=["agencies"], responses=PROBLEM_R
 
 class NewAgency(Input):
     name: str = Field(examples=["Music Quality Enhancement"])
-    country: str = Field(description="ISO 3166-1 alpha-2", examples=["BE"])
+    country: CountryCode
     acronym: str | None = Field(default=None, examples=["MusiQuE"])
     deqar_id: str | None = Field(default=None, examples=["DEQARAGENCY0030"])
     esg_activities: list[ESGActivity] = Field(default=[], examples=[["programme", "institutional"]])

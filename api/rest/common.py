@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Header, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from api.auth import caller, visitor
 from api.problems import MEDIA_TYPE, Problem
+from registry import validate
 from registry.application import Registry
 from registry.stamp import Actor
 
@@ -45,6 +47,31 @@ IdempotencyKey = Annotated[
         "more; the same key with another body is a 409. Keys are per organisation.",
     ),
 ]
+
+
+CountryCode = Annotated[
+    str,
+    Field(description="ISO 3166-1 alpha-2", examples=["NL"], json_schema_extra={"enum": sorted(validate.COUNTRIES)}),
+]
+LanguageCode = Annotated[
+    str, Field(description="ISO 639-1", examples=["en"], json_schema_extra={"enum": sorted(validate.LANGUAGES)})
+]
+Ects = Annotated[
+    Decimal,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": float(validate.ECTS_MAX)},
+                {"type": "string", "pattern": r"^[0-9]{1,3}(\.[0-9]{1,2})?$"},
+            ],
+            "description": f"ECTS credits: 0 to {validate.ECTS_MAX}, at most 2 decimals; a string keeps them exact",
+            "examples": ["5"],
+        }
+    ),
+]
+"""Codes and amounts as the registry accepts them, described in the OpenAPI description so clients (and
+generated requests) can meet them; the registry's own rules check them, so a bad one gets the same problem over
+every route."""
 
 
 def registry_of(request: Request) -> Registry:

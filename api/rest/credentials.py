@@ -267,7 +267,7 @@ BATCH_BODY = {
 
 
 @router.post("", status_code=201, summary="Issue a credential (as the calling provider)")
-def issue(
+def issue_credential(
     body: NewCredential, response: Response, actor: Caller, registry: Registered, key: IdempotencyKey = None
 ) -> Ref:
     credential_id = registry.issue_credential(actor, **body.row(registry.today()).__dict__, idempotency_key=key)
@@ -282,7 +282,9 @@ def issue(
     f"body, or `?partial=true` with {NDJSON}). One result per row, in row order.",
     openapi_extra=BATCH_BODY,
 )
-async def issue_many(request: Request, actor: Caller, registry: Registered, key: IdempotencyKey = None) -> BatchOut:
+async def issue_credentials(
+    request: Request, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> BatchOut:
     objects, partial = await _rows(request)
     limit = request.app.state.services.settings.max_batch_rows
     if not objects:
@@ -293,7 +295,7 @@ async def issue_many(request: Request, actor: Caller, registry: Registered, key:
 
 
 @router.post("/{credential_id}/suspend", summary="Suspend a credential (reversible)")
-def suspend(
+def suspend_credential(
     credential_id: UUID, body: Reasoned, actor: Caller, registry: Registered, key: IdempotencyKey = None
 ) -> Ref:
     return ref(
@@ -302,7 +304,7 @@ def suspend(
 
 
 @router.post("/{credential_id}/reinstate", summary="Lift a credential's suspension")
-def reinstate(
+def reinstate_credential(
     credential_id: UUID, actor: Caller, registry: Registered, body: Dated | None = None, key: IdempotencyKey = None
 ) -> Ref:
     fields = (body or Dated()).model_dump()
@@ -310,7 +312,7 @@ def reinstate(
 
 
 @router.post("/{credential_id}/revoke", summary="Revoke a credential (final)")
-def revoke(
+def revoke_credential(
     credential_id: UUID, body: Revocation, actor: Caller, registry: Registered, key: IdempotencyKey = None
 ) -> Ref:
     return ref(
@@ -331,7 +333,7 @@ def get_credential(credential_id: UUID, actor: Visitor, registry: Registered) ->
 
 
 @router.get("/{credential_id}/verify", summary="Is it valid, quality-assured and recognised? One answer for anyone")
-def verify(
+def verify_credential(
     credential_id: UUID,
     request: Request,
     _: Visitor,

@@ -15,7 +15,7 @@ from pydantic import Field
 from api.auth import role
 from api.keys import ApiKey, ApiKeys
 from api.keys import NewKey as NewKeyMade
-from api.rest.common import PROBLEM_RESPONSES, Caller, Input, Output, Registered
+from api.rest.common import PROBLEM_RESPONSES, Caller, CountryCode, Input, Output, Registered
 from registry import validate as v
 from registry.agency import Agency
 from registry.application import Registry
@@ -36,7 +36,9 @@ class NewKey(Input):
     org: UUID | None = Field(
         default=None, description="The agency or provider id for those roles; a new organisation id when not given"
     )
-    country: str | None = Field(default=None, description="Required for a national authority: the country it governs")
+    country: CountryCode | None = Field(
+        default=None, description="Required for a national authority: the country it governs"
+    )
     name: str = Field(examples=["grading system, production"], description="What the key is for")
     expires_at: datetime | None = None
 

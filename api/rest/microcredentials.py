@@ -13,8 +13,10 @@ from api.rest.common import (
     PROBLEM_RESPONSES,
     Caller,
     Dated,
+    Ects,
     IdempotencyKey,
     Input,
+    LanguageCode,
     Output,
     Ref,
     Registered,
@@ -22,6 +24,7 @@ from api.rest.common import (
     created,
     ref,
 )
+from registry import validate
 from registry.microcredential import MicroCredential
 from registry.vocabulary import AssessmentType, Participation, QAType, Stackability, Supervision
 
@@ -29,24 +32,29 @@ router = APIRouter(prefix="/v1/microcredentials", tags=["micro-credentials"], re
 
 
 class Outcome(Input):
-    text: str = Field(examples=["Design a relational schema for a small business"])
+    text: str = Field(
+        examples=["Design a relational schema for a small business"],
+        json_schema_extra={"pattern": r"\S", "maxLength": 2000},  # not blank
+    )
     esco_uri: str | None = Field(
-        default=None, examples=["http://data.europa.eu/esco/skill/25f0ea33-1e48-4e8c-8f1a-0d8c1e2b7a4e"]
+        default=None,
+        examples=["http://data.europa.eu/esco/skill/25f0ea33-1e48-4e8c-8f1a-0d8c1e2b7a4e"],
+        json_schema_extra={"pattern": validate.ESCO.pattern},
     )
 
 
 class Elements(Input):
     """The standard elements of Annex I of Council Recommendation 2022/C 243/02."""
 
-    title: dict[str, str] = Field(examples=[{"en": "Data modelling", "nl": "Datamodellering"}])
-    learning_outcomes: list[Outcome]
-    ects: Decimal = Field(examples=["5"])
+    title: dict[LanguageCode, str] = Field(examples=[{"en": "Data modelling", "nl": "Datamodellering"}])
+    learning_outcomes: list[Outcome] = Field(json_schema_extra={"minItems": 1})
+    ects: Ects
     isced_field: str = Field(examples=["0613"], description="ISCED-F 2013 code")
     assessment: AssessmentType = Field(examples=["exam"])
     participation: Participation = Field(examples=["online"])
     qa_type: QAType = Field(examples=["external_programme"])
-    languages: list[str] = Field(examples=[["en"]], description="ISO 639-1")
-    eqf_level: int | None = Field(default=None, examples=[6])
+    languages: list[LanguageCode]
+    eqf_level: int | None = Field(default=None, examples=[6], json_schema_extra={"minimum": 1, "maximum": 8})
     prerequisites: str | None = None
     supervision: Supervision | None = None
     stackability: Stackability = Stackability.STAND_ALONE
@@ -96,7 +104,7 @@ class MicroCredentialOut(Output):
 
 
 @router.post("", status_code=201, summary="Specify a micro-credential (as the calling provider)")
-def specify(
+def specify_microcredential(
     body: NewMicroCredential, response: Response, actor: Caller, registry: Registered, key: IdempotencyKey = None
 ) -> Ref:
     microcredential_id = registry.specify_microcredential(actor, **body.model_dump(), idempotency_key=key)
@@ -104,7 +112,7 @@ def specify(
 
 
 @router.post("/{microcredential_id}/revise", summary="A new specification; earlier credentials keep theirs")
-def revise(
+def revise_microcredential(
     microcredential_id: UUID, body: Revision, actor: Caller, registry: Registered, key: IdempotencyKey = None
 ) -> Ref:
     changed = registry.revise_microcredential(actor, microcredential_id, **body.model_dump(), idempotency_key=key)
@@ -112,7 +120,7 @@ def revise(
 
 
 @router.post("/{microcredential_id}/retire", summary="Stop issuing a micro-credential")
-def retire(
+def retire_microcredential(
     microcredential_id: UUID, actor: Caller, registry: Registered, body: Dated | None = None, key: IdempotencyKey = None
 ) -> Ref:
     fields = (body or Dated()).model_dump()

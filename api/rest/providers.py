@@ -11,6 +11,7 @@ from pydantic import Field
 from api.rest.common import (
     PROBLEM_RESPONSES,
     Caller,
+    CountryCode,
     IdempotencyKey,
     Input,
     Output,
@@ -28,7 +29,7 @@ router = APIRouter(prefix="/v1/providers", tags=["providers"], responses=PROBLEM
 
 class NewProvider(Input):
     names: dict[str, str] = Field(description="ISO 639-1 → official name", examples=[{"nl": "Hanzehogeschool"}])
-    country: str = Field(description="ISO 3166-1 alpha-2", examples=["NL"])
+    country: CountryCode
     provider_type: ProviderType = ProviderType.HIGHER_EDUCATION
     deqar_id: str | None = Field(default=None, examples=["DEQARINST0245"])
     eter_id: str | None = Field(default=None, examples=["NL0020"])

@@ -12,6 +12,7 @@ from pydantic import Field
 from api.rest.common import (
     PROBLEM_RESPONSES,
     Caller,
+    Ects,
     IdempotencyKey,
     Input,
     Output,
@@ -47,7 +48,7 @@ class Difference(Input):
 
 class NewVerdict(Input):
     outcome: RecognitionOutcome = Field(examples=["recognised"])
-    ects_recognised: Decimal = Field(examples=["5"])
+    ects_recognised: Ects
     differences: list[Difference] = Field(default=[], description="Required unless fully recognised (Lisbon)")
     decided_on: date | None = None
 
@@ -60,7 +61,7 @@ class NewAppeal(Input):
 class AppealVerdict(Input):
     outcome: AppealOutcome = Field(examples=["upheld"])
     recognition_outcome: RecognitionOutcome | None = Field(default=None, description="The new outcome when overturned")
-    ects_recognised: Decimal | None = None
+    ects_recognised: Ects | None = None
     differences: list[Difference] = Field(default=[])
     decided_on: date | None = None
 
@@ -106,7 +107,7 @@ def request_recognition(
 
 
 @router.post("/{recognition_id}/decision", summary="Decide: full, partial or no recognition")
-def decide(
+def decide_recognition(
     recognition_id: UUID, body: NewVerdict, actor: Caller, registry: Registered, key: IdempotencyKey = None
 ) -> Ref:
     fields = body.model_dump(exclude={"differences"}) | {"differences": _differences(body.differences)}
@@ -114,7 +115,7 @@ def decide(
 
 
 @router.post("/{recognition_id}/appeal", summary="Record the learner's appeal")
-def appeal(
+def appeal_recognition(
     recognition_id: UUID, body: NewAppeal, actor: Caller, registry: Registered, key: IdempotencyKey = None
 ) -> Ref:
     return ref(
@@ -123,7 +124,7 @@ def appeal(
 
 
 @router.post("/{recognition_id}/appeal-decision", summary="Record the appeal's outcome")
-def decide_appeal(
+def decide_recognition_appeal(
     recognition_id: UUID, body: AppealVerdict, actor: Caller, registry: Registered, key: IdempotencyKey = None
 ) -> Ref:
     fields = body.model_dump(exclude={"differences"}) | {"differences": _differences(body.differences)}
@@ -131,7 +132,7 @@ def decide_appeal(
 
 
 @router.post("/{recognition_id}/withdraw", summary="Withdraw the recognition")
-def withdraw(
+def withdraw_recognition(
     recognition_id: UUID, body: Reasoned, actor: Caller, registry: Registered, key: IdempotencyKey = None
 ) -> Ref:
     return ref(

@@ -108,24 +108,30 @@ def publish_report(
 
 
 @router.post("/{review_id}/decision", summary="Record the review's decision")
-def decide(review_id: UUID, body: NewDecision, actor: Caller, registry: Registered, key: IdempotencyKey = None) -> Ref:
+def decide_review(
+    review_id: UUID, body: NewDecision, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
     return ref("reviews", registry.decide_review(actor, review_id, **body.model_dump(), idempotency_key=key))
 
 
 @router.post("/{review_id}/appeal", summary="Record that the provider appealed the decision")
-def appeal(review_id: UUID, body: NewAppeal, actor: Caller, registry: Registered, key: IdempotencyKey = None) -> Ref:
+def appeal_review(
+    review_id: UUID, body: NewAppeal, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
     return ref("reviews", registry.appeal_review(actor, review_id, **body.model_dump(), idempotency_key=key))
 
 
 @router.post("/{review_id}/appeal-decision", summary="Record the appeal's outcome")
-def decide_appeal(
+def decide_review_appeal(
     review_id: UUID, body: AppealDecision, actor: Caller, registry: Registered, key: IdempotencyKey = None
 ) -> Ref:
     return ref("reviews", registry.decide_review_appeal(actor, review_id, **body.model_dump(), idempotency_key=key))
 
 
 @router.post("/{review_id}/withdraw", summary="Withdraw the review and its decision")
-def withdraw(review_id: UUID, body: Reasoned, actor: Caller, registry: Registered, key: IdempotencyKey = None) -> Ref:
+def withdraw_review(
+    review_id: UUID, body: Reasoned, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
     return ref("reviews", registry.withdraw_review(actor, review_id, **body.model_dump(), idempotency_key=key))
 
 

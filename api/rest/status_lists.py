@@ -116,10 +116,14 @@ def _registry_did_document(request: Request, _: Visitor, if_none_match: IfNoneMa
 
 # did:web resolves a bare host to /.well-known/did.json and a host with a path to <path>/did.json; a proxy that
 # serves the registry under a path prefix maps the latter to /did.json here. Both answer the same document.
-for _path in ("/.well-known/did.json", "/did.json"):
+for _path, _name in (
+    ("/.well-known/did.json", "get_registry_did_document"),
+    ("/did.json", "get_registry_did_document_under_a_path"),
+):
     router.add_api_route(
         _path,
         _registry_did_document,
+        name=_name,
         methods=["GET"],
         summary="The registry's DID document (did:web): its log key and its own issuer keys, as Multikeys",
         response_class=Response,

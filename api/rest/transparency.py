@@ -70,7 +70,7 @@ class ConsistencyProof(BaseModel):
     response_class=PlainTextResponse,
     responses=TEXT,
 )
-def checkpoint(_: Visitor, log: Log) -> PlainTextResponse:
+def get_checkpoint(_: Visitor, log: Log) -> PlainTextResponse:
     return PlainTextResponse(log.checkpoint(), media_type="text/plain; charset=utf-8")
 
 
@@ -80,12 +80,12 @@ def checkpoint(_: Visitor, log: Log) -> PlainTextResponse:
     response_class=PlainTextResponse,
     responses=TEXT,
 )
-def key(_: Visitor, log: Log) -> PlainTextResponse:
+def get_log_key(_: Visitor, log: Log) -> PlainTextResponse:
     return PlainTextResponse(log.verifier.key() + "\n", media_type="text/plain; charset=utf-8")
 
 
 @router.get("/leaves/{index}", summary="A leaf of the log and the event it stands for")
-def leaf(_: Visitor, log: Log, index: Annotated[int, Path(ge=0, le=BIGINT, description="The leaf index")]) -> Leaf:
+def get_leaf(_: Visitor, log: Log, index: Annotated[int, Path(ge=0, le=BIGINT, description="The leaf index")]) -> Leaf:
     found = log.leaf(index)
     return Leaf(
         index=found.index,
@@ -99,7 +99,7 @@ def leaf(_: Visitor, log: Log, index: Annotated[int, Path(ge=0, le=BIGINT, descr
 
 
 @router.get("/proof/inclusion", summary="Proof that an event is in the tree of a given size")
-def inclusion(
+def prove_inclusion(
     _: Visitor,
     log: Log,
     index: Annotated[int | None, Query(ge=0, le=BIGINT, description="The leaf index")] = None,
@@ -127,7 +127,7 @@ def inclusion(
     "/proof/consistency",
     summary="Proof that the tree of one size extends the tree of a smaller one",
 )
-def consistency(
+def prove_consistency(
     _: Visitor,
     log: Log,
     from_size: Annotated[int, Query(alias="from", ge=0, le=BIGINT, description="The older tree size")],
