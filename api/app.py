@@ -34,6 +34,7 @@ from api.rest import (
 )
 from api.rest.common import Visitor
 from api.rest.links import link_created_objects
+from api.throttle import FailedAuthentications
 from projections.read_models import ReadModels
 from projections.transparency_log import TransparencyLog
 
@@ -89,6 +90,7 @@ def create_app(services: Services, read_models: ReadModels, transparency_log: Tr
     app.state.read_models = read_models
     app.state.transparency_log = log
     app.state.authenticator = Authenticator.from_settings(settings, services.keys, services.registry.clock)
+    app.state.failed_authentications = FailedAuthentications(settings.auth_failure_limit)
     app.state.metrics = Metrics(
         lambda: services.registry.recorder.max_notification_id() or 0,
         lambda: read_models.lag() | {log.name: log.lag()},

@@ -26,6 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.keys import ApiKeys, KeyRefused
 from api.problems import ProblemError
 from api.settings import Settings
+from api.throttle import FailedAuthentications
 from registry.permissions import require_role
 from registry.stamp import Actor
 from registry.vocabulary import Role
@@ -96,10 +97,21 @@ def _identify(request: Request, credentials: HTTPAuthorizationCredentials | None
     if credentials is None:
         return None
     authenticator: Authenticator = request.app.state.authenticator
+    failures: FailedAuthentications = request.app.state.failed_authentications
+    address = request.client.host if request.client else ""
+    wait = failures.retry_after(address)
+    if wait is not None:
+        log.warning("auth.throttled", address=address, retry_after=wait)
+        raise ProblemError(
+            "too-many-failed-authentications",
+            f"too many keys or tokens from this address were refused; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     try:
         actor = authenticator.actor(credentials.credentials)
     except KeyRefused as refusal:
-        log.info("auth.refused", why=str(refusal))
+        failures.failed(address)
+        log.info("auth.refused", why=str(refusal), address=address)
         raise ProblemError("unauthenticated", "the API key or token is not valid", headers=CHALLENGE) from None
     request.state.actor = actor
     structlog.contextvars.bind_contextvars(org=str(actor.org), role=actor.role.value, key=actor.key_id)

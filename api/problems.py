@@ -52,6 +52,13 @@ PROBLEMS: dict[str, Kind] = {
         _kind(errors.NoQualityAssurance, "No accreditation or positive review covers the issuance on its issue date."),
         Kind("malformed-request", "Malformed request", 400, "The body is not well-formed JSON (or NDJSON)."),
         Kind("unauthenticated", "Unauthenticated", 401, "No valid API key or bearer token was presented."),
+        Kind(
+            "too-many-failed-authentications",
+            "Too many failed authentications",
+            429,
+            "Too many API keys or tokens from this address were refused lately; no key is looked at until the "
+            "Retry-After seconds have passed.",
+        ),
         Kind("method-not-allowed", "Method not allowed", 405, "The resource exists but does not take this method."),
         Kind("payload-too-large", "Payload too large", 413, "The body is larger than this endpoint accepts."),
         Kind("unsupported-media-type", "Unsupported media type", 415, "The body's Content-Type is not accepted here."),

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr
+from limits import parse as parse_rate
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,6 +44,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1 << 20, description="Largest request body, except batches and imports.")
     max_batch_bytes: int = Field(default=64 << 20, description="Largest body of a batch issuance or an import.")
     max_batch_rows: int = Field(default=10_000, description="Most credentials one batch may issue.")
+    auth_failure_limit: str = Field(
+        default="30/minute",
+        description="Refused keys or tokens one client address may present per moving window (as `30/minute`) "
+        "before every key it presents is refused with a 429; counted in each API process.",
+    )
+
+    @field_validator("auth_failure_limit")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        if parse_rate(value).amount < 1:  # parse_rate refuses what is not a rate, naming it
+            raise ValueError("must allow at least one refusal per window")
+        return value
+
     jwt_issuer: str | None = Field(
         default=None, description="Issuer (`iss`) of OAuth2 bearer tokens accepted besides API keys; unset: none."
     )

@@ -115,6 +115,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: _problem("Body too large"),
     415: _problem("Unsupported media type"),
     422: _problem("A field breaks a rule"),
+    429: _problem("Too many refused keys or tokens from this address lately; see Retry-After"),
 }
 """Problems any /v1 route may answer, documented once for the OpenAPI description."""
 

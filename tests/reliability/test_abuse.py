@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import secrets
+import time
+from uuid import uuid4
 
 from fastapi.testclient import TestClient
+from limits import parse as parse_rate
 
 from api.bootstrap import Services
+from api.throttle import FailedAuthentications
 from projections.read_models import ReadModels
+from registry.vocabulary import Role
 from tests.api.test_graphql_standing import statements_sent
 
 
@@ -38,18 +43,44 @@ def test_abusive_graphql_is_refused_at_validation_and_runs_no_sql(
     assert sent == [], sent[:3]
 
 
-def test_guessing_api_keys_costs_one_indexed_lookup_each_and_never_lets_anyone_in(
+def test_guessing_api_keys_costs_one_lookup_each_until_the_address_is_refused_without_any(
     services: Services, client: TestClient, monkeypatch
 ) -> None:
+    limit = parse_rate(services.settings.auth_failure_limit).amount
+    valid = {"Authorization": f"Bearer {services.keys.create(uuid4(), Role.AUDITOR, name='auditor').token}"}
     with statements_sent(monkeypatch) as sent:
-        for _ in range(200):
+        for _ in range(limit):
             guess = f"mcreg_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
             response = client.get("/v1/events", headers={"Authorization": f"Bearer {guess}"})
             assert response.status_code == 401
-        for _ in range(50):  # not even shaped like a key: no lookup at all
+        assert len(sent) == limit and all("WHERE prefix = " in statement for statement in sent)
+        for _ in range(50):  # the guesser is refused before any lookup, even with a real key
+            response = client.get("/v1/events", headers=valid)
+            assert response.status_code == 429
+        assert len(sent) == limit
+    assert response.json()["type"].endswith("/problems/too-many-failed-authentications")
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert client.get("/v1/log/checkpoint").status_code == 200  # without a key, it is the public
+    elsewhere = TestClient(client.app, client=("192.0.2.7", 50000))
+    assert elsewhere.get("/v1/events", headers=valid).status_code == 200
+
+
+def test_not_shaped_like_a_key_costs_no_lookup(services: Services, client: TestClient, monkeypatch) -> None:
+    with statements_sent(monkeypatch) as sent:
+        for _ in range(20):
             assert client.get("/v1/events", headers={"Authorization": "Bearer x" * 5}).status_code == 401
-    assert len(sent) == 200
-    assert all("WHERE prefix = " in statement for statement in sent)
+    assert sent == []
+
+
+def test_an_address_may_present_keys_again_once_the_window_has_room() -> None:
+    failures = FailedAuthentications("2/second")
+    failures.failed("192.0.2.1")
+    assert failures.retry_after("192.0.2.1") is None
+    failures.failed("192.0.2.1")
+    assert failures.retry_after("192.0.2.1") == 1
+    assert failures.retry_after("192.0.2.2") is None
+    time.sleep(1.05)
+    assert failures.retry_after("192.0.2.1") is None
 
 
 def test_a_flood_of_bodies_over_the_limit_is_refused_without_being_read_whole(
