@@ -41,6 +41,7 @@ _ISCED_NARROW = {
 }
 ESCO = re.compile(r"^http://data\.europa\.eu/esco/(skill|occupation|isco)/[A-Za-z0-9\-./]+$")
 ECTS_MAX = Decimal(180)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls and DEL, but tab and line breaks
 
 
 def text(field: str, value: Any, *, max_length: int = 1000, required: bool = True) -> str:
@@ -53,6 +54,13 @@ def text(field: str, value: Any, *, max_length: int = 1000, required: bool = Tru
     value = value.strip()
     if len(value) > max_length:
         raise InvalidInput(field, f"must be at most {max_length} characters")
+    return printable(field, value)
+
+
+def printable(field: str, value: str) -> str:
+    """Text no one can read contains control characters, and PostgreSQL refuses NUL in every text column."""
+    if _CONTROL.search(value):
+        raise InvalidInput(field, "may not contain control characters")
     return value
 
 
@@ -154,7 +162,7 @@ def url(field: str, value: Any, *, required: bool = False) -> str | None:
         raise InvalidInput(field, "must be an http(s) URL")
     if len(value) > 2000:
         raise InvalidInput(field, "must be at most 2000 characters")
-    return str(value)
+    return printable(field, value)
 
 
 def choice(field: str, value: Any, enum: type[E]) -> E:

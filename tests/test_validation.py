@@ -25,6 +25,7 @@ ISCED = "must be an ISCED-F 2013 field code"
 ISCED_SHAPE = "must be an ISCED-F 2013 field code of 2 to 4 digits"
 DATE = "must be a calendar date (YYYY-MM-DD)"
 FUTURE = "may not be in the future"
+CONTROL = "may not contain control characters"
 
 Command = Callable[[World], Any]
 
@@ -120,6 +121,10 @@ CASES = [
     ("name-blank", agency(name=" "), "name", "is required and may not be blank"),
     ("name-too-long", agency(name="x" * 301), "name", "must be at most 300 characters"),
     ("name-not-text", agency(name=42), "name", "must be text"),
+    # PostgreSQL refuses NUL in a text column: accepted, it would stop every read model that keeps the name
+    ("name-nul", provider(names={"en": "Uni\x00versity"}), "names.en", CONTROL),
+    ("name-escape", agency(name="Agency\x1b[31m"), "name", CONTROL),
+    ("url-nul", accreditation(report_url="https://example.org/\x00"), "report_url", CONTROL),
     ("deqar-id-linebreak", agency(deqar_id="DEQAR\nAGENCY"), "deqar_id", "may not contain line breaks or tabs"),
     ("report-url", accreditation(report_url="javascript:alert(1)"), "report_url", "must be an http(s) URL"),
     ("grade-too-long", issuance(grade="A" * 51), "grade", "must be at most 50 characters"),

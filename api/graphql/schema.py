@@ -59,7 +59,7 @@ from api.graphql.types import (
 from projections.listing import Page
 from registry import validate as v
 from registry.errors import DomainError
-from registry.vocabulary import ProviderType, RecognitionStatus
+from registry.vocabulary import CredentialStatus, ProviderType, RecognitionStatus
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -112,8 +112,13 @@ class Query:
     ) -> Connection[Credential]:
         limit = page_size(first)
         view = info.context.read_models["credential_status"].view
+        chosen = checked(lambda field, value: v.choice(field, value, CredentialStatus), "status", status)
         rows = await run_in_threadpool(
-            view.by_provider, parse_id(provider_id, "providerId"), status, limit + 1, after_issue(after)
+            view.by_provider,
+            parse_id(provider_id, "providerId"),
+            chosen.value if chosen else None,
+            limit + 1,
+            after_issue(after),
         )
         edges = [Edge(cursor=encode_cursor(r.issued_on, r.credential_id), node=Credential.of(r)) for r in rows[:limit]]
         return Connection(

@@ -91,6 +91,14 @@ def test_the_history_of_an_aggregate_says_who_did_what_and_when_it_took_effect(s
     assert events[1]["idempotencyKey"] == "k-1"
 
 
+def test_a_status_filter_is_checked_against_the_vocabulary(services, read_models, client):
+    world = World(services.registry)
+    query = "query($p: ID!, $s: String) { credentials(providerId: $p, status: $s) { edges { cursor } } }"
+    (error,) = ask(client, query, p=str(world.provider_id), s="active\u0000")["errors"]  # found: a database error
+    assert error["message"] == "status: must be one of 'active', 'suspended', 'revoked'"
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
 def test_over_limit_pages_are_refused_with_a_clear_message(services, read_models, client):
     world = World(services.registry)
     query = "query($p: ID!) { credentials(providerId: $p, first: 1000) { edges { cursor } } }"

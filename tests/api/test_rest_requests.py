@@ -106,6 +106,12 @@ def test_the_operator_hands_out_keys_over_http_and_an_organisation_can_revoke_it
     assert_problem(provider.get(f"/v1/keys/{prefix}"), 401, "unauthenticated")
 
 
+def test_a_key_named_with_a_control_character_is_a_422_not_a_database_error(operator: As, world: World) -> None:
+    body = {"role": "provider", "org": str(world.provider_id), "name": "grading\u0000system"}  # found by Schemathesis
+    problem = assert_problem(operator.post("/v1/keys", body), 422, "invalid-input")
+    assert (problem["field"], problem["rule"]) == ("name", "may not contain control characters")
+
+
 def test_a_key_names_a_registered_organisation_of_its_role(operator: As, world: World) -> None:
     problem = assert_problem(
         operator.post("/v1/keys", {"role": "qa_agency", "org": str(world.provider_id), "name": "x"}),
@@ -152,6 +158,7 @@ def test_malformed_json_is_a_400_and_writes_nothing(services: Services, operator
         (AGENCY | {"registered_on": "31/12/2020"}, "registered_on", "must be a date (YYYY-MM-DD)"),
         (AGENCY | {"esg_activities": "programme"}, "esg_activities", "input should be a valid list"),
         (AGENCY | {"country": "XX"}, "country", "must be an ISO 3166-1 alpha-2 country code"),
+        (AGENCY | {"name": "Agency\u0000"}, "name", "may not contain control characters"),
         (AGENCY | {"registered_on": "2999-01-01"}, "registered_on", None),
     ],
 )

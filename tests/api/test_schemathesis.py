@@ -270,6 +270,7 @@ def test_workflows_follow_the_links(api: Any, services: Services) -> None:
     ran. A check that fails is kept aside before Hypothesis sees it, so no replay can hide it.
     """
     failures: list[str] = []
+    linked: Counter[str] = Counter()  # steps that followed a link and succeeded, by operation
 
     class Workflow(api.as_state_machine()):  # type: ignore[misc]
         def setup(self) -> None:
@@ -280,7 +281,10 @@ def test_workflows_follow_the_links(api: Any, services: Services) -> None:
             if input.transition is None:  # a scenario's first step acts on the world's objects
                 self.world.name_real_objects(input.case, every=True)
                 self.world.specify_validly(input.case)
-            return super().step(input)
+            output = super().step(input)
+            if input.transition is not None and output.response.status_code < 300:
+                linked[input.case.operation.label] += 1
+            return output
 
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             return {"headers": self.world.headers(case.method, case.path)}
@@ -295,7 +299,7 @@ def test_workflows_follow_the_links(api: Any, services: Services) -> None:
                 raise
 
     suites = 0
-    while CASES["stateful"] < STATEFUL_STEPS and not failures:
+    while CASES["stateful"] < STATEFUL_STEPS and suites < 100 and not failures:
         try:
             seed(suites)(Workflow).run(
                 settings=settings(
@@ -314,6 +318,8 @@ def test_workflows_follow_the_links(api: Any, services: Services) -> None:
                 raise
         suites += 1
     assert not failures, "\n".join(failures)
+    assert CASES["stateful"] >= STATEFUL_STEPS
+    assert len(linked) >= 8, linked  # the phase chains: a dozen or more operations succeed on what a link gave
 
 
 def _innermost_module(error: BaseException) -> str:
