@@ -297,7 +297,9 @@ def paced(url: str, rate: float, n: int, request: Callable[[httpx.Client, int], 
     return latencies
 
 
-def reads(run_settings: Settings, services: Services, results: Results, suffix: str, n: int = 200) -> None:
+def reads(
+    run_settings: Settings, services: Services, results: Results, suffix: str, credentials: int, n: int = 200
+) -> None:
     from graphql_latency import CREDENTIAL, DASHBOARD
 
     with psycopg.connect(services.database.conninfo) as conn:
@@ -329,13 +331,14 @@ def reads(run_settings: Settings, services: Services, results: Results, suffix: 
 
     def latency(key: str, name: str, samples: list[float], baseline: str | None) -> None:
         p50 = statistics.median(samples)
+        name = f"{name}, {credentials:,} credentials (p50)"
         figure = Figure("reads", name, p50, "ms", p50_ms=p50, p99_ms=percentile(samples, 0.99))
         results.add(f"{key}{suffix}", figure, baseline)
 
-    latency("reads.healthz", "GET /healthz at 50/s (p50)", floor, None)
-    latency("reads.dashboard", "GraphQL dashboard(country: NL) at 20/s (p50)", dashboard, f"reads.healthz{suffix}")
-    latency("reads.credential", "GraphQL credential(id) at 50/s (p50)", credential, f"reads.healthz{suffix}")
-    latency("reads.verify", "GET /v1/credentials/{id}/verify at 50/s (p50)", verify, f"reads.healthz{suffix}")
+    latency("reads.healthz", "GET /healthz at 50/s", floor, None)
+    latency("reads.dashboard", "GraphQL dashboard(country: NL) at 20/s", dashboard, f"reads.healthz{suffix}")
+    latency("reads.credential", "GraphQL credential(id) at 50/s", credential, f"reads.healthz{suffix}")
+    latency("reads.verify", "GET /v1/credentials/{id}/verify at 50/s", verify, f"reads.healthz{suffix}")
 
 
 # trust -----------------------------------------------------------------------------------------------
@@ -508,7 +511,7 @@ def main(argv: list[str] | None = None) -> None:
             projections(services, events, results, suffix)
             if index == 0:  # before any server runs: the log is appended here, from empty
                 trust(run_settings, services, events, results)
-            reads(run_settings, services, results, suffix)
+            reads(run_settings, services, results, suffix, credentials)
             growth(run_settings, services, credentials, results)
     elapsed = time.perf_counter() - started
     document = {
