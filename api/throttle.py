@@ -7,7 +7,8 @@ is refused with a 429 and ``Retry-After`` until the moving window has room again
 them would tell a guesser which of its guesses was right. Requests without a key are not throttled here.
 
 Counts live in the process, as `limits`' moving window: each API process allows the limit on its own. Behind a
-reverse proxy, run uvicorn with ``--forwarded-allow-ips`` so the address is the client's, not the proxy's.
+reverse proxy the address is the client's from ``X-Forwarded-For``: uvicorn trusts a proxy on the same host, and
+others named in ``FORWARDED_ALLOW_IPS``.
 """
 
 from __future__ import annotations
