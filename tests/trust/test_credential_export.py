@@ -40,21 +40,6 @@ ELM_SAMPLE = "Sample-MC-Annex1-unsigned.jsonld"  # the EDC micro-credential samp
 STATUS = StatusLists.name
 
 
-@pytest.fixture
-def world(services: Services) -> World:
-    return World(services.registry)
-
-
-@pytest.fixture
-def provider(services: Services, client: TestClient, world: World) -> As:
-    return caller(services, client, Role.PROVIDER, world.provider_id)
-
-
-@pytest.fixture
-def public(client: TestClient) -> As:
-    return As(client, None)
-
-
 def placed(read_models: ReadModels) -> None:
     """Let the status lists follow the log, as the worker does within milliseconds."""
     read_models.catch_up([STATUS])

@@ -37,21 +37,6 @@ from tests.world import OPERATOR, World
 STATUS = StatusLists.name
 
 
-@pytest.fixture
-def world(services: Services) -> World:
-    return World(services.registry)
-
-
-@pytest.fixture
-def provider(services: Services, client: TestClient, world: World) -> As:
-    return caller(services, client, Role.PROVIDER, world.provider_id)
-
-
-@pytest.fixture
-def public(client: TestClient) -> As:
-    return As(client, None)
-
-
 def exported(provider: As, read_models: ReadModels, credential_id: UUID) -> dict[str, Any]:
     read_models.catch_up([STATUS])
     response = provider.get(f"/v1/credentials/{credential_id}/vc")
