@@ -9,14 +9,12 @@ from typing import Any
 from fastapi import FastAPI
 from strawberry.fastapi import GraphQLRouter
 
-from api.auth import Authenticator
-from api.bootstrap import Services
-from api.graphql.context import Context
-from api.graphql.schema import create_schema
-from api.observability import Metrics, RequestMiddleware
-from api.problems import install as install_problems
-from api.read_side import open_transparency_log
-from api.rest import (
+from mcreg.api.auth import Authenticator
+from mcreg.api.graphql.context import Context
+from mcreg.api.graphql.schema import create_schema
+from mcreg.api.observability import Metrics, RequestMiddleware
+from mcreg.api.problems import install as install_problems
+from mcreg.api.rest import (
     accreditations,
     agencies,
     credentials,
@@ -32,11 +30,12 @@ from api.rest import (
     status_lists,
     transparency,
 )
-from api.rest.common import Visitor
-from api.rest.links import link_created_objects
-from api.throttle import FailedAuthentications
-from projections.read_models import ReadModels
-from projections.transparency_log import TransparencyLog
+from mcreg.api.rest.common import Visitor
+from mcreg.api.rest.links import link_created_objects
+from mcreg.api.throttle import FailedAuthentications
+from mcreg.bootstrap import Services, open_transparency_log
+from mcreg.projections.read_models import ReadModels
+from mcreg.projections.transparency_log import TransparencyLog
 
 ROUTERS = (
     operations,

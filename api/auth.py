@@ -23,13 +23,13 @@ import structlog
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.keys import ApiKeys, KeyRefused
-from api.problems import ProblemError
-from api.settings import Settings
-from api.throttle import FailedAuthentications
-from registry.permissions import require_role
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.api.problems import ProblemError
+from mcreg.api.throttle import FailedAuthentications
+from mcreg.registry.permissions import require_role
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
+from mcreg.settings import Settings
+from mcreg.stores.api_keys import ApiKeys, KeyRefused
 
 bearer = HTTPBearer(
     auto_error=False,

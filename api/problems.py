@@ -19,8 +19,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
-from registry import errors
-from registry.application import BatchRejected
+from mcreg.registry import errors
+from mcreg.registry.application import BatchRejected
 
 MEDIA_TYPE = "application/problem+json"
 

@@ -16,11 +16,10 @@ import time
 
 from scaffold import fresh_schema, settings
 
-from api.bootstrap import bootstrap
-from api.demo import build_demo
-from api.read_side import open_read_models
-from api.settings import Settings
-from projections.engine import PAGE_SIZE
+from mcreg.bootstrap import bootstrap, open_read_models
+from mcreg.demo import build_demo
+from mcreg.projections.engine import PAGE_SIZE
+from mcreg.settings import Settings
 
 
 def main() -> None:

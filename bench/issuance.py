@@ -20,11 +20,11 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from scaffold import ISSUED_ON, accredited_issuer, fresh_schema, settings
 
-from api.bootstrap import bootstrap
-from api.database import open_database
-from api.settings import Settings
-from registry.application import IssueRow
-from registry.learners import PersonalData
+from mcreg.bootstrap import bootstrap
+from mcreg.database import open_database
+from mcreg.registry.application import IssueRow
+from mcreg.registry.learners import PersonalData
+from mcreg.settings import Settings
 
 
 class Counter(Aggregate):

@@ -24,11 +24,10 @@ import psycopg
 from eventsourcing.utils import get_topic
 from scaffold import ISSUED_ON, accredited_issuer, fresh_schema, settings
 
-from api.bootstrap import bootstrap
-from api.read_side import open_read_models
-from api.settings import Settings
-from registry.credential import Credential
-from registry.learners import PersonalData
+from mcreg.bootstrap import bootstrap, open_read_models
+from mcreg.registry.credential import Credential
+from mcreg.registry.learners import PersonalData
+from mcreg.settings import Settings
 
 
 def percentile(samples: list[float], share: float) -> float:
@@ -58,7 +57,7 @@ def measure_lag(settings: Settings, writes: int, rate: float) -> tuple[list[floa
     provider, microcredential = accredited_issuer(registry)
     conninfo, schema = services.database.conninfo, settings.postgres_schema
     env = os.environ | {"MCREG_DATABASE_URL": conninfo, "POSTGRES_SCHEMA": schema, "MCREG_LOG_FORMAT": "json"}
-    command = [sys.executable, "-c", "from api.cli import app; app()", "project"]
+    command = [sys.executable, "-c", "from mcreg.cli import app; app()", "project"]
     worker = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # Read models that skip an event's topic move past it only when idle (every 0.5 s); they are not stale.
     views = [p.view for p in read_models.select() if get_topic(Credential.Issued) in p.wanted]

@@ -26,10 +26,10 @@ from typing import Any
 import httpx
 from scaffold import ISSUED_ON, accredited_issuer, fresh_schema, settings
 
-from api.bootstrap import bootstrap
-from api.settings import Settings
-from registry.application import IssueRow
-from registry.learners import PersonalData
+from mcreg.bootstrap import bootstrap
+from mcreg.registry.application import IssueRow
+from mcreg.registry.learners import PersonalData
+from mcreg.settings import Settings
 
 MCREG = str(Path(sys.executable).with_name("mcreg"))
 PROJECTIONS = "--no-projections" not in sys.argv

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import psycopg
 
-from api.database import open_database
-from api.settings import Settings
-from registry.application import Registry
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.database import open_database
+from mcreg.registry.application import Registry
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
+from mcreg.settings import Settings
 
 SPEC = {
     "title": {"en": "Benchmarking"},

@@ -50,13 +50,12 @@ from live_lag import measure_lag
 from rest_issuance import hammer, percentile, serve
 from scaffold import ISSUED_ON, accredited_issuer, fresh_schema, settings
 
-from api.bootstrap import Services, bootstrap
-from api.demo import build_demo
-from api.read_side import open_read_models, open_transparency_log
-from api.settings import Settings
-from registry.credential import Credential
-from registry.data_integrity import add_proof, verify_proof
-from registry.learners import PersonalData
+from mcreg.bootstrap import Services, bootstrap, open_read_models, open_transparency_log
+from mcreg.demo import build_demo
+from mcreg.registry.credential import Credential
+from mcreg.registry.data_integrity import add_proof, verify_proof
+from mcreg.registry.learners import PersonalData
+from mcreg.settings import Settings
 
 SCALES = {"small": (10_000,), "medium": (10_000, 100_000), "large": (10_000, 100_000, 1_000_000)}
 BARE = (

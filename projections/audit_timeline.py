@@ -17,8 +17,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from projections.engine import Projection, View
-from registry.stamp import Stamp
+from mcreg.projections.engine import Projection, View
+from mcreg.registry.stamp import Stamp
 
 Row = tuple[int, UUID, int, str, str, UUID, str, str | None, datetime, date, str | None]
 COLUMNS = (

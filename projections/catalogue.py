@@ -25,12 +25,12 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from projections.countries import ProviderCountries, countries_table
-from projections.engine import Projection, View
-from projections.listing import DEFAULT_PAGE_SIZE, Page, fetch_size, page, where
-from projections.tables import Rows, Table, TableWriter
-from registry.microcredential import MicroCredential, Specification
-from registry.provider import Provider
+from mcreg.projections.countries import ProviderCountries, countries_table
+from mcreg.projections.engine import Projection, View
+from mcreg.projections.listing import DEFAULT_PAGE_SIZE, Page, fetch_size, page, where
+from mcreg.projections.tables import Rows, Table, TableWriter
+from mcreg.registry.microcredential import MicroCredential, Specification
+from mcreg.registry.provider import Provider
 
 PROVIDERS = countries_table("catalogue_providers")
 SPECIFICATION = (

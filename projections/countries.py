@@ -14,7 +14,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from projections.tables import Rows, Table, TableWriter
+from mcreg.projections.tables import Rows, Table, TableWriter
 
 
 def countries_table(name: str) -> Table:

@@ -19,9 +19,9 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from projections.engine import Projection, View
-from registry.credential import Credential
-from registry.vocabulary import CredentialStatus as Status
+from mcreg.projections.engine import Projection, View
+from mcreg.registry.credential import Credential
+from mcreg.registry.vocabulary import CredentialStatus as Status
 
 COLUMNS = (
     ("credential_id", "uuid"),

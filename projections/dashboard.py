@@ -36,19 +36,19 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable
 
-from projections.countries import ProviderCountries, countries_table
-from projections.engine import Projection, View
-from projections.listing import where
-from projections.tables import Rows, Table, TableWriter
-from registry.accreditation import Accreditation
-from registry.agency import Agency
-from registry.credential import Credential
-from registry.microcredential import MicroCredential, Specification
-from registry.provider import Provider
-from registry.quality import BasisKind
-from registry.recognition import Recognition
-from registry.review import Decision, Review
-from registry.vocabulary import QA_COVER, Standing
+from mcreg.projections.countries import ProviderCountries, countries_table
+from mcreg.projections.engine import Projection, View
+from mcreg.projections.listing import where
+from mcreg.projections.tables import Rows, Table, TableWriter
+from mcreg.registry.accreditation import Accreditation
+from mcreg.registry.agency import Agency
+from mcreg.registry.credential import Credential
+from mcreg.registry.microcredential import MicroCredential, Specification
+from mcreg.registry.provider import Provider
+from mcreg.registry.quality import BasisKind
+from mcreg.registry.recognition import Recognition
+from mcreg.registry.review import Decision, Review
+from mcreg.registry.vocabulary import QA_COVER, Standing
 
 PROVIDERS = countries_table("dashboard_providers")
 SPECS = Table(

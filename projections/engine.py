@@ -38,7 +38,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from projections.reading import LogReader, Recorded
+from mcreg.projections.reading import LogReader, Recorded
 
 PAGE_SIZE = 2000
 """Notifications read, and applied in one transaction, at a time."""

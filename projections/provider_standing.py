@@ -24,13 +24,13 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
-from projections.engine import Projection, View
-from projections.listing import DEFAULT_PAGE_SIZE, Page, fetch_size, page, where
-from projections.tables import Rows, Table, TableWriter
-from registry.accreditation import Accreditation
-from registry.agency import Agency
-from registry.provider import Provider
-from registry.review import Decision, Review
+from mcreg.projections.engine import Projection, View
+from mcreg.projections.listing import DEFAULT_PAGE_SIZE, Page, fetch_size, page, where
+from mcreg.projections.tables import Rows, Table, TableWriter
+from mcreg.registry.accreditation import Accreditation
+from mcreg.registry.agency import Agency
+from mcreg.registry.provider import Provider
+from mcreg.registry.review import Decision, Review
 
 AGENCIES = Table(
     "standing_agencies",

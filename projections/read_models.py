@@ -9,17 +9,17 @@ from typing import Any
 
 from eventsourcing.application import Application
 
-from projections import rebuild as rebuilding
-from projections.audit_timeline import AuditTimeline
-from projections.catalogue import Catalogue
-from projections.credential_status import CredentialStatus
-from projections.dashboard import Dashboard
-from projections.engine import IDLE, PAGE_SIZE, Progress, Projection, Projector, catch_up, open_view
-from projections.provider_standing import ProviderStanding
-from projections.rebuild import Comparison
-from projections.recognitions import Recognitions
-from projections.status_lists import StatusLists
-from projections.worker import ProjectionWorker
+from mcreg.projections import rebuild as rebuilding
+from mcreg.projections.audit_timeline import AuditTimeline
+from mcreg.projections.catalogue import Catalogue
+from mcreg.projections.credential_status import CredentialStatus
+from mcreg.projections.dashboard import Dashboard
+from mcreg.projections.engine import IDLE, PAGE_SIZE, Progress, Projection, Projector, catch_up, open_view
+from mcreg.projections.provider_standing import ProviderStanding
+from mcreg.projections.rebuild import Comparison
+from mcreg.projections.recognitions import Recognitions
+from mcreg.projections.status_lists import StatusLists
+from mcreg.projections.worker import ProjectionWorker
 
 READ_MODELS: tuple[type[Projection[Any]], ...] = (
     CredentialStatus,

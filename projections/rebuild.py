@@ -23,8 +23,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from projections.engine import PAGE_SIZE, Progress, Projector, catch_up, open_view
-from projections.reading import LogReader
+from mcreg.projections.engine import PAGE_SIZE, Progress, Projector, catch_up, open_view
+from mcreg.projections.reading import LogReader
 
 CREATE_SCHEMA = SQL("CREATE SCHEMA {0}")
 DROP_SCHEMA = SQL("DROP SCHEMA IF EXISTS {0} CASCADE")

@@ -24,14 +24,14 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
-from projections.countries import ProviderCountries, countries_table
-from projections.engine import Projection, View
-from projections.listing import DEFAULT_PAGE_SIZE, Page, fetch_size, page, where
-from projections.tables import Rows, Table, TableWriter
-from registry.credential import Credential
-from registry.provider import Provider
-from registry.recognition import Recognition, Verdict
-from registry.vocabulary import RecognitionStatus
+from mcreg.projections.countries import ProviderCountries, countries_table
+from mcreg.projections.engine import Projection, View
+from mcreg.projections.listing import DEFAULT_PAGE_SIZE, Page, fetch_size, page, where
+from mcreg.projections.tables import Rows, Table, TableWriter
+from mcreg.registry.credential import Credential
+from mcreg.registry.provider import Provider
+from mcreg.registry.recognition import Recognition, Verdict
+from mcreg.registry.vocabulary import RecognitionStatus
 
 PROVIDERS = countries_table("recognition_providers")
 CREDENTIALS = Table(

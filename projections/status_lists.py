@@ -41,9 +41,9 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from projections.engine import Projection, View
-from registry.credential import Credential
-from registry.status_list import MIN_BITS, PURPOSES
+from mcreg.projections.engine import Projection, View
+from mcreg.registry.credential import Credential
+from mcreg.registry.status_list import MIN_BITS, PURPOSES
 
 LIST_SIZE = MIN_BITS
 """Entries per list: 131,072, the Recommendation's minimum."""

@@ -57,8 +57,8 @@ from eventsourcing.application import Application
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from registry.errors import InvalidInput, NotFound
-from registry.merkle import (
+from mcreg.registry.errors import InvalidInput, NotFound
+from mcreg.registry.merkle import (
     EMPTY_ROOT,
     Frontier,
     InvalidProofError,
@@ -71,7 +71,7 @@ from registry.merkle import (
     root_hash,
     verify_consistency,
 )
-from registry.signed_note import Checkpoint, NoteError, Signer, Verifier, open_checkpoint, sign_checkpoint
+from mcreg.registry.signed_note import Checkpoint, NoteError, Signer, Verifier, open_checkpoint, sign_checkpoint
 
 __all__ = [
     "LEAF_DOMAIN",

@@ -9,7 +9,7 @@ from typing import Any, Self
 
 import structlog
 
-from projections.engine import IDLE, PAGE_SIZE, Projector
+from mcreg.projections.engine import IDLE, PAGE_SIZE, Projector
 
 log = structlog.get_logger(__name__)
 

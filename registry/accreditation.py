@@ -8,10 +8,11 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from registry.errors import InvalidInput, StateConflict
-from registry.periods import Interruption, close_last, interrupted, is_open
-from registry.stamp import Stamp
-from registry.vocabulary import QADecision, Standing
+from mcreg.registry.errors import InvalidInput, StateConflict
+from mcreg.registry.periods import Interruption, close_last, interrupted, is_open
+from mcreg.registry.stamp import Stamp
+from mcreg.registry.topics import stored_as
+from mcreg.registry.vocabulary import QADecision, Standing
 
 
 @dataclass(frozen=True)
@@ -149,3 +150,6 @@ class Accreditation(Aggregate):
     def check_not_withdrawn(self) -> None:
         if self.withdrawn_on is not None:
             raise StateConflict("the accreditation is withdrawn")
+
+
+stored_as("registry.accreditation", Accreditation)

@@ -7,10 +7,11 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from registry.errors import StateConflict
-from registry.periods import Interruption, close_last, interrupted, is_open
-from registry.stamp import Stamp
-from registry.vocabulary import ESGActivity
+from mcreg.registry.errors import StateConflict
+from mcreg.registry.periods import Interruption, close_last, interrupted, is_open
+from mcreg.registry.stamp import Stamp
+from mcreg.registry.topics import stored_as
+from mcreg.registry.vocabulary import ESGActivity
 
 
 class Agency(Aggregate):
@@ -85,3 +86,6 @@ class Agency(Aggregate):
     def check_registered(self) -> None:
         if self.deregistered_on is not None:
             raise StateConflict("the agency is deregistered")
+
+
+stored_as("registry.agency", Agency)

@@ -24,13 +24,13 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
-from registry import transcodings
-from registry import validate as v
-from registry.accreditation import Accreditation, Condition, Scope
-from registry.agency import Agency
-from registry.credential import Credential
-from registry.data_integrity import MultikeyError, decode_public_multikey
-from registry.errors import (
+from mcreg.registry import transcodings
+from mcreg.registry import validate as v
+from mcreg.registry.accreditation import Accreditation, Condition, Scope
+from mcreg.registry.agency import Agency
+from mcreg.registry.credential import Credential
+from mcreg.registry.data_integrity import MultikeyError, decode_public_multikey
+from mcreg.registry.errors import (
     ConcurrentUpdate,
     DomainError,
     Forbidden,
@@ -40,10 +40,10 @@ from registry.errors import (
     NotFound,
     StateConflict,
 )
-from registry.identifiers import ProviderIdentifier, ProviderName, Scheme, normalised
-from registry.issuer_keys import MAX_LEAD as KEY_MAX_LEAD
-from registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKeys, whole_second
-from registry.learners import (
+from mcreg.registry.identifiers import ProviderIdentifier, ProviderName, Scheme, normalised
+from mcreg.registry.issuer_keys import MAX_LEAD as KEY_MAX_LEAD
+from mcreg.registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKeys, whole_second
+from mcreg.registry.learners import (
     Erasure,
     LearnerVault,
     MemoryLearnerVault,
@@ -52,16 +52,16 @@ from registry.learners import (
     seal,
     unseal,
 )
-from registry.microcredential import LearningOutcome, MicroCredential, Specification
-from registry.periods import Interruption
-from registry.permissions import require_governs, require_owner, require_role
-from registry.provider import Provider, ProviderIdentifiers
-from registry.quality import BasisKind, QABasis, QAStanding
-from registry.receipt import Receipt
-from registry.recognition import Recognition, SubstantialDifference, Verdict
-from registry.review import Decision, Report, Review
-from registry.stamp import Actor, Stamp
-from registry.vocabulary import (
+from mcreg.registry.microcredential import LearningOutcome, MicroCredential, Specification
+from mcreg.registry.periods import Interruption
+from mcreg.registry.permissions import require_governs, require_owner, require_role
+from mcreg.registry.provider import Provider, ProviderIdentifiers
+from mcreg.registry.quality import BasisKind, QABasis, QAStanding
+from mcreg.registry.receipt import Receipt
+from mcreg.registry.recognition import Recognition, SubstantialDifference, Verdict
+from mcreg.registry.review import Decision, Report, Review
+from mcreg.registry.stamp import Actor, Stamp
+from mcreg.registry.vocabulary import (
     QA_COVER,
     AppealOutcome,
     AssessmentType,

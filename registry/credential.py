@@ -7,12 +7,13 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from registry.errors import StateConflict
-from registry.learners import SealedPersonalData
-from registry.periods import Interruption, close_last
-from registry.quality import QABasis
-from registry.stamp import Stamp
-from registry.vocabulary import CredentialStatus, RevocationReason
+from mcreg.registry.errors import StateConflict
+from mcreg.registry.learners import SealedPersonalData
+from mcreg.registry.periods import Interruption, close_last
+from mcreg.registry.quality import QABasis
+from mcreg.registry.stamp import Stamp
+from mcreg.registry.topics import stored_as
+from mcreg.registry.vocabulary import CredentialStatus, RevocationReason
 
 
 class Credential(Aggregate):
@@ -98,3 +99,6 @@ class Credential(Aggregate):
     def check_effective_after_issue(self, stamp: Stamp) -> None:
         if stamp.effective < self.issued_on:
             raise StateConflict("the change cannot take effect before the issue date")
+
+
+stored_as("registry.credential", Credential)

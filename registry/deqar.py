@@ -35,17 +35,17 @@ from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
-from registry import validate as v
-from registry.accreditation import Accreditation
-from registry.agency import Agency
-from registry.application import DEFAULT_VALIDITY, Registry
-from registry.errors import DomainError, Forbidden, IdempotencyKeyReused, InvalidInput, StateConflict
-from registry.identifiers import Scheme
-from registry.permissions import require_role
-from registry.provider import Provider, ProviderIdentifiers
-from registry.receipt import Receipt
-from registry.stamp import Actor
-from registry.vocabulary import QA_COVER, ESGActivity, QADecision, Role
+from mcreg.registry import validate as v
+from mcreg.registry.accreditation import Accreditation
+from mcreg.registry.agency import Agency
+from mcreg.registry.application import DEFAULT_VALIDITY, Registry
+from mcreg.registry.errors import DomainError, Forbidden, IdempotencyKeyReused, InvalidInput, StateConflict
+from mcreg.registry.identifiers import Scheme
+from mcreg.registry.permissions import require_role
+from mcreg.registry.provider import Provider, ProviderIdentifiers
+from mcreg.registry.receipt import Receipt
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import QA_COVER, ESGActivity, QADecision, Role
 
 # Vocabulary ---------------------------------------------------------------------
 

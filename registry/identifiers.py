@@ -19,7 +19,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from registry.stamp import Stamp
+from mcreg.registry.stamp import Stamp
+from mcreg.registry.topics import stored_as
 
 
 class Scheme(StrEnum):
@@ -66,3 +67,6 @@ class ProviderName(Aggregate):
     @event("ProviderAdded")
     def add(self, stamp: Stamp, provider_id: UUID) -> None:
         self.provider_ids.append(provider_id)
+
+
+stored_as("registry.identifiers", ProviderIdentifier, ProviderName)

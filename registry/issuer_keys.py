@@ -24,8 +24,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from registry.errors import NotFound, StateConflict
-from registry.stamp import Stamp
+from mcreg.registry.errors import NotFound, StateConflict
+from mcreg.registry.stamp import Stamp
+from mcreg.registry.topics import stored_as
 
 REGISTRY_ISSUER_ID = uuid5(NAMESPACE_URL, "mcreg:issuer:registry")
 """The registry's own issuer id: its keys are published in ``/.well-known/did.json``."""
@@ -122,3 +123,6 @@ class IssuerKeys(Aggregate):
     @event("KeyCompromised")
     def _compromised(self, stamp: Stamp, key_id: str, since: datetime) -> None:
         self.keys = [dataclasses.replace(k, compromised_since=since) if k.key_id == key_id else k for k in self.keys]
+
+
+stored_as("registry.issuer_keys", IssuerKeys)

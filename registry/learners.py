@@ -19,7 +19,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import Aggregate, event
 
-from registry.stamp import Stamp
+from mcreg.registry.stamp import Stamp
+from mcreg.registry.topics import stored_as
 
 
 @dataclass(frozen=True)
@@ -105,3 +106,6 @@ class Erasure(Aggregate):
     @event("LearnerForgotten")
     def __init__(self, stamp: Stamp, learner_id: UUID) -> None:
         self.learner_id = learner_id
+
+
+stored_as("registry.learners", Erasure)

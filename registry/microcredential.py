@@ -9,9 +9,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from registry.errors import InvalidInput, StateConflict
-from registry.stamp import Stamp
-from registry.vocabulary import (
+from mcreg.registry.errors import InvalidInput, StateConflict
+from mcreg.registry.stamp import Stamp
+from mcreg.registry.topics import stored_as
+from mcreg.registry.vocabulary import (
     AssessmentType,
     Participation,
     QAType,
@@ -120,3 +121,6 @@ class MicroCredential(Aggregate):
     def check_not_retired(self) -> None:
         if self.retired_on is not None:
             raise StateConflict("the micro-credential is retired")
+
+
+stored_as("registry.microcredential", MicroCredential)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from registry.errors import Forbidden
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.registry.errors import Forbidden
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
 
 
 def require_governs(actor: Actor, country: str) -> None:

@@ -9,9 +9,10 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from registry.errors import StateConflict
-from registry.stamp import Stamp
-from registry.vocabulary import ProviderType
+from mcreg.registry.errors import StateConflict
+from mcreg.registry.stamp import Stamp
+from mcreg.registry.topics import stored_as
+from mcreg.registry.vocabulary import ProviderType
 
 
 @dataclass(frozen=True)
@@ -85,3 +86,6 @@ class Provider(Aggregate):
     def check_open(self) -> None:
         if self.closed_on is not None:
             raise StateConflict("the provider is closed")
+
+
+stored_as("registry.provider", Provider)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
-from registry.vocabulary import Standing
+from mcreg.registry.vocabulary import Standing
 
 
 class BasisKind(StrEnum):

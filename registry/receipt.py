@@ -6,7 +6,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from registry.stamp import Stamp
+from mcreg.registry.stamp import Stamp
+from mcreg.registry.topics import stored_as
 
 
 class Receipt(Aggregate):
@@ -21,3 +22,6 @@ class Receipt(Aggregate):
         self.command = command
         self.fingerprint = fingerprint
         self.result = result
+
+
+stored_as("registry.receipt", Receipt)

@@ -9,10 +9,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from registry.errors import InvalidInput, StateConflict
-from registry.quality import QAStanding
-from registry.stamp import Stamp
-from registry.vocabulary import (
+from mcreg.registry.errors import InvalidInput, StateConflict
+from mcreg.registry.quality import QAStanding
+from mcreg.registry.stamp import Stamp
+from mcreg.registry.topics import stored_as
+from mcreg.registry.vocabulary import (
     AppealOutcome,
     CredentialStatus,
     RecognitionOutcome,
@@ -132,3 +133,6 @@ class Recognition(Aggregate):
     def check_on_or_after(field: str, stamp: Stamp, earlier: date, what: str) -> None:
         if stamp.effective < earlier:
             raise InvalidInput(field, f"must be on or after {what} ({earlier})")
+
+
+stored_as("registry.recognition", Recognition)

@@ -8,9 +8,10 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from registry.errors import StateConflict
-from registry.stamp import Stamp
-from registry.vocabulary import QA_COVER, AppealOutcome, QADecision, Standing
+from mcreg.registry.errors import StateConflict
+from mcreg.registry.stamp import Stamp
+from mcreg.registry.topics import stored_as
+from mcreg.registry.vocabulary import QA_COVER, AppealOutcome, QADecision, Standing
 
 
 @dataclass(frozen=True)
@@ -135,3 +136,6 @@ class Review(Aggregate):
     def check_not_withdrawn(self) -> None:
         if self.withdrawn_on is not None:
             raise StateConflict("the review is withdrawn")
+
+
+stored_as("registry.review", Review)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from registry.vocabulary import Role
+from mcreg.registry.vocabulary import Role
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pycountry
 
-from registry.errors import InvalidInput
+from mcreg.registry.errors import InvalidInput
 
 E = TypeVar("E", bound=StrEnum)
 

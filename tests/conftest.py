@@ -13,13 +13,12 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.bootstrap import Services, bootstrap
-from api.database import Database, open_database
-from api.read_side import open_read_models
-from api.settings import Settings
-from projections.read_models import ReadModels
-from registry.application import Registry
+from mcreg.api.app import create_app
+from mcreg.bootstrap import Services, bootstrap, open_read_models
+from mcreg.database import Database, open_database
+from mcreg.projections.read_models import ReadModels
+from mcreg.registry.application import Registry
+from mcreg.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,11 @@ from uuid import uuid4
 
 import pytest
 
-from registry.accreditation import Accreditation
-from registry.errors import Forbidden, InvalidInput, NoQualityAssurance, NotFound, StateConflict
-from registry.provider import Provider
-from registry.stamp import Actor
-from registry.vocabulary import QADecision, Role, Standing
+from mcreg.registry.accreditation import Accreditation
+from mcreg.registry.errors import Forbidden, InvalidInput, NoQualityAssurance, NotFound, StateConflict
+from mcreg.registry.provider import Provider
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import QADecision, Role, Standing
 from tests.world import OPERATOR, SPEC, World, learner
 
 NL_AUTHORITY = Actor(uuid4(), Role.NATIONAL_AUTHORITY, key_id="nl-ministry", country="NL")

@@ -7,11 +7,11 @@ from uuid import uuid4
 
 import pytest
 
-from registry.agency import Agency
-from registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
-from registry.provider import Provider, ProviderIdentifiers
-from registry.stamp import Actor
-from registry.vocabulary import ESGActivity, ProviderType, Role
+from mcreg.registry.agency import Agency
+from mcreg.registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
+from mcreg.registry.provider import Provider, ProviderIdentifiers
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import ESGActivity, ProviderType, Role
 from tests.world import OPERATOR, SPEC, World
 
 NL_AUTHORITY = Actor(uuid4(), Role.NATIONAL_AUTHORITY, key_id="nl-ministry", country="NL")

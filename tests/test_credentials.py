@@ -8,10 +8,10 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from registry.accreditation import Accreditation
-from registry.application import BatchRejected, BatchResult, IssueRow, Registry
-from registry.credential import Credential
-from registry.errors import (
+from mcreg.registry.accreditation import Accreditation
+from mcreg.registry.application import BatchRejected, BatchResult, IssueRow, Registry
+from mcreg.registry.credential import Credential
+from mcreg.registry.errors import (
     ConcurrentUpdate,
     Forbidden,
     InvalidInput,
@@ -19,11 +19,11 @@ from registry.errors import (
     NotFound,
     StateConflict,
 )
-from registry.learners import PersonalData
-from registry.provider import Provider
-from registry.quality import BasisKind, QABasis
-from registry.stamp import Actor
-from registry.vocabulary import CredentialStatus, RevocationReason, Role
+from mcreg.registry.learners import PersonalData
+from mcreg.registry.provider import Provider
+from mcreg.registry.quality import BasisKind, QABasis
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import CredentialStatus, RevocationReason, Role
 from tests.world import OPERATOR, SPEC, World, learner
 
 NL_AUTHORITY = Actor(uuid4(), Role.NATIONAL_AUTHORITY, key_id="nl-ministry", country="NL")

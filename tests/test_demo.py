@@ -16,13 +16,13 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import Notification
 
-from api.demo import ISSUING_FROM, ISSUING_UNTIL, DemoSummary, build_demo
-from registry.application import Registry
-from registry.credential import Credential
-from registry.microcredential import MicroCredential
-from registry.provider import Provider
-from registry.recognition import Recognition
-from registry.vocabulary import RecognitionOutcome, Standing
+from mcreg.demo.builder import ISSUING_FROM, ISSUING_UNTIL, DemoSummary, build_demo
+from mcreg.registry.application import Registry
+from mcreg.registry.credential import Credential
+from mcreg.registry.microcredential import MicroCredential
+from mcreg.registry.provider import Provider
+from mcreg.registry.recognition import Recognition
+from mcreg.registry.vocabulary import RecognitionOutcome, Standing
 
 
 def in_memory(clock: datetime | None = None) -> Registry:

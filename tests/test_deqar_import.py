@@ -14,9 +14,9 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from registry.accreditation import Accreditation, Condition, Scope
-from registry.application import DEFAULT_VALIDITY, Registry
-from registry.deqar import (
+from mcreg.registry.accreditation import Accreditation, Condition, Scope
+from mcreg.registry.application import DEFAULT_VALIDITY, Registry
+from mcreg.registry.deqar import (
     CONDITIONS_TEXT,
     DeqarReport,
     ImportStatus,
@@ -26,11 +26,11 @@ from registry.deqar import (
     import_reports,
     parse_report,
 )
-from registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
-from registry.identifiers import Scheme
-from registry.provider import Provider
-from registry.stamp import Actor
-from registry.vocabulary import ESGActivity, QADecision, Role
+from mcreg.registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
+from mcreg.registry.identifiers import Scheme
+from mcreg.registry.provider import Provider
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import ESGActivity, QADecision, Role
 from tests.world import OPERATOR
 
 EXAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "deqar"

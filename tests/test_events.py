@@ -11,12 +11,12 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
-from registry.accreditation import Accreditation
-from registry.credential import Credential
-from registry.provider import Provider
-from registry.receipt import Receipt
-from registry.stamp import Actor, Stamp
-from registry.vocabulary import Role
+from mcreg.registry.accreditation import Accreditation
+from mcreg.registry.credential import Credential
+from mcreg.registry.provider import Provider
+from mcreg.registry.receipt import Receipt
+from mcreg.registry.stamp import Actor, Stamp
+from mcreg.registry.vocabulary import Role
 from tests.world import OPERATOR, World
 
 

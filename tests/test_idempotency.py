@@ -7,12 +7,12 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from registry.application import BatchResult, IssueRow
-from registry.credential import Credential
-from registry.errors import IdempotencyKeyReused, NoQualityAssurance
-from registry.provider import Provider
-from registry.stamp import Actor
-from registry.vocabulary import CredentialStatus, Role
+from mcreg.registry.application import BatchResult, IssueRow
+from mcreg.registry.credential import Credential
+from mcreg.registry.errors import IdempotencyKeyReused, NoQualityAssurance
+from mcreg.registry.provider import Provider
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import CredentialStatus, Role
 from tests.world import OPERATOR, World, learner
 
 

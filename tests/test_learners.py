@@ -10,12 +10,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from registry.application import IssueRow
-from registry.credential import Credential
-from registry.errors import Forbidden, InvalidInput
-from registry.learners import Erasure, PersonalData
-from registry.stamp import Actor
-from registry.vocabulary import CredentialStatus, Role
+from mcreg.registry.application import IssueRow
+from mcreg.registry.credential import Credential
+from mcreg.registry.errors import Forbidden, InvalidInput
+from mcreg.registry.learners import Erasure, PersonalData
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import CredentialStatus, Role
 from tests.world import OPERATOR, World, learner
 
 

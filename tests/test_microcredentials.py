@@ -8,11 +8,11 @@ from uuid import uuid4
 
 import pytest
 
-from registry.credential import Credential
-from registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
-from registry.microcredential import LearningOutcome, MicroCredential
-from registry.stamp import Actor
-from registry.vocabulary import AssessmentType, Participation, QAType, Role, Stackability, Supervision
+from mcreg.registry.credential import Credential
+from mcreg.registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
+from mcreg.registry.microcredential import LearningOutcome, MicroCredential
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import AssessmentType, Participation, QAType, Role, Stackability, Supervision
 from tests.world import OPERATOR, SPEC, World
 
 

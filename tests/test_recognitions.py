@@ -9,11 +9,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
-from registry.quality import BasisKind, QABasis, QAStanding
-from registry.recognition import Recognition, SubstantialDifference
-from registry.stamp import Actor
-from registry.vocabulary import (
+from mcreg.registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
+from mcreg.registry.quality import BasisKind, QABasis, QAStanding
+from mcreg.registry.recognition import Recognition, SubstantialDifference
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import (
     AppealOutcome,
     CredentialStatus,
     RecognitionOutcome,

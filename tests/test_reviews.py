@@ -7,14 +7,14 @@ from uuid import uuid4
 
 import pytest
 
-from registry.agency import Agency
-from registry.credential import Credential
-from registry.errors import Forbidden, InvalidInput, NoQualityAssurance, NotFound, StateConflict
-from registry.microcredential import MicroCredential
-from registry.quality import BasisKind
-from registry.review import Review
-from registry.stamp import Actor
-from registry.vocabulary import AppealOutcome, QADecision, Role, Standing
+from mcreg.registry.agency import Agency
+from mcreg.registry.credential import Credential
+from mcreg.registry.errors import Forbidden, InvalidInput, NoQualityAssurance, NotFound, StateConflict
+from mcreg.registry.microcredential import MicroCredential
+from mcreg.registry.quality import BasisKind
+from mcreg.registry.review import Review
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import AppealOutcome, QADecision, Role, Standing
 from tests.world import OPERATOR, SPEC, World, learner
 
 

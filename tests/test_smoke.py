@@ -1,7 +1,7 @@
 from datetime import date
 
-from registry.credential import Credential
-from registry.quality import BasisKind
+from mcreg.registry.credential import Credential
+from mcreg.registry.quality import BasisKind
 from tests.world import World
 
 

@@ -28,18 +28,18 @@ from hypothesis.stateful import (
     rule,
 )
 
-from registry.accreditation import Accreditation
-from registry.agency import Agency
-from registry.application import Registry
-from registry.credential import Credential
-from registry.errors import InvalidInput, NoQualityAssurance, StateConflict
-from registry.microcredential import MicroCredential
-from registry.provider import Provider
-from registry.quality import BasisKind
-from registry.recognition import Recognition
-from registry.review import Review
-from registry.stamp import Actor
-from registry.vocabulary import CredentialStatus, RecognitionStatus, Role, Standing
+from mcreg.registry.accreditation import Accreditation
+from mcreg.registry.agency import Agency
+from mcreg.registry.application import Registry
+from mcreg.registry.credential import Credential
+from mcreg.registry.errors import InvalidInput, NoQualityAssurance, StateConflict
+from mcreg.registry.microcredential import MicroCredential
+from mcreg.registry.provider import Provider
+from mcreg.registry.quality import BasisKind
+from mcreg.registry.recognition import Recognition
+from mcreg.registry.review import Review
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import CredentialStatus, RecognitionStatus, Role, Standing
 from tests.world import OPERATOR, World, learner
 
 ACCREDITED_FROM, ACCREDITED_TO = date(2021, 1, 1), date(2026, 12, 31)

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from registry.credential import Credential
-from registry.errors import NotFound
-from registry.vocabulary import CredentialStatus, Standing
+from mcreg.registry.credential import Credential
+from mcreg.registry.errors import NotFound
+from mcreg.registry.vocabulary import CredentialStatus, Standing
 from tests.world import World
 
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from registry.agency import Agency
-from registry.credential import Credential
-from registry.errors import InvalidInput
-from registry.learners import PersonalData
-from registry.microcredential import MicroCredential
-from registry.provider import Provider
+from mcreg.registry.agency import Agency
+from mcreg.registry.credential import Credential
+from mcreg.registry.errors import InvalidInput
+from mcreg.registry.learners import PersonalData
+from mcreg.registry.microcredential import MicroCredential
+from mcreg.registry.provider import Provider
 from tests.world import OPERATOR, SPEC, World, learner
 
 ONE_OF = "must be one of "  # choice rules go on to list the allowed values

@@ -7,10 +7,10 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-from registry.application import Registry
-from registry.learners import PersonalData
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.registry.application import Registry
+from mcreg.registry.learners import PersonalData
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
 
 OPERATOR = Actor(uuid4(), Role.OPERATOR, key_id="test-operator")
 

@@ -11,15 +11,15 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from projections.catalogue import CatalogueRow
-from projections.credential_status import CredentialStatusRow
-from projections.provider_standing import AccreditationRow, AgencyRow, ProviderRow, ReviewRow
-from projections.read_models import ReadModels
-from projections.recognitions import RecognitionRow
-from registry.application import Registry
-from registry.permissions import may_see_private
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.projections.catalogue import CatalogueRow
+from mcreg.projections.credential_status import CredentialStatusRow
+from mcreg.projections.provider_standing import AccreditationRow, AgencyRow, ProviderRow, ReviewRow
+from mcreg.projections.read_models import ReadModels
+from mcreg.projections.recognitions import RecognitionRow
+from mcreg.registry.application import Registry
+from mcreg.registry.permissions import may_see_private
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
 
 T = TypeVar("T")
 

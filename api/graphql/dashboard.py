@@ -8,10 +8,10 @@ from typing import TypeVar
 
 import strawberry
 
-from api.graphql.paging import month_text
-from projections.dashboard import DashboardFigures
-from projections.dashboard import QACoverage as DashboardCoverage
-from projections.dashboard import Volumes as DashboardVolumes
+from mcreg.api.graphql.paging import month_text
+from mcreg.projections.dashboard import DashboardFigures
+from mcreg.projections.dashboard import QACoverage as DashboardCoverage
+from mcreg.projections.dashboard import Volumes as DashboardVolumes
 
 K = TypeVar("K")
 V = TypeVar("V")

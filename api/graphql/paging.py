@@ -13,8 +13,8 @@ from uuid import UUID
 import strawberry
 from graphql import GraphQLError
 
-from projections.listing import Page
-from registry.errors import InvalidInput
+from mcreg.projections.listing import Page
+from mcreg.registry.errors import InvalidInput
 
 MAX_PAGE = 100
 """The most nodes one connection returns: strawberry is slow on large lists, and dashboards need few."""

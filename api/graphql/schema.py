@@ -28,9 +28,9 @@ from strawberry.extensions import (
 )
 from strawberry.types import Info
 
-from api.graphql.context import Context
-from api.graphql.dashboard import Dashboard
-from api.graphql.paging import (
+from mcreg.api.graphql.context import Context
+from mcreg.api.graphql.dashboard import Dashboard
+from mcreg.api.graphql.paging import (
     MAX_SEARCH,
     BadInput,
     Connection,
@@ -46,7 +46,7 @@ from api.graphql.paging import (
     parse_id,
     parse_month,
 )
-from api.graphql.types import (
+from mcreg.api.graphql.types import (
     Agency,
     Credential,
     CredentialStanding,
@@ -56,10 +56,10 @@ from api.graphql.types import (
     QAStanding,
     Recognition,
 )
-from projections.listing import Page
-from registry import validate as v
-from registry.errors import DomainError
-from registry.vocabulary import CredentialStatus, ProviderType, RecognitionStatus
+from mcreg.projections.listing import Page
+from mcreg.registry import validate as v
+from mcreg.registry.errors import DomainError
+from mcreg.registry.vocabulary import CredentialStatus, ProviderType, RecognitionStatus
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30

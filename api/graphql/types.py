@@ -11,12 +11,12 @@ from uuid import UUID
 import strawberry
 from strawberry.types import Info
 
-from api.graphql.context import Context
-from projections.catalogue import CatalogueRow
-from projections.credential_status import CredentialStatusRow
-from projections.provider_standing import AccreditationRow, AgencyRow, ProviderRow, ReviewRow
-from projections.recognitions import RecognitionRow
-from registry.quality import QAStanding as DomainQAStanding
+from mcreg.api.graphql.context import Context
+from mcreg.projections.catalogue import CatalogueRow
+from mcreg.projections.credential_status import CredentialStatusRow
+from mcreg.projections.provider_standing import AccreditationRow, AgencyRow, ProviderRow, ReviewRow
+from mcreg.projections.recognitions import RecognitionRow
+from mcreg.registry.quality import QAStanding as DomainQAStanding
 
 
 @strawberry.type

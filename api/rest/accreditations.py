@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from pydantic import Field
 
-from api.rest.common import (
+from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
     Caller,
     CountryCode,
@@ -23,8 +23,8 @@ from api.rest.common import (
     created,
     ref,
 )
-from registry.accreditation import Accreditation
-from registry.vocabulary import QADecision
+from mcreg.registry.accreditation import Accreditation
+from mcreg.registry.vocabulary import QADecision
 
 router = APIRouter(prefix="/v1/accreditations", tags=["accreditations"], responses=PROBLEM_RESPONSES)
 

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from pydantic import Field
 
-from api.rest.common import (
+from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
     Caller,
     CountryCode,
@@ -23,8 +23,8 @@ from api.rest.common import (
     created,
     ref,
 )
-from registry.agency import Agency
-from registry.vocabulary import ESGActivity
+from mcreg.registry.agency import Agency
+from mcreg.registry.vocabulary import ESGActivity
 
 router = APIRouter(prefix="/v1/agencies", tags=["agencies"], responses=PROBLEM_RESPONSES)
 

@@ -10,11 +10,11 @@ from uuid import UUID
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from api.auth import caller, visitor
-from api.problems import MEDIA_TYPE, Problem
-from registry import validate
-from registry.application import Registry
-from registry.stamp import Actor
+from mcreg.api.auth import caller, visitor
+from mcreg.api.problems import MEDIA_TYPE, Problem
+from mcreg.registry import validate
+from mcreg.registry.application import Registry
+from mcreg.registry.stamp import Actor
 
 
 class Input(BaseModel):

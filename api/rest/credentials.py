@@ -13,8 +13,8 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.problems import ProblemError, field_path
-from api.rest.common import (
+from mcreg.api.problems import ProblemError, field_path
+from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
     Caller,
     Dated,
@@ -28,19 +28,19 @@ from api.rest.common import (
     created,
     ref,
 )
-from api.rest.export import CheckOut, InclusionOut, StatusBitOut, stored_evidence
-from api.rest.status_lists import KeyOut
-from projections.listing import MAX_PAGE_SIZE
-from projections.read_models import ReadModels
-from registry.application import BatchRejected, BatchResult, IssueRow, Registry, RowError
-from registry.credential import Credential
-from registry.errors import InvalidInput
-from registry.learners import PersonalData
-from registry.microcredential import MicroCredential
-from registry.permissions import may_see_private
-from registry.provider import Provider
-from registry.stamp import Actor
-from registry.vocabulary import RevocationReason, Role
+from mcreg.api.rest.export import CheckOut, InclusionOut, StatusBitOut, stored_evidence
+from mcreg.api.rest.status_lists import KeyOut
+from mcreg.projections.listing import MAX_PAGE_SIZE
+from mcreg.projections.read_models import ReadModels
+from mcreg.registry.application import BatchRejected, BatchResult, IssueRow, Registry, RowError
+from mcreg.registry.credential import Credential
+from mcreg.registry.errors import InvalidInput
+from mcreg.registry.learners import PersonalData
+from mcreg.registry.microcredential import MicroCredential
+from mcreg.registry.permissions import may_see_private
+from mcreg.registry.provider import Provider
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import RevocationReason, Role
 
 router = APIRouter(prefix="/v1/credentials", tags=["credentials"], responses=PROBLEM_RESPONSES)
 

@@ -13,11 +13,11 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field, StringConstraints
 
-from api.auth import role
-from api.event_store import select_feed
-from api.rest.common import PROBLEM_RESPONSES, Output, Registered
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.api.auth import role
+from mcreg.api.rest.common import PROBLEM_RESPONSES, Output, Registered
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
+from mcreg.stores.event_store import select_feed
 
 router = APIRouter(prefix="/v1/events", tags=["audit"], responses=PROBLEM_RESPONSES)
 

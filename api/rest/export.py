@@ -32,8 +32,39 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Request, Response
 from pydantic import Field
 
-from api.bootstrap import Services
-from api.credential_documents import (
+from mcreg.api.problems import MEDIA_TYPE, Problem, ProblemError
+from mcreg.api.rest.common import PROBLEM_RESPONSES, Output, Registered, Visitor
+from mcreg.api.rest.status_lists import STATUS_LISTS, VC_MEDIA_TYPE, KeyOut, etag, key_out, signed_status_list
+from mcreg.bootstrap import Services
+from mcreg.projections.read_models import ReadModels
+from mcreg.projections.status_lists import StatusPlace
+from mcreg.projections.transparency_log import TransparencyLog
+from mcreg.registry.application import CredentialStanding, Registry
+from mcreg.registry.credential import Credential
+from mcreg.registry.data_integrity import (
+    CRYPTOSUITE,
+    PROOF_TYPE,
+    DataIntegrityError,
+    add_proof,
+    canonicalize,
+    decode_public_multikey,
+    verify_proof,
+)
+from mcreg.registry.errors import InvalidInput, NotFound, StateConflict
+from mcreg.registry.issuer_keys import IssuerKey, IssuerKeys, KeyStatus, whole_second
+from mcreg.registry.microcredential import MicroCredential
+from mcreg.registry.permissions import require_private
+from mcreg.registry.provider import Provider
+from mcreg.registry.stamp import Actor
+from mcreg.registry.status_list import (
+    PURPOSES,
+    StatusListError,
+    StatusListLengthError,
+    StatusRangeError,
+    status_of,
+)
+from mcreg.registry.vocabulary import Role
+from mcreg.services.documents import (
     VC_CONTEXT,
     Awarding,
     credential_id_of,
@@ -43,39 +74,8 @@ from api.credential_documents import (
     status_list_url,
     xsd_datetime,
 )
-from api.event_store import created_at_position
-from api.issuer_keys import IssuerKeyStore, KeyUnavailable
-from api.problems import MEDIA_TYPE, Problem, ProblemError
-from api.rest.common import PROBLEM_RESPONSES, Output, Registered, Visitor
-from api.rest.status_lists import STATUS_LISTS, VC_MEDIA_TYPE, KeyOut, etag, key_out, signed_status_list
-from projections.read_models import ReadModels
-from projections.status_lists import StatusPlace
-from projections.transparency_log import TransparencyLog
-from registry.application import CredentialStanding, Registry
-from registry.credential import Credential
-from registry.data_integrity import (
-    CRYPTOSUITE,
-    PROOF_TYPE,
-    DataIntegrityError,
-    add_proof,
-    canonicalize,
-    decode_public_multikey,
-    verify_proof,
-)
-from registry.errors import InvalidInput, NotFound, StateConflict
-from registry.issuer_keys import IssuerKey, IssuerKeys, KeyStatus, whole_second
-from registry.microcredential import MicroCredential
-from registry.permissions import require_private
-from registry.provider import Provider
-from registry.stamp import Actor
-from registry.status_list import (
-    PURPOSES,
-    StatusListError,
-    StatusListLengthError,
-    StatusRangeError,
-    status_of,
-)
-from registry.vocabulary import Role
+from mcreg.stores.event_store import created_at_position
+from mcreg.stores.issuer_keys import IssuerKeyStore, KeyUnavailable
 
 router = APIRouter(tags=["credentials"], responses=PROBLEM_RESPONSES)
 

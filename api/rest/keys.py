@@ -12,18 +12,18 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
-from api.auth import role
-from api.keys import ApiKey, ApiKeys
-from api.keys import NewKey as NewKeyMade
-from api.rest.common import PROBLEM_RESPONSES, Caller, CountryCode, Input, Output, Registered
-from registry import validate as v
-from registry.agency import Agency
-from registry.application import Registry
-from registry.errors import Forbidden, InvalidInput, NotFound
-from registry.permissions import require_governs
-from registry.provider import Provider
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.api.auth import role
+from mcreg.api.rest.common import PROBLEM_RESPONSES, Caller, CountryCode, Input, Output, Registered
+from mcreg.registry import validate as v
+from mcreg.registry.agency import Agency
+from mcreg.registry.application import Registry
+from mcreg.registry.errors import Forbidden, InvalidInput, NotFound
+from mcreg.registry.permissions import require_governs
+from mcreg.registry.provider import Provider
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
+from mcreg.stores.api_keys import ApiKey, ApiKeys
+from mcreg.stores.api_keys import NewKey as NewKeyMade
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=PROBLEM_RESPONSES)
 

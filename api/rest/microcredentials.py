@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from pydantic import Field
 
-from api.rest.common import (
+from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
     Caller,
     Dated,
@@ -24,9 +24,9 @@ from api.rest.common import (
     created,
     ref,
 )
-from registry import validate
-from registry.microcredential import MicroCredential
-from registry.vocabulary import AssessmentType, Participation, QAType, Stackability, Supervision
+from mcreg.registry import validate
+from mcreg.registry.microcredential import MicroCredential
+from mcreg.registry.vocabulary import AssessmentType, Participation, QAType, Stackability, Supervision
 
 router = APIRouter(prefix="/v1/microcredentials", tags=["micro-credentials"], responses=PROBLEM_RESPONSES)
 

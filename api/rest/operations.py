@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import Field
 
-from api.problems import MEDIA_TYPE, PROBLEMS, Kind, Problem, ProblemError
-from api.rest.common import PROBLEM_RESPONSES, PROBLEM_SCHEMA, Output, Visitor
-from registry.errors import NotFound
+from mcreg.api.problems import MEDIA_TYPE, PROBLEMS, Kind, Problem, ProblemError
+from mcreg.api.rest.common import PROBLEM_RESPONSES, PROBLEM_SCHEMA, Output, Visitor
+from mcreg.registry.errors import NotFound
 
 router = APIRouter(
     tags=["operations"],

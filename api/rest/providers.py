@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from pydantic import Field
 
-from api.rest.common import (
+from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
     Caller,
     CountryCode,
@@ -21,8 +21,8 @@ from api.rest.common import (
     created,
     ref,
 )
-from registry.provider import Provider
-from registry.vocabulary import ProviderType
+from mcreg.registry.provider import Provider
+from mcreg.registry.vocabulary import ProviderType
 
 router = APIRouter(prefix="/v1/providers", tags=["providers"], responses=PROBLEM_RESPONSES)
 

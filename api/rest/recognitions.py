@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from pydantic import Field
 
-from api.rest.common import (
+from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
     Caller,
     Ects,
@@ -23,12 +23,12 @@ from api.rest.common import (
     created,
     ref,
 )
-from api.rest.credentials import StandingOut
-from registry.credential import Credential
-from registry.permissions import require_private
-from registry.provider import Provider
-from registry.recognition import Recognition
-from registry.vocabulary import AppealOutcome, RecognitionOutcome, RecognitionPurpose, Requester, Role
+from mcreg.api.rest.credentials import StandingOut
+from mcreg.registry.credential import Credential
+from mcreg.registry.permissions import require_private
+from mcreg.registry.provider import Provider
+from mcreg.registry.recognition import Recognition
+from mcreg.registry.vocabulary import AppealOutcome, RecognitionOutcome, RecognitionPurpose, Requester, Role
 
 router = APIRouter(prefix="/v1/recognitions", tags=["recognitions"], responses=PROBLEM_RESPONSES)
 

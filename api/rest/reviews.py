@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from pydantic import Field
 
-from api.rest.common import (
+from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
     Caller,
     IdempotencyKey,
@@ -21,8 +21,8 @@ from api.rest.common import (
     created,
     ref,
 )
-from registry.review import Review
-from registry.vocabulary import AppealOutcome, QADecision
+from mcreg.registry.review import Review
+from mcreg.registry.vocabulary import AppealOutcome, QADecision
 
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"], responses=PROBLEM_RESPONSES)
 

@@ -24,15 +24,15 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Header, Path, Request, Response
 from pydantic import Field
 
-from api.bootstrap import Services
-from api.credential_documents import STATUS_LIST_TTL_MS, parse_list_name, status_list_document, xsd_datetime
-from api.issuer_keys import IssuerKeyStore
-from api.rest.common import PROBLEM_RESPONSES, Caller, IdempotencyKey, Input, Output, Registered, Visitor
-from projections.read_models import ReadModels
-from projections.status_lists import StatusLists
-from registry.data_integrity import add_proof, canonicalize
-from registry.errors import NotFound
-from registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey, KeyStatus
+from mcreg.api.rest.common import PROBLEM_RESPONSES, Caller, IdempotencyKey, Input, Output, Registered, Visitor
+from mcreg.bootstrap import Services
+from mcreg.projections.read_models import ReadModels
+from mcreg.projections.status_lists import StatusLists
+from mcreg.registry.data_integrity import add_proof, canonicalize
+from mcreg.registry.errors import NotFound
+from mcreg.registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey, KeyStatus
+from mcreg.services.documents import STATUS_LIST_TTL_MS, parse_list_name, status_list_document, xsd_datetime
+from mcreg.stores.issuer_keys import IssuerKeyStore
 
 router = APIRouter(tags=["trust"], responses=PROBLEM_RESPONSES)
 

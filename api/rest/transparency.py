@@ -17,9 +17,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from api.rest.common import PROBLEM_RESPONSES, Visitor
-from projections.transparency_log import TransparencyLog
-from registry.errors import InvalidInput
+from mcreg.api.rest.common import PROBLEM_RESPONSES, Visitor
+from mcreg.projections.transparency_log import TransparencyLog
+from mcreg.registry.errors import InvalidInput
 
 router = APIRouter(prefix="/v1/log", tags=["transparency log"], responses=PROBLEM_RESPONSES)
 

@@ -9,8 +9,8 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from api.bootstrap import Services
-from registry.vocabulary import Role
+from mcreg.bootstrap import Services
+from mcreg.registry.vocabulary import Role
 
 
 @dataclass(frozen=True)

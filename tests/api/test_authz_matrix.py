@@ -63,16 +63,15 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
-from api import auth
-from api.app import create_app
-from api.bootstrap import Services, bootstrap
-from api.database import Database
-from api.read_side import open_read_models
-from api.settings import Settings
-from projections.status_lists import StatusLists
-from registry.learners import PersonalData
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.api import auth
+from mcreg.api.app import create_app
+from mcreg.bootstrap import Services, bootstrap, open_read_models
+from mcreg.database import Database
+from mcreg.projections.status_lists import StatusLists
+from mcreg.registry.learners import PersonalData
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
+from mcreg.settings import Settings
 from tests.world import SPEC
 
 MATRIX = Path(__file__).with_name("authz_matrix.csv")

@@ -123,7 +123,7 @@ def test_abusive_documents_are_refused_at_validation_before_any_resolver_runs(se
 def test_in_production_the_schema_cannot_be_introspected_but_client_errors_still_explain(services, read_models):
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from mcreg.api.app import create_app
 
     services.settings = services.settings.model_copy(update={"env": "production"})
     with TestClient(create_app(services, read_models)) as production:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from registry.vocabulary import Role
+from mcreg.registry.vocabulary import Role
 from tests.api.test_graphql import ask
 from tests.projections.histories import record_history
 

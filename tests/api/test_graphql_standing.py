@@ -10,8 +10,8 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
 from tests.api.test_graphql import ask
 from tests.projections.histories import CYBERSECURITY, record_history
 from tests.world import SPEC, World

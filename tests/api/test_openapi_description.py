@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from registry import validate
+from mcreg.registry import validate
 
 
 @pytest.fixture

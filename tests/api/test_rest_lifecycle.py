@@ -9,9 +9,9 @@ from uuid import uuid4
 
 from fastapi.testclient import TestClient
 
-from api.bootstrap import Services
-from projections.read_models import ReadModels
-from registry.vocabulary import Role
+from mcreg.bootstrap import Services
+from mcreg.projections.read_models import ReadModels
+from mcreg.registry.vocabulary import Role
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,10 +12,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
-from api.auth import Authenticator, TokenVerifier
-from api.bootstrap import Services
-from api.keys import KeyRefused
-from registry.vocabulary import Role
+from mcreg.api.auth import Authenticator, TokenVerifier
+from mcreg.bootstrap import Services
+from mcreg.registry.vocabulary import Role
+from mcreg.stores.api_keys import KeyRefused
 from tests.api.rest import As, caller
 from tests.test_deqar_import import KNOWN_INSTITUTIONS
 from tests.world import SPEC, World

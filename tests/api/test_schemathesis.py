@@ -44,13 +44,13 @@ from schemathesis import GenerationMode, checks
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 
-from api.app import ROUTERS, create_app
-from api.bootstrap import Services
-from api.problems import PROBLEMS
-from projections.read_models import ReadModels
-from registry.learners import PersonalData
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.api.app import ROUTERS, create_app
+from mcreg.api.problems import PROBLEMS
+from mcreg.bootstrap import Services
+from mcreg.projections.read_models import ReadModels
+from mcreg.registry.learners import PersonalData
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
 from tests.world import SPEC
 
 EXAMPLES = int(os.environ.get("MCREG_SCHEMATHESIS_EXAMPLES", "30"))

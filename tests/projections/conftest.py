@@ -8,11 +8,11 @@ from uuid import UUID
 
 import pytest
 
-from api.bootstrap import Services
-from projections.credential_status import CredentialStatus, CredentialStatusView
-from projections.engine import Projection
-from projections.read_models import ReadModels
-from registry.application import IssueRow
+from mcreg.bootstrap import Services
+from mcreg.projections.credential_status import CredentialStatus, CredentialStatusView
+from mcreg.projections.engine import Projection
+from mcreg.projections.read_models import ReadModels
+from mcreg.registry.application import IssueRow
 from tests.world import World, learner
 
 

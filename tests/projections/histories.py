@@ -15,10 +15,10 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-from projections.read_models import ReadModels
-from registry.application import IssueRow, Registry
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.projections.read_models import ReadModels
+from mcreg.registry.application import IssueRow, Registry
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
 from tests.world import OPERATOR, SPEC, World, learner
 
 BE_AUTHORITY = Actor(uuid4(), Role.NATIONAL_AUTHORITY, key_id="be-ahovoks", country="BE")

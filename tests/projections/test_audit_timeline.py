@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from api.bootstrap import Services
-from projections.read_models import ReadModels
-from registry.receipt import Receipt
+from mcreg.bootstrap import Services
+from mcreg.projections.read_models import ReadModels
+from mcreg.registry.receipt import Receipt
 from tests.world import OPERATOR, World
 
 

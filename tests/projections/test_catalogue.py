@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from api.bootstrap import Services
-from projections.catalogue import CatalogueView
-from projections.read_models import ReadModels
+from mcreg.bootstrap import Services
+from mcreg.projections.catalogue import CatalogueView
+from mcreg.projections.read_models import ReadModels
 from tests.projections.histories import CYBERSECURITY, History, contents, record_history
 from tests.world import SPEC, World
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
-from api.bootstrap import Services
-from projections.read_models import ReadModels
-from registry.credential import Credential
+from mcreg.bootstrap import Services
+from mcreg.projections.read_models import ReadModels
+from mcreg.registry.credential import Credential
 from tests.projections.conftest import issue_many
 from tests.world import World
 

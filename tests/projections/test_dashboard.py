@@ -8,16 +8,16 @@ from datetime import date
 
 import pytest
 
-from api.bootstrap import Services
-from api.demo import build_demo
-from projections.dashboard import DashboardView, IssuedCount, Volumes
-from projections.read_models import ReadModels
-from registry.credential import Credential
-from registry.microcredential import MicroCredential
-from registry.provider import Provider
-from registry.recognition import Recognition
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.bootstrap import Services
+from mcreg.demo import build_demo
+from mcreg.projections.dashboard import DashboardView, IssuedCount, Volumes
+from mcreg.projections.read_models import ReadModels
+from mcreg.registry.credential import Credential
+from mcreg.registry.microcredential import MicroCredential
+from mcreg.registry.provider import Provider
+from mcreg.registry.recognition import Recognition
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
 from tests.projections.conftest import issue_many
 from tests.projections.histories import History, contents, record_history
 from tests.world import OPERATOR, SPEC, World

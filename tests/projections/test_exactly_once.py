@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from api.bootstrap import Services
-from projections.credential_status import CredentialStatus, CredentialStatusView
-from projections.engine import PositionMoved
-from projections.read_models import READ_MODELS, ReadModels
-from projections.reading import LogReader
+from mcreg.bootstrap import Services
+from mcreg.projections.credential_status import CredentialStatus, CredentialStatusView
+from mcreg.projections.engine import PositionMoved
+from mcreg.projections.read_models import READ_MODELS, ReadModels
+from mcreg.projections.reading import LogReader
 from tests.projections.conftest import PowerCut, crashing_after, issue_many, snapshot
 from tests.world import World
 

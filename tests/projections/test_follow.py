@@ -9,9 +9,9 @@ import sys
 from collections.abc import Iterable, Iterator
 from datetime import date
 
-from api.bootstrap import Services
-from api.database import Database
-from projections.read_models import ReadModels
+from mcreg.bootstrap import Services
+from mcreg.database import Database
+from mcreg.projections.read_models import ReadModels
 from tests.projections.conftest import PowerCut, crashing_after, issue_many
 from tests.world import World, learner
 
@@ -71,7 +71,7 @@ def test_a_failing_projection_stops_the_worker_and_says_why(services: Services, 
 def test_the_project_command_follows_until_sigterm(database: Database, schema: str, world: World):
     settings = {"MCREG_DATABASE_URL": database.conninfo, "POSTGRES_SCHEMA": schema, "MCREG_LOG_FORMAT": "json"}
     env = os.environ | settings | {"PYTHONFAULTHANDLER": "1"}  # SIGABRT then dumps every thread's stack
-    command = [sys.executable, "-c", "from api.cli import app; app()", "project"]
+    command = [sys.executable, "-c", "from mcreg.cli import app; app()", "project"]
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
         try:
             started = "".join(iter_until(process.stdout, "following new events"))

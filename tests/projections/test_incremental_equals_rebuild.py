@@ -19,14 +19,13 @@ import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.bootstrap import Services, bootstrap
-from api.database import Database
-from api.read_side import open_read_models
-from api.settings import Settings
-from projections.read_models import ReadModels
-from registry.credential import Credential
-from registry.errors import DomainError
-from registry.vocabulary import RevocationReason
+from mcreg.bootstrap import Services, bootstrap, open_read_models
+from mcreg.database import Database
+from mcreg.projections.read_models import ReadModels
+from mcreg.registry.credential import Credential
+from mcreg.registry.errors import DomainError
+from mcreg.registry.vocabulary import RevocationReason
+from mcreg.settings import Settings
 from tests.projections.conftest import issue_many, snapshot
 from tests.world import World
 

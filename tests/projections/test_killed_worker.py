@@ -10,9 +10,9 @@ import sys
 import threading
 import time
 
-from api.bootstrap import Services
-from api.database import Database
-from projections.read_models import ReadModels
+from mcreg.bootstrap import Services
+from mcreg.database import Database
+from mcreg.projections.read_models import ReadModels
 from tests.projections.conftest import issue_many
 from tests.world import World
 
@@ -24,7 +24,7 @@ def test_killing_the_worker_at_random_points_converges_to_a_rebuild(
 ):
     settings = {"MCREG_DATABASE_URL": database.conninfo, "POSTGRES_SCHEMA": schema, "MCREG_LOG_FORMAT": "json"}
     env = os.environ | settings
-    command = [sys.executable, "-c", "from api.cli import app; app()", "project", "--page-size", "50"]
+    command = [sys.executable, "-c", "from mcreg.cli import app; app()", "project", "--page-size", "50"]
     chance = random.Random(2026)
     writing = threading.Event()
     writing.set()

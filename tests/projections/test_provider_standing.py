@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from api.bootstrap import Services
-from projections.read_models import ReadModels
+from mcreg.bootstrap import Services
+from mcreg.projections.read_models import ReadModels
 from tests.projections.histories import contents, record_history
 from tests.world import OPERATOR, World
 

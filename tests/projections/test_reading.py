@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from eventsourcing.utils import get_topic
 
-from api.bootstrap import Services
-from projections.reading import MEMO_SIZE, LogReader, MemoTranscoder
-from registry.credential import Credential
+from mcreg.bootstrap import Services
+from mcreg.projections.reading import MEMO_SIZE, LogReader, MemoTranscoder
+from mcreg.registry.credential import Credential
 from tests.projections.conftest import issue_many
 from tests.projections.histories import record_history
 from tests.world import World

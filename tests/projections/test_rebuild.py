@@ -11,14 +11,14 @@ import pytest
 import structlog
 from typer.testing import CliRunner
 
-from api.bootstrap import Services
-from api.cli import app as cli
-from api.database import Database
-from projections.credential_status import CredentialChanges, State
-from projections.engine import catch_up
-from projections.read_models import ReadModels
-from projections.rebuild import scratch_copies, swap
-from registry.vocabulary import CredentialStatus
+from mcreg.bootstrap import Services
+from mcreg.cli import app as cli
+from mcreg.database import Database
+from mcreg.projections.credential_status import CredentialChanges, State
+from mcreg.projections.engine import catch_up
+from mcreg.projections.read_models import ReadModels
+from mcreg.projections.rebuild import scratch_copies, swap
+from mcreg.registry.vocabulary import CredentialStatus
 from tests.projections.conftest import issue_many, snapshot
 from tests.world import World
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from datetime import date
 
-from api.bootstrap import Services
-from projections.read_models import ReadModels
+from mcreg.bootstrap import Services
+from mcreg.projections.read_models import ReadModels
 from tests.projections.conftest import issue_many
 from tests.world import World
 

@@ -7,11 +7,11 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from api.bootstrap import Services
-from projections.read_models import ReadModels
-from registry.credential import Credential
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.bootstrap import Services
+from mcreg.projections.read_models import ReadModels
+from mcreg.registry.credential import Credential
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
 from tests.projections.conftest import issue_many
 from tests.projections.histories import contents, record_history
 from tests.world import World

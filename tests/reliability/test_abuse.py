@@ -9,10 +9,10 @@ from uuid import uuid4
 from fastapi.testclient import TestClient
 from limits import parse as parse_rate
 
-from api.bootstrap import Services
-from api.throttle import FailedAuthentications
-from projections.read_models import ReadModels
-from registry.vocabulary import Role
+from mcreg.api.throttle import FailedAuthentications
+from mcreg.bootstrap import Services
+from mcreg.projections.read_models import ReadModels
+from mcreg.registry.vocabulary import Role
 from tests.api.test_graphql_standing import statements_sent
 
 

@@ -32,10 +32,9 @@ import httpx
 import psycopg
 import pytest
 
-from api.bootstrap import bootstrap
-from api.read_side import open_read_models
-from api.settings import Settings
-from registry.receipt import Receipt
+from mcreg.bootstrap import bootstrap, open_read_models
+from mcreg.registry.receipt import Receipt
+from mcreg.settings import Settings
 from tests.world import World
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.bootstrap import Services
-from projections.read_models import ReadModels
-from registry.vocabulary import Role
+from mcreg.bootstrap import Services
+from mcreg.projections.read_models import ReadModels
+from mcreg.registry.vocabulary import Role
 from tests.api.rest import caller
 from tests.world import OPERATOR, World
 

@@ -16,13 +16,13 @@ from uuid import UUID
 
 import pytest
 
-from api.bootstrap import Services, bootstrap
-from registry.accreditation import Accreditation
-from registry.credential import Credential
-from registry.errors import ConcurrentUpdate, DomainError, NoQualityAssurance
-from registry.learners import LearnerVault
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.bootstrap import Services, bootstrap
+from mcreg.registry.accreditation import Accreditation
+from mcreg.registry.credential import Credential
+from mcreg.registry.errors import ConcurrentUpdate, DomainError, NoQualityAssurance
+from mcreg.registry.learners import LearnerVault
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
 from tests.world import World
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from api.bootstrap import Services
-from registry.vocabulary import Role
+from mcreg.bootstrap import Services
+from mcreg.registry.vocabulary import Role
 from tests.api.rest import As, caller
 from tests.world import World
 

@@ -19,19 +19,19 @@ from uuid import UUID, uuid4
 import pytest
 from fastapi.testclient import TestClient
 
-from api.bootstrap import Services
-from api.credential_documents import xsd_datetime
-from api.rest import export
-from projections import status_lists as status_model
-from projections.read_models import ReadModels
-from projections.status_lists import LIST_SIZE, StatusLists
-from registry.credential import Credential
-from registry.data_integrity import ProofVerificationError, add_proof, decode_public_multikey, verify_proof
-from registry.merkle import verify_inclusion
-from registry.signed_note import open_checkpoint
-from registry.stamp import Actor
-from registry.status_list import Bitstring, status_of
-from registry.vocabulary import Role
+from mcreg.api.rest import export
+from mcreg.bootstrap import Services
+from mcreg.projections import status_lists as status_model
+from mcreg.projections.read_models import ReadModels
+from mcreg.projections.status_lists import LIST_SIZE, StatusLists
+from mcreg.registry.credential import Credential
+from mcreg.registry.data_integrity import ProofVerificationError, add_proof, decode_public_multikey, verify_proof
+from mcreg.registry.merkle import verify_inclusion
+from mcreg.registry.signed_note import open_checkpoint
+from mcreg.registry.stamp import Actor
+from mcreg.registry.status_list import Bitstring, status_of
+from mcreg.registry.vocabulary import Role
+from mcreg.services.documents import xsd_datetime
 from tests.api.rest import As, caller
 from tests.trust import vectors
 from tests.world import OPERATOR, SPEC, World, learner

@@ -21,16 +21,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from api.bootstrap import Services
-from api.issuer_keys import KEK_FILE, IssuerKeyStore, KeyEncryptionKey, KeyUnavailable, load_kek
-from api.settings import Settings
-from projections.read_models import ReadModels
-from projections.status_lists import StatusLists
-from registry.data_integrity import add_proof, encode_private_multikey, encode_public_multikey
-from registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
-from registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKeys, KeyStatus
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.bootstrap import Services
+from mcreg.projections.read_models import ReadModels
+from mcreg.projections.status_lists import StatusLists
+from mcreg.registry.data_integrity import add_proof, encode_private_multikey, encode_public_multikey
+from mcreg.registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
+from mcreg.registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKeys, KeyStatus
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
+from mcreg.settings import Settings
+from mcreg.stores.issuer_keys import KEK_FILE, IssuerKeyStore, KeyEncryptionKey, KeyUnavailable, load_kek
 from tests.api.rest import As, caller
 from tests.world import OPERATOR, World
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry import merkle
-from registry.merkle import (
+from mcreg.registry import merkle
+from mcreg.registry.merkle import (
     EMPTY_ROOT,
     Frontier,
     InvalidProofError,

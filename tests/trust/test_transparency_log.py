@@ -16,20 +16,19 @@ from fastapi.testclient import TestClient
 from psycopg import sql
 from typer.testing import CliRunner
 
-from api.app import create_app
-from api.audit import audit_app, open_transparency_log
-from api.bootstrap import Services
-from api.database import Database
-from api.rest.transparency import router
-from projections.read_models import ReadModels
-from projections.transparency_log import (
+from mcreg.api.app import create_app
+from mcreg.api.rest.transparency import router
+from mcreg.bootstrap import Services
+from mcreg.database import Database
+from mcreg.projections.read_models import ReadModels
+from mcreg.projections.transparency_log import (
     LEAF_DOMAIN,
     AuditReport,
     TransparencyLog,
     encode_leaf,
     event_leaf_hash,
 )
-from registry.merkle import (
+from mcreg.registry.merkle import (
     EMPTY_ROOT,
     InvalidProofError,
     MerkleTree,
@@ -37,7 +36,7 @@ from registry.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from registry.signed_note import (
+from mcreg.registry.signed_note import (
     Checkpoint,
     InvalidSignatureError,
     NoteError,
@@ -46,6 +45,7 @@ from registry.signed_note import (
     open_checkpoint,
     sign_checkpoint,
 )
+from mcreg.services.audit import audit_app, open_transparency_log
 from tests.projections.conftest import issue_many
 from tests.world import World
 

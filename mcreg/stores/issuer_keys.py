@@ -52,16 +52,16 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
-from api.settings import Settings
-from api.signing import did_document, issuer_did, issuer_of_did
-from api.tables import qualified
-from registry.application import Registry
-from registry.data_integrity import encode_public_multikey
-from registry.errors import ConcurrentUpdate, IdempotencyKeyReused, NotFound
-from registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey, IssuerKeys
-from registry.provider import Provider
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.registry.application import Registry
+from mcreg.registry.data_integrity import encode_public_multikey
+from mcreg.registry.errors import ConcurrentUpdate, IdempotencyKeyReused, NotFound
+from mcreg.registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey, IssuerKeys
+from mcreg.registry.provider import Provider
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
+from mcreg.settings import Settings
+from mcreg.stores.signing import did_document, issuer_did, issuer_of_did
+from mcreg.stores.tables import qualified
 
 KEK_FILE = "key-encryption-key"
 SYSTEM = Actor(REGISTRY_ISSUER_ID, Role.OPERATOR, key_id="mcreg")

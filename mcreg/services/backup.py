@@ -20,7 +20,7 @@ from uuid import UUID
 
 from psycopg import sql
 
-from api.bootstrap import Services
+from mcreg.bootstrap import Services
 
 FORMAT = "mcreg-event-log"
 VERSION = 1

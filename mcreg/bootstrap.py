@@ -10,17 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from psycopg_pool import ConnectionPool
 
-from api.database import Database, open_database
-from api.issuer_keys import IssuerKeyStore, load_kek
-from api.keys import ApiKeys
-from api.learner_vault import PostgresLearnerVault
-from api.settings import Settings
-from api.signing import RegistryKey, load_registry_key
-from registry.application import Registry
+from mcreg.database import Database, open_database
+from mcreg.projections.read_models import ReadModels
+from mcreg.projections.transparency_log import TransparencyLog
+from mcreg.projections.worker import ProjectionWorker
+from mcreg.registry.application import Registry
+from mcreg.settings import Settings
+from mcreg.stores.api_keys import ApiKeys
+from mcreg.stores.issuer_keys import IssuerKeyStore, load_kek
+from mcreg.stores.learner_vault import PostgresLearnerVault
+from mcreg.stores.signing import RegistryKey, load_registry_key
 
 
 @dataclass
@@ -60,3 +64,25 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     )
     issuer_keys.create_table()
     return Services(settings, database, pool, registry, keys, signing_key, issuer_keys)
+
+
+VIEW_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"}
+"""Connections per view: its writer, plus a lag or check query and a swap at the same time."""
+
+
+def open_read_models(services: Services) -> ReadModels:
+    """The read models beside the registry's events, their tables created if missing. Close them after use."""
+    env = services.database.library_env | VIEW_POOL
+    if services.settings.postgres_schema:
+        env["POSTGRES_SCHEMA"] = services.settings.postgres_schema
+    return ReadModels(services.registry, env)
+
+
+def open_transparency_log(services: Services) -> TransparencyLog:
+    """The registry's transparency log, its tables created if missing. Close it after use."""
+    return TransparencyLog(services.registry, services.database.conninfo, services.signing_key.note_signer)
+
+
+def followers(read_models: ReadModels, transparency_log: TransparencyLog, **options: Any) -> ProjectionWorker:
+    """One worker keeping every read model and the transparency log up to date, a thread each."""
+    return ProjectionWorker([*read_models.select(), transparency_log], **options)

@@ -31,11 +31,11 @@ from uuid import UUID
 
 import pycountry
 
-from projections.status_lists import LIST_SIZE, StatusPlace
-from registry.microcredential import Specification
-from registry.provider import ProviderIdentifiers
-from registry.quality import QABasis
-from registry.status_list import PURPOSES, Bitstring, status_list_credential, status_list_entry
+from mcreg.projections.status_lists import LIST_SIZE, StatusPlace
+from mcreg.registry.microcredential import Specification
+from mcreg.registry.provider import ProviderIdentifiers
+from mcreg.registry.quality import QABasis
+from mcreg.registry.status_list import PURPOSES, Bitstring, status_list_credential, status_list_entry
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"

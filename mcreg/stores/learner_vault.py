@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from api.tables import qualified
+from mcreg.stores.tables import qualified
 
 
 class PostgresLearnerVault:

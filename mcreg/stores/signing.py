@@ -27,10 +27,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from api.tables import qualified
-from registry.data_integrity import encode_public_multikey
-from registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey
-from registry.signed_note import Signer
+from mcreg.registry.data_integrity import encode_public_multikey
+from mcreg.registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey
+from mcreg.registry.signed_note import Signer
+from mcreg.stores.tables import qualified
 
 SECRET_NAME = "signing-key-ed25519"
 DID_CONTEXT = ("https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1")

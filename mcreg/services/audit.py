@@ -16,9 +16,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.read_side import open_transparency_log
-from projections.transparency_log import AUDIT_SAMPLE, AuditReport
-from registry.signed_note import NoteError, Verifier
+from mcreg.bootstrap import open_transparency_log
+from mcreg.projections.transparency_log import AUDIT_SAMPLE, AuditReport
+from mcreg.registry.signed_note import NoteError, Verifier
 
 audit_app = typer.Typer(help="Check the transparency log: every stored event, proofs, signed checkpoints.")
 console = Console()
@@ -65,7 +65,7 @@ def verify(
     ),
 ) -> None:
     """Recompute the log from the event store and check its checkpoints; exit 1 naming the first problem."""
-    from api.cli import start  # here, not above: the CLI imports this module
+    from mcreg.cli import start  # here, not above: the CLI imports this module
 
     verifier = None
     if log_key is not None:
@@ -107,7 +107,7 @@ def verify(
 @audit_app.command("checkpoint")
 def checkpoint() -> None:
     """Print the latest signed checkpoint, to keep and check against later with `verify --against`."""
-    from api.cli import start
+    from mcreg.cli import start
 
     services = start()
     log = open_transparency_log(services)

@@ -20,17 +20,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.audit import audit_app
-from api.bootstrap import Services, bootstrap
-from api.database import reset_embedded
-from api.logs import configure_logging
-from api.read_side import followers, open_read_models, open_transparency_log
-from api.settings import Settings
-from projections.engine import PAGE_SIZE
-from projections.read_models import ReadModels
-from registry.errors import DomainError
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.bootstrap import Services, bootstrap, followers, open_read_models, open_transparency_log
+from mcreg.database import reset_embedded
+from mcreg.logs import configure_logging
+from mcreg.projections.engine import PAGE_SIZE
+from mcreg.projections.read_models import ReadModels
+from mcreg.registry.errors import DomainError
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
+from mcreg.services.audit import audit_app
+from mcreg.settings import Settings
 
 app = typer.Typer(help="mcreg: the micro-credential QA and recognition registry.", no_args_is_help=True)
 db_app = typer.Typer(help="The database mcreg stores its events in.", no_args_is_help=True)
@@ -69,7 +68,7 @@ def demo(
     reset: bool = typer.Option(False, help="Empty the embedded database first."),
 ) -> None:
     """Build a realistic synthetic registry through the application services and print what it holds."""
-    from api.demo import build_demo  # the demo's data tables load only for this command
+    from mcreg.demo import build_demo  # the demo's data tables load only for this command
 
     settings = Settings()
     if reset:
@@ -147,7 +146,7 @@ def keys_create(
     expires_in_days: int | None = typer.Option(None, min=1, help="Expire the key after this many days."),
 ) -> None:
     """Create an API key and print its token: the only time it is shown."""
-    from api.rest.keys import NewKey, new_key
+    from mcreg.api.rest.keys import NewKey, new_key
 
     services = start()
     try:
@@ -205,7 +204,7 @@ def export(
     output: Path | None = typer.Option(None, "--output", "-o", help="File to write; standard output if not given."),
 ) -> None:
     """Export the whole event log as JSON lines (positions and stored bytes kept): the registry's backup."""
-    from api.backup import export_events
+    from mcreg.services.backup import export_events
 
     services = start()
     try:
@@ -219,7 +218,7 @@ def export(
 @app.command()
 def restore(source: Path = typer.Argument(..., help="A file written by `mcreg export`.")) -> None:
     """Load an exported event log into an empty registry, keeping every position; then rebuild the read models."""
-    from api.backup import RestoreRefused, restore_events
+    from mcreg.services.backup import RestoreRefused, restore_events
 
     services = start()
     try:
@@ -350,7 +349,7 @@ def serve(
     """Serve the HTTP API (GraphQL at /graphql, /healthz), with the read models kept up to date in-process."""
     import uvicorn
 
-    from api.app import create_app
+    from mcreg.api.app import create_app
 
     services = start()
     read_models = open_read_models(services)

@@ -43,10 +43,10 @@ from functools import partial
 from math import isqrt
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from registry.application import DEFAULT_VALIDITY, IssueRow, Registry
-from registry.learners import PersonalData
-from registry.stamp import Actor
-from registry.vocabulary import (
+from mcreg.registry.application import DEFAULT_VALIDITY, IssueRow, Registry
+from mcreg.registry.learners import PersonalData
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import (
     AppealOutcome,
     AssessmentType,
     ESGActivity,

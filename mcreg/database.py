@@ -14,8 +14,8 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from api.event_store import RECORDER_TOPIC
-from api.settings import Settings
+from mcreg.settings import Settings
+from mcreg.stores.event_store import RECORDER_TOPIC
 
 EMBEDDED_DBNAME = "mcreg"
 

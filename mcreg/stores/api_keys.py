@@ -20,9 +20,9 @@ from psycopg import sql
 from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
-from api.tables import qualified
-from registry.stamp import Actor
-from registry.vocabulary import Role
+from mcreg.registry.stamp import Actor
+from mcreg.registry.vocabulary import Role
+from mcreg.stores.tables import qualified
 
 PREFIX_BYTES = 6
 SECRET_BYTES = 32

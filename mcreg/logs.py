@@ -7,7 +7,7 @@ import sys
 
 import structlog
 
-from api.settings import Settings
+from mcreg.settings import Settings
 
 
 def configure_logging(settings: Settings) -> None:
