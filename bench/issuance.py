@@ -22,8 +22,8 @@ from scaffold import ISSUED_ON, accredited_issuer, fresh_schema, settings
 
 from mcreg.bootstrap import bootstrap
 from mcreg.database import open_database
+from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.registry.application import IssueRow
-from mcreg.registry.learners import PersonalData
 from mcreg.settings import Settings
 
 

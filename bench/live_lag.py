@@ -25,8 +25,8 @@ from eventsourcing.utils import get_topic
 from scaffold import ISSUED_ON, accredited_issuer, fresh_schema, settings
 
 from mcreg.bootstrap import bootstrap, open_read_models
-from mcreg.registry.credential import Credential
-from mcreg.registry.learners import PersonalData
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.settings import Settings
 
 

@@ -27,8 +27,8 @@ import httpx
 from scaffold import ISSUED_ON, accredited_issuer, fresh_schema, settings
 
 from mcreg.bootstrap import bootstrap
+from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.registry.application import IssueRow
-from mcreg.registry.learners import PersonalData
 from mcreg.settings import Settings
 
 MCREG = str(Path(sys.executable).with_name("mcreg"))

@@ -52,9 +52,9 @@ from scaffold import ISSUED_ON, accredited_issuer, fresh_schema, settings
 
 from mcreg.bootstrap import Services, bootstrap, open_read_models, open_transparency_log
 from mcreg.demo import build_demo
-from mcreg.registry.credential import Credential
-from mcreg.registry.data_integrity import add_proof, verify_proof
-from mcreg.registry.learners import PersonalData
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.learners import PersonalData
+from mcreg.registry.trust.data_integrity import add_proof, verify_proof
 from mcreg.settings import Settings
 
 SCALES = {"small": (10_000,), "medium": (10_000, 100_000), "large": (10_000, 100_000, 1_000_000)}

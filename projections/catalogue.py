@@ -29,8 +29,8 @@ from mcreg.projections.countries import ProviderCountries, countries_table
 from mcreg.projections.engine import Projection, View
 from mcreg.projections.listing import DEFAULT_PAGE_SIZE, Page, fetch_size, page, where
 from mcreg.projections.tables import Rows, Table, TableWriter
-from mcreg.registry.microcredential import MicroCredential, Specification
-from mcreg.registry.provider import Provider
+from mcreg.registry.aggregates.microcredential import MicroCredential, Specification
+from mcreg.registry.aggregates.provider import Provider
 
 PROVIDERS = countries_table("catalogue_providers")
 SPECIFICATION = (

@@ -20,7 +20,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from mcreg.projections.engine import Projection, View
-from mcreg.registry.credential import Credential
+from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.vocabulary import CredentialStatus as Status
 
 COLUMNS = (

@@ -40,14 +40,14 @@ from mcreg.projections.countries import ProviderCountries, countries_table
 from mcreg.projections.engine import Projection, View
 from mcreg.projections.listing import where
 from mcreg.projections.tables import Rows, Table, TableWriter
-from mcreg.registry.accreditation import Accreditation
-from mcreg.registry.agency import Agency
-from mcreg.registry.credential import Credential
-from mcreg.registry.microcredential import MicroCredential, Specification
-from mcreg.registry.provider import Provider
+from mcreg.registry.aggregates.accreditation import Accreditation
+from mcreg.registry.aggregates.agency import Agency
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.microcredential import MicroCredential, Specification
+from mcreg.registry.aggregates.provider import Provider
+from mcreg.registry.aggregates.recognition import Recognition
+from mcreg.registry.aggregates.review import Decision, Review
 from mcreg.registry.quality import BasisKind
-from mcreg.registry.recognition import Recognition
-from mcreg.registry.review import Decision, Review
 from mcreg.registry.vocabulary import QA_COVER, Standing
 
 PROVIDERS = countries_table("dashboard_providers")

@@ -27,10 +27,10 @@ from psycopg.sql import SQL
 from mcreg.projections.engine import Projection, View
 from mcreg.projections.listing import DEFAULT_PAGE_SIZE, Page, fetch_size, page, where
 from mcreg.projections.tables import Rows, Table, TableWriter
-from mcreg.registry.accreditation import Accreditation
-from mcreg.registry.agency import Agency
-from mcreg.registry.provider import Provider
-from mcreg.registry.review import Decision, Review
+from mcreg.registry.aggregates.accreditation import Accreditation
+from mcreg.registry.aggregates.agency import Agency
+from mcreg.registry.aggregates.provider import Provider
+from mcreg.registry.aggregates.review import Decision, Review
 
 AGENCIES = Table(
     "standing_agencies",

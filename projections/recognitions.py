@@ -28,9 +28,9 @@ from mcreg.projections.countries import ProviderCountries, countries_table
 from mcreg.projections.engine import Projection, View
 from mcreg.projections.listing import DEFAULT_PAGE_SIZE, Page, fetch_size, page, where
 from mcreg.projections.tables import Rows, Table, TableWriter
-from mcreg.registry.credential import Credential
-from mcreg.registry.provider import Provider
-from mcreg.registry.recognition import Recognition, Verdict
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.provider import Provider
+from mcreg.registry.aggregates.recognition import Recognition, Verdict
 from mcreg.registry.vocabulary import RecognitionStatus
 
 PROVIDERS = countries_table("recognition_providers")

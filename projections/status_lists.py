@@ -42,8 +42,8 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from mcreg.projections.engine import Projection, View
-from mcreg.registry.credential import Credential
-from mcreg.registry.status_list import MIN_BITS, PURPOSES
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.trust.status_list import MIN_BITS, PURPOSES
 
 LIST_SIZE = MIN_BITS
 """Entries per list: 131,072, the Recommendation's minimum."""

@@ -58,7 +58,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from mcreg.registry.errors import InvalidInput, NotFound
-from mcreg.registry.merkle import (
+from mcreg.registry.trust.merkle import (
     EMPTY_ROOT,
     Frontier,
     InvalidProofError,
@@ -71,7 +71,7 @@ from mcreg.registry.merkle import (
     root_hash,
     verify_consistency,
 )
-from mcreg.registry.signed_note import Checkpoint, NoteError, Signer, Verifier, open_checkpoint, sign_checkpoint
+from mcreg.registry.trust.signed_note import Checkpoint, NoteError, Signer, Verifier, open_checkpoint, sign_checkpoint
 
 __all__ = [
     "LEAF_DOMAIN",

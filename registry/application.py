@@ -26,10 +26,26 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from mcreg.registry import transcodings
 from mcreg.registry import validate as v
-from mcreg.registry.accreditation import Accreditation, Condition, Scope
-from mcreg.registry.agency import Agency
-from mcreg.registry.credential import Credential
-from mcreg.registry.data_integrity import MultikeyError, decode_public_multikey
+from mcreg.registry.aggregates.accreditation import Accreditation, Condition, Scope
+from mcreg.registry.aggregates.agency import Agency
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.identifiers import ProviderIdentifier, ProviderName, Scheme, normalised
+from mcreg.registry.aggregates.issuer_keys import MAX_LEAD as KEY_MAX_LEAD
+from mcreg.registry.aggregates.issuer_keys import REGISTRY_ISSUER_ID, IssuerKeys, whole_second
+from mcreg.registry.aggregates.learners import (
+    Erasure,
+    LearnerVault,
+    MemoryLearnerVault,
+    PersonalData,
+    SealedPersonalData,
+    seal,
+    unseal,
+)
+from mcreg.registry.aggregates.microcredential import LearningOutcome, MicroCredential, Specification
+from mcreg.registry.aggregates.provider import Provider, ProviderIdentifiers
+from mcreg.registry.aggregates.receipt import Receipt
+from mcreg.registry.aggregates.recognition import Recognition, SubstantialDifference, Verdict
+from mcreg.registry.aggregates.review import Decision, Report, Review
 from mcreg.registry.errors import (
     ConcurrentUpdate,
     DomainError,
@@ -40,27 +56,11 @@ from mcreg.registry.errors import (
     NotFound,
     StateConflict,
 )
-from mcreg.registry.identifiers import ProviderIdentifier, ProviderName, Scheme, normalised
-from mcreg.registry.issuer_keys import MAX_LEAD as KEY_MAX_LEAD
-from mcreg.registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKeys, whole_second
-from mcreg.registry.learners import (
-    Erasure,
-    LearnerVault,
-    MemoryLearnerVault,
-    PersonalData,
-    SealedPersonalData,
-    seal,
-    unseal,
-)
-from mcreg.registry.microcredential import LearningOutcome, MicroCredential, Specification
 from mcreg.registry.periods import Interruption
 from mcreg.registry.permissions import require_governs, require_owner, require_role
-from mcreg.registry.provider import Provider, ProviderIdentifiers
 from mcreg.registry.quality import BasisKind, QABasis, QAStanding
-from mcreg.registry.receipt import Receipt
-from mcreg.registry.recognition import Recognition, SubstantialDifference, Verdict
-from mcreg.registry.review import Decision, Report, Review
 from mcreg.registry.stamp import Actor, Stamp
+from mcreg.registry.trust.data_integrity import MultikeyError, decode_public_multikey
 from mcreg.registry.vocabulary import (
     QA_COVER,
     AppealOutcome,

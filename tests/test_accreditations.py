@@ -7,9 +7,9 @@ from uuid import uuid4
 
 import pytest
 
-from mcreg.registry.accreditation import Accreditation
+from mcreg.registry.aggregates.accreditation import Accreditation
+from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.errors import Forbidden, InvalidInput, NoQualityAssurance, NotFound, StateConflict
-from mcreg.registry.provider import Provider
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import QADecision, Role, Standing
 from tests.world import OPERATOR, SPEC, World, learner

@@ -7,9 +7,9 @@ from uuid import uuid4
 
 import pytest
 
-from mcreg.registry.agency import Agency
+from mcreg.registry.aggregates.agency import Agency
+from mcreg.registry.aggregates.provider import Provider, ProviderIdentifiers
 from mcreg.registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
-from mcreg.registry.provider import Provider, ProviderIdentifiers
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import ESGActivity, ProviderType, Role
 from tests.world import OPERATOR, SPEC, World

@@ -8,9 +8,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from mcreg.registry.accreditation import Accreditation
+from mcreg.registry.aggregates.accreditation import Accreditation
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.learners import PersonalData
+from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.application import BatchRejected, BatchResult, IssueRow, Registry
-from mcreg.registry.credential import Credential
 from mcreg.registry.errors import (
     ConcurrentUpdate,
     Forbidden,
@@ -19,8 +21,6 @@ from mcreg.registry.errors import (
     NotFound,
     StateConflict,
 )
-from mcreg.registry.learners import PersonalData
-from mcreg.registry.provider import Provider
 from mcreg.registry.quality import BasisKind, QABasis
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import CredentialStatus, RevocationReason, Role

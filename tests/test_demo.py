@@ -17,11 +17,11 @@ import pytest
 from eventsourcing.persistence import Notification
 
 from mcreg.demo.builder import ISSUING_FROM, ISSUING_UNTIL, DemoSummary, build_demo
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.microcredential import MicroCredential
+from mcreg.registry.aggregates.provider import Provider
+from mcreg.registry.aggregates.recognition import Recognition
 from mcreg.registry.application import Registry
-from mcreg.registry.credential import Credential
-from mcreg.registry.microcredential import MicroCredential
-from mcreg.registry.provider import Provider
-from mcreg.registry.recognition import Recognition
 from mcreg.registry.vocabulary import RecognitionOutcome, Standing
 
 

@@ -14,9 +14,12 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from mcreg.registry.accreditation import Accreditation, Condition, Scope
+from mcreg.registry.aggregates.accreditation import Accreditation, Condition, Scope
+from mcreg.registry.aggregates.identifiers import Scheme
+from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.application import DEFAULT_VALIDITY, Registry
-from mcreg.registry.deqar import (
+from mcreg.registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
+from mcreg.registry.importers.deqar import (
     CONDITIONS_TEXT,
     DeqarReport,
     ImportStatus,
@@ -26,9 +29,6 @@ from mcreg.registry.deqar import (
     import_reports,
     parse_report,
 )
-from mcreg.registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
-from mcreg.registry.identifiers import Scheme
-from mcreg.registry.provider import Provider
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import ESGActivity, QADecision, Role
 from tests.world import OPERATOR

@@ -11,10 +11,10 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
-from mcreg.registry.accreditation import Accreditation
-from mcreg.registry.credential import Credential
-from mcreg.registry.provider import Provider
-from mcreg.registry.receipt import Receipt
+from mcreg.registry.aggregates.accreditation import Accreditation
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.provider import Provider
+from mcreg.registry.aggregates.receipt import Receipt
 from mcreg.registry.stamp import Actor, Stamp
 from mcreg.registry.vocabulary import Role
 from tests.world import OPERATOR, World

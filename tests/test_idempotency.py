@@ -7,10 +7,10 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.application import BatchResult, IssueRow
-from mcreg.registry.credential import Credential
 from mcreg.registry.errors import IdempotencyKeyReused, NoQualityAssurance
-from mcreg.registry.provider import Provider
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import CredentialStatus, Role
 from tests.world import OPERATOR, World, learner

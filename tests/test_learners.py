@@ -10,10 +10,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.learners import Erasure, PersonalData
 from mcreg.registry.application import IssueRow
-from mcreg.registry.credential import Credential
 from mcreg.registry.errors import Forbidden, InvalidInput
-from mcreg.registry.learners import Erasure, PersonalData
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import CredentialStatus, Role
 from tests.world import OPERATOR, World, learner

@@ -8,9 +8,9 @@ from uuid import uuid4
 
 import pytest
 
-from mcreg.registry.credential import Credential
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.microcredential import LearningOutcome, MicroCredential
 from mcreg.registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
-from mcreg.registry.microcredential import LearningOutcome, MicroCredential
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import AssessmentType, Participation, QAType, Role, Stackability, Supervision
 from tests.world import OPERATOR, SPEC, World

@@ -9,9 +9,9 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from mcreg.registry.aggregates.recognition import Recognition, SubstantialDifference
 from mcreg.registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
 from mcreg.registry.quality import BasisKind, QABasis, QAStanding
-from mcreg.registry.recognition import Recognition, SubstantialDifference
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import (
     AppealOutcome,

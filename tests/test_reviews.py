@@ -7,12 +7,12 @@ from uuid import uuid4
 
 import pytest
 
-from mcreg.registry.agency import Agency
-from mcreg.registry.credential import Credential
+from mcreg.registry.aggregates.agency import Agency
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.microcredential import MicroCredential
+from mcreg.registry.aggregates.review import Review
 from mcreg.registry.errors import Forbidden, InvalidInput, NoQualityAssurance, NotFound, StateConflict
-from mcreg.registry.microcredential import MicroCredential
 from mcreg.registry.quality import BasisKind
-from mcreg.registry.review import Review
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import AppealOutcome, QADecision, Role, Standing
 from tests.world import OPERATOR, SPEC, World, learner

@@ -1,6 +1,6 @@
 from datetime import date
 
-from mcreg.registry.credential import Credential
+from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.quality import BasisKind
 from tests.world import World
 

@@ -28,16 +28,16 @@ from hypothesis.stateful import (
     rule,
 )
 
-from mcreg.registry.accreditation import Accreditation
-from mcreg.registry.agency import Agency
+from mcreg.registry.aggregates.accreditation import Accreditation
+from mcreg.registry.aggregates.agency import Agency
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.microcredential import MicroCredential
+from mcreg.registry.aggregates.provider import Provider
+from mcreg.registry.aggregates.recognition import Recognition
+from mcreg.registry.aggregates.review import Review
 from mcreg.registry.application import Registry
-from mcreg.registry.credential import Credential
 from mcreg.registry.errors import InvalidInput, NoQualityAssurance, StateConflict
-from mcreg.registry.microcredential import MicroCredential
-from mcreg.registry.provider import Provider
 from mcreg.registry.quality import BasisKind
-from mcreg.registry.recognition import Recognition
-from mcreg.registry.review import Review
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import CredentialStatus, RecognitionStatus, Role, Standing
 from tests.world import OPERATOR, World, learner

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from mcreg.registry.credential import Credential
+from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.errors import NotFound
 from mcreg.registry.vocabulary import CredentialStatus, Standing
 from tests.world import World

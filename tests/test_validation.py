@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from mcreg.registry.agency import Agency
-from mcreg.registry.credential import Credential
+from mcreg.registry.aggregates.agency import Agency
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.learners import PersonalData
+from mcreg.registry.aggregates.microcredential import MicroCredential
+from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.errors import InvalidInput
-from mcreg.registry.learners import PersonalData
-from mcreg.registry.microcredential import MicroCredential
-from mcreg.registry.provider import Provider
 from tests.world import OPERATOR, SPEC, World, learner
 
 ONE_OF = "must be one of "  # choice rules go on to list the allowed values

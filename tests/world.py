@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
+from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.registry.application import Registry
-from mcreg.registry.learners import PersonalData
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import Role
 

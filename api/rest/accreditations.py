@@ -23,7 +23,7 @@ from mcreg.api.rest.common import (
     created,
     ref,
 )
-from mcreg.registry.accreditation import Accreditation
+from mcreg.registry.aggregates.accreditation import Accreditation
 from mcreg.registry.vocabulary import QADecision
 
 router = APIRouter(prefix="/v1/accreditations", tags=["accreditations"], responses=PROBLEM_RESPONSES)

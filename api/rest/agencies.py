@@ -23,7 +23,7 @@ from mcreg.api.rest.common import (
     created,
     ref,
 )
-from mcreg.registry.agency import Agency
+from mcreg.registry.aggregates.agency import Agency
 from mcreg.registry.vocabulary import ESGActivity
 
 router = APIRouter(prefix="/v1/agencies", tags=["agencies"], responses=PROBLEM_RESPONSES)

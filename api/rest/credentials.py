@@ -32,13 +32,13 @@ from mcreg.api.rest.export import CheckOut, InclusionOut, StatusBitOut, stored_e
 from mcreg.api.rest.status_lists import KeyOut
 from mcreg.projections.listing import MAX_PAGE_SIZE
 from mcreg.projections.read_models import ReadModels
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.learners import PersonalData
+from mcreg.registry.aggregates.microcredential import MicroCredential
+from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.application import BatchRejected, BatchResult, IssueRow, Registry, RowError
-from mcreg.registry.credential import Credential
 from mcreg.registry.errors import InvalidInput
-from mcreg.registry.learners import PersonalData
-from mcreg.registry.microcredential import MicroCredential
 from mcreg.registry.permissions import may_see_private
-from mcreg.registry.provider import Provider
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import RevocationReason, Role
 

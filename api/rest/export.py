@@ -39,9 +39,15 @@ from mcreg.bootstrap import Services
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.status_lists import StatusPlace
 from mcreg.projections.transparency_log import TransparencyLog
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.issuer_keys import IssuerKey, IssuerKeys, KeyStatus, whole_second
+from mcreg.registry.aggregates.microcredential import MicroCredential
+from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.application import CredentialStanding, Registry
-from mcreg.registry.credential import Credential
-from mcreg.registry.data_integrity import (
+from mcreg.registry.errors import InvalidInput, NotFound, StateConflict
+from mcreg.registry.permissions import require_private
+from mcreg.registry.stamp import Actor
+from mcreg.registry.trust.data_integrity import (
     CRYPTOSUITE,
     PROOF_TYPE,
     DataIntegrityError,
@@ -50,13 +56,7 @@ from mcreg.registry.data_integrity import (
     decode_public_multikey,
     verify_proof,
 )
-from mcreg.registry.errors import InvalidInput, NotFound, StateConflict
-from mcreg.registry.issuer_keys import IssuerKey, IssuerKeys, KeyStatus, whole_second
-from mcreg.registry.microcredential import MicroCredential
-from mcreg.registry.permissions import require_private
-from mcreg.registry.provider import Provider
-from mcreg.registry.stamp import Actor
-from mcreg.registry.status_list import (
+from mcreg.registry.trust.status_list import (
     PURPOSES,
     StatusListError,
     StatusListLengthError,

@@ -10,7 +10,7 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from mcreg.api.rest.common import PROBLEM_RESPONSES, Caller, Output, Registered
-from mcreg.registry.deqar import import_reports
+from mcreg.registry.importers.deqar import import_reports
 
 router = APIRouter(prefix="/v1/import", tags=["import"], responses=PROBLEM_RESPONSES)
 

@@ -15,11 +15,11 @@ from pydantic import Field
 from mcreg.api.auth import role
 from mcreg.api.rest.common import PROBLEM_RESPONSES, Caller, CountryCode, Input, Output, Registered
 from mcreg.registry import validate as v
-from mcreg.registry.agency import Agency
+from mcreg.registry.aggregates.agency import Agency
+from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.application import Registry
 from mcreg.registry.errors import Forbidden, InvalidInput, NotFound
 from mcreg.registry.permissions import require_governs
-from mcreg.registry.provider import Provider
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import Role
 from mcreg.stores.api_keys import ApiKey, ApiKeys

@@ -25,7 +25,7 @@ from mcreg.api.rest.common import (
     ref,
 )
 from mcreg.registry import validate
-from mcreg.registry.microcredential import MicroCredential
+from mcreg.registry.aggregates.microcredential import MicroCredential
 from mcreg.registry.vocabulary import AssessmentType, Participation, QAType, Stackability, Supervision
 
 router = APIRouter(prefix="/v1/microcredentials", tags=["micro-credentials"], responses=PROBLEM_RESPONSES)

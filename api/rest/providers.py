@@ -21,7 +21,7 @@ from mcreg.api.rest.common import (
     created,
     ref,
 )
-from mcreg.registry.provider import Provider
+from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.vocabulary import ProviderType
 
 router = APIRouter(prefix="/v1/providers", tags=["providers"], responses=PROBLEM_RESPONSES)

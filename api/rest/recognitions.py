@@ -24,10 +24,10 @@ from mcreg.api.rest.common import (
     ref,
 )
 from mcreg.api.rest.credentials import StandingOut
-from mcreg.registry.credential import Credential
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.provider import Provider
+from mcreg.registry.aggregates.recognition import Recognition
 from mcreg.registry.permissions import require_private
-from mcreg.registry.provider import Provider
-from mcreg.registry.recognition import Recognition
 from mcreg.registry.vocabulary import AppealOutcome, RecognitionOutcome, RecognitionPurpose, Requester, Role
 
 router = APIRouter(prefix="/v1/recognitions", tags=["recognitions"], responses=PROBLEM_RESPONSES)

@@ -21,7 +21,7 @@ from mcreg.api.rest.common import (
     created,
     ref,
 )
-from mcreg.registry.review import Review
+from mcreg.registry.aggregates.review import Review
 from mcreg.registry.vocabulary import AppealOutcome, QADecision
 
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"], responses=PROBLEM_RESPONSES)

@@ -28,9 +28,9 @@ from mcreg.api.rest.common import PROBLEM_RESPONSES, Caller, IdempotencyKey, Inp
 from mcreg.bootstrap import Services
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.status_lists import StatusLists
-from mcreg.registry.data_integrity import add_proof, canonicalize
+from mcreg.registry.aggregates.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey, KeyStatus
 from mcreg.registry.errors import NotFound
-from mcreg.registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey, KeyStatus
+from mcreg.registry.trust.data_integrity import add_proof, canonicalize
 from mcreg.services.documents import STATUS_LIST_TTL_MS, parse_list_name, status_list_document, xsd_datetime
 from mcreg.stores.issuer_keys import IssuerKeyStore
 

@@ -43,8 +43,8 @@ from functools import partial
 from math import isqrt
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.registry.application import DEFAULT_VALIDITY, IssueRow, Registry
-from mcreg.registry.learners import PersonalData
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import (
     AppealOutcome,

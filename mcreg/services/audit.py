@@ -18,7 +18,7 @@ from rich.table import Table
 
 from mcreg.bootstrap import open_transparency_log
 from mcreg.projections.transparency_log import AUDIT_SAMPLE, AuditReport
-from mcreg.registry.signed_note import NoteError, Verifier
+from mcreg.registry.trust.signed_note import NoteError, Verifier
 
 audit_app = typer.Typer(help="Check the transparency log: every stored event, proofs, signed checkpoints.")
 console = Console()

@@ -32,10 +32,10 @@ from uuid import UUID
 import pycountry
 
 from mcreg.projections.status_lists import LIST_SIZE, StatusPlace
-from mcreg.registry.microcredential import Specification
-from mcreg.registry.provider import ProviderIdentifiers
+from mcreg.registry.aggregates.microcredential import Specification
+from mcreg.registry.aggregates.provider import ProviderIdentifiers
 from mcreg.registry.quality import QABasis
-from mcreg.registry.status_list import PURPOSES, Bitstring, status_list_credential, status_list_entry
+from mcreg.registry.trust.status_list import PURPOSES, Bitstring, status_list_credential, status_list_entry
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"

@@ -52,12 +52,12 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
+from mcreg.registry.aggregates.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey, IssuerKeys
+from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.application import Registry
-from mcreg.registry.data_integrity import encode_public_multikey
 from mcreg.registry.errors import ConcurrentUpdate, IdempotencyKeyReused, NotFound
-from mcreg.registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey, IssuerKeys
-from mcreg.registry.provider import Provider
 from mcreg.registry.stamp import Actor
+from mcreg.registry.trust.data_integrity import encode_public_multikey
 from mcreg.registry.vocabulary import Role
 from mcreg.settings import Settings
 from mcreg.stores.signing import did_document, issuer_did, issuer_of_did

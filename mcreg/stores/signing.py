@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from mcreg.registry.data_integrity import encode_public_multikey
-from mcreg.registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey
-from mcreg.registry.signed_note import Signer
+from mcreg.registry.aggregates.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey
+from mcreg.registry.trust.data_integrity import encode_public_multikey
+from mcreg.registry.trust.signed_note import Signer
 from mcreg.stores.tables import qualified
 
 SECRET_NAME = "signing-key-ed25519"

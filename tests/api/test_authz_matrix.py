@@ -68,7 +68,7 @@ from mcreg.api.app import create_app
 from mcreg.bootstrap import Services, bootstrap, open_read_models
 from mcreg.database import Database
 from mcreg.projections.status_lists import StatusLists
-from mcreg.registry.learners import PersonalData
+from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import Role
 from mcreg.settings import Settings

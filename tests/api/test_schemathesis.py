@@ -48,7 +48,7 @@ from mcreg.api.app import ROUTERS, create_app
 from mcreg.api.problems import PROBLEMS
 from mcreg.bootstrap import Services
 from mcreg.projections.read_models import ReadModels
-from mcreg.registry.learners import PersonalData
+from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import Role
 from tests.world import SPEC

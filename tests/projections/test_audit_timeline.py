@@ -6,7 +6,7 @@ from datetime import date
 
 from mcreg.bootstrap import Services
 from mcreg.projections.read_models import ReadModels
-from mcreg.registry.receipt import Receipt
+from mcreg.registry.aggregates.receipt import Receipt
 from tests.world import OPERATOR, World
 
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from mcreg.bootstrap import Services
 from mcreg.projections.read_models import ReadModels
-from mcreg.registry.credential import Credential
+from mcreg.registry.aggregates.credential import Credential
 from tests.projections.conftest import issue_many
 from tests.world import World
 

@@ -12,10 +12,10 @@ from mcreg.bootstrap import Services
 from mcreg.demo import build_demo
 from mcreg.projections.dashboard import DashboardView, IssuedCount, Volumes
 from mcreg.projections.read_models import ReadModels
-from mcreg.registry.credential import Credential
-from mcreg.registry.microcredential import MicroCredential
-from mcreg.registry.provider import Provider
-from mcreg.registry.recognition import Recognition
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.microcredential import MicroCredential
+from mcreg.registry.aggregates.provider import Provider
+from mcreg.registry.aggregates.recognition import Recognition
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import Role
 from tests.projections.conftest import issue_many

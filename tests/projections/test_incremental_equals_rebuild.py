@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from mcreg.bootstrap import Services, bootstrap, open_read_models
 from mcreg.database import Database
 from mcreg.projections.read_models import ReadModels
-from mcreg.registry.credential import Credential
+from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.errors import DomainError
 from mcreg.registry.vocabulary import RevocationReason
 from mcreg.settings import Settings

@@ -8,7 +8,7 @@ from eventsourcing.utils import get_topic
 
 from mcreg.bootstrap import Services
 from mcreg.projections.reading import MEMO_SIZE, LogReader, MemoTranscoder
-from mcreg.registry.credential import Credential
+from mcreg.registry.aggregates.credential import Credential
 from tests.projections.conftest import issue_many
 from tests.projections.histories import record_history
 from tests.world import World

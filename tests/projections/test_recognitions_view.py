@@ -9,7 +9,7 @@ from uuid import UUID
 
 from mcreg.bootstrap import Services
 from mcreg.projections.read_models import ReadModels
-from mcreg.registry.credential import Credential
+from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import Role
 from tests.projections.conftest import issue_many

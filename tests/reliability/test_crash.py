@@ -33,7 +33,7 @@ import psycopg
 import pytest
 
 from mcreg.bootstrap import bootstrap, open_read_models
-from mcreg.registry.receipt import Receipt
+from mcreg.registry.aggregates.receipt import Receipt
 from mcreg.settings import Settings
 from tests.world import World
 

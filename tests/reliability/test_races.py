@@ -17,10 +17,10 @@ from uuid import UUID
 import pytest
 
 from mcreg.bootstrap import Services, bootstrap
-from mcreg.registry.accreditation import Accreditation
-from mcreg.registry.credential import Credential
+from mcreg.registry.aggregates.accreditation import Accreditation
+from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.learners import LearnerVault
 from mcreg.registry.errors import ConcurrentUpdate, DomainError, NoQualityAssurance
-from mcreg.registry.learners import LearnerVault
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import Role
 from tests.world import World

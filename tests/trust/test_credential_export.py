@@ -24,12 +24,12 @@ from mcreg.bootstrap import Services
 from mcreg.projections import status_lists as status_model
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.status_lists import LIST_SIZE, StatusLists
-from mcreg.registry.credential import Credential
-from mcreg.registry.data_integrity import ProofVerificationError, add_proof, decode_public_multikey, verify_proof
-from mcreg.registry.merkle import verify_inclusion
-from mcreg.registry.signed_note import open_checkpoint
+from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.stamp import Actor
-from mcreg.registry.status_list import Bitstring, status_of
+from mcreg.registry.trust.data_integrity import ProofVerificationError, add_proof, decode_public_multikey, verify_proof
+from mcreg.registry.trust.merkle import verify_inclusion
+from mcreg.registry.trust.signed_note import open_checkpoint
+from mcreg.registry.trust.status_list import Bitstring, status_of
 from mcreg.registry.vocabulary import Role
 from mcreg.services.documents import xsd_datetime
 from tests.api.rest import As, caller

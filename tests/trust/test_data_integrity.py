@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from mcreg.registry.data_integrity import (
+from mcreg.registry.trust.data_integrity import (
     MultikeyError,
     ProofGenerationError,
     ProofVerificationError,

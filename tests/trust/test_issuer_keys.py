@@ -24,10 +24,10 @@ from pydantic import SecretStr
 from mcreg.bootstrap import Services
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.status_lists import StatusLists
-from mcreg.registry.data_integrity import add_proof, encode_private_multikey, encode_public_multikey
+from mcreg.registry.aggregates.issuer_keys import REGISTRY_ISSUER_ID, IssuerKeys, KeyStatus
 from mcreg.registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
-from mcreg.registry.issuer_keys import REGISTRY_ISSUER_ID, IssuerKeys, KeyStatus
 from mcreg.registry.stamp import Actor
+from mcreg.registry.trust.data_integrity import add_proof, encode_private_multikey, encode_public_multikey
 from mcreg.registry.vocabulary import Role
 from mcreg.settings import Settings
 from mcreg.stores.issuer_keys import KEK_FILE, IssuerKeyStore, KeyEncryptionKey, KeyUnavailable, load_kek

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcreg.registry import merkle
-from mcreg.registry.merkle import (
+from mcreg.registry.trust import merkle
+from mcreg.registry.trust.merkle import (
     EMPTY_ROOT,
     Frontier,
     InvalidProofError,

@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from mcreg.registry.merkle import MerkleTree, leaf_hash
-from mcreg.registry.signed_note import (
+from mcreg.registry.trust.merkle import MerkleTree, leaf_hash
+from mcreg.registry.trust.signed_note import (
     Checkpoint,
     CheckpointError,
     InvalidSignatureError,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcreg.registry.status_list import (
+from mcreg.registry.trust.status_list import (
     MIN_BITS,
     Bitstring,
     EncodedListError,

@@ -28,7 +28,7 @@ from mcreg.projections.transparency_log import (
     encode_leaf,
     event_leaf_hash,
 )
-from mcreg.registry.merkle import (
+from mcreg.registry.trust.merkle import (
     EMPTY_ROOT,
     InvalidProofError,
     MerkleTree,
@@ -36,7 +36,7 @@ from mcreg.registry.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from mcreg.registry.signed_note import (
+from mcreg.registry.trust.signed_note import (
     Checkpoint,
     InvalidSignatureError,
     NoteError,

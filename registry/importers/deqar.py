@@ -36,14 +36,14 @@ from urllib.parse import quote
 from uuid import UUID
 
 from mcreg.registry import validate as v
-from mcreg.registry.accreditation import Accreditation
-from mcreg.registry.agency import Agency
+from mcreg.registry.aggregates.accreditation import Accreditation
+from mcreg.registry.aggregates.agency import Agency
+from mcreg.registry.aggregates.identifiers import Scheme
+from mcreg.registry.aggregates.provider import Provider, ProviderIdentifiers
+from mcreg.registry.aggregates.receipt import Receipt
 from mcreg.registry.application import DEFAULT_VALIDITY, Registry
 from mcreg.registry.errors import DomainError, Forbidden, IdempotencyKeyReused, InvalidInput, StateConflict
-from mcreg.registry.identifiers import Scheme
 from mcreg.registry.permissions import require_role
-from mcreg.registry.provider import Provider, ProviderIdentifiers
-from mcreg.registry.receipt import Receipt
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import QA_COVER, ESGActivity, QADecision, Role
 

@@ -7,8 +7,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from mcreg.registry.aggregates.learners import SealedPersonalData
 from mcreg.registry.errors import StateConflict
-from mcreg.registry.learners import SealedPersonalData
 from mcreg.registry.periods import Interruption, close_last
 from mcreg.registry.quality import QABasis
 from mcreg.registry.stamp import Stamp

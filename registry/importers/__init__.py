@@ -1,0 +1,1 @@
+"""Importers of outside formats into registry commands: DEQAR's submission format."""
