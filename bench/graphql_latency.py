@@ -32,7 +32,7 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
-def timed(runs: int, call: Callable[[int], None]) -> list[float]:
+def timed(runs: int, call: Callable[[int], object]) -> list[float]:
     samples = []
     for run in range(runs):
         began = time.perf_counter()
