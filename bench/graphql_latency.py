@@ -14,6 +14,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -49,7 +50,7 @@ def main() -> None:
     args = parser.parse_args()
     with httpx.Client(base_url=args.url, timeout=30) as client:
 
-        def graphql(query: str, **variables: object) -> dict:
+        def graphql(query: str, **variables: object) -> Any:
             body = client.post("/graphql", json={"query": query, "variables": variables}).json()
             if body.get("errors"):
                 raise SystemExit(f"the server refused the query: {body['errors']}")

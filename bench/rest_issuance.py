@@ -38,7 +38,7 @@ PROJECTIONS = "--no-projections" not in sys.argv
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def serve(settings: Settings) -> tuple[subprocess.Popen[bytes], str]:
