@@ -21,11 +21,9 @@ import sys
 import time
 
 import psycopg
-from eventsourcing.utils import get_topic
-from scaffold import ISSUED_ON, accredited_issuer, fresh_schema, settings
+from scaffold import CREDENTIAL_ISSUED, ISSUED_ON, accredited_issuer, fresh_schema, settings
 
 from mcreg.bootstrap import bootstrap, open_read_models
-from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.settings import Settings
 
@@ -60,10 +58,10 @@ def measure_lag(settings: Settings, writes: int, rate: float) -> tuple[list[floa
     command = [sys.executable, "-c", "from mcreg.cli import app; app()", "project"]
     worker = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # Read models that skip an event's topic move past it only when idle (every 0.5 s); they are not stale.
-    views = [p.view for p in read_models.select() if get_topic(Credential.Issued) in p.wanted]
+    views = [p.view for p in read_models.select() if CREDENTIAL_ISSUED in p.wanted]
     visible, projected = [], []
     try:
-        while min(v.position(registry.name) for v in views) < registry.recorder.max_notification_id():
+        while min(v.position(registry.name) for v in views) < (registry.recorder.max_notification_id() or 0):
             time.sleep(0.05)  # the worker has started and caught up
         head = f"SELECT max(notification_id) FROM {schema}.registry_events"
         with psycopg.connect(conninfo, autocommit=True) as observer:
@@ -76,8 +74,8 @@ def measure_lag(settings: Settings, writes: int, rate: float) -> tuple[list[floa
                     issued_on=ISSUED_ON,
                 )
                 committed = time.perf_counter()
-                position = registry.recorder.max_notification_id()
-                while observer.execute(head).fetchone()[0] < position:
+                position = registry.recorder.max_notification_id() or 0
+                while (observer.execute(head).fetchone() or (0,))[0] < position:
                     time.sleep(0.001)
                 visible.append((time.perf_counter() - committed) * 1000)
                 while min(v.position(registry.name) for v in views) < position:

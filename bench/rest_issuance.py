@@ -38,7 +38,7 @@ PROJECTIONS = "--no-projections" not in sys.argv
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def serve(settings: Settings) -> tuple[subprocess.Popen[bytes], str]:
@@ -94,7 +94,7 @@ def one_run(base: Settings, args: argparse.Namespace) -> dict[str, dict[str, flo
         token = services.keys.create(provider.org, provider.role, name="bench").token
         auth = {"Authorization": f"Bearer {token}"}
         row = {"microcredential_id": str(microcredential_id), "issued_on": str(ISSUED_ON)}
-        rows = [
+        rows: list[dict[str, Any]] = [
             row | {"learner": {"name": f"Learner {i}", "email": f"l{i}@example.org"}} for i in range(args.batch_size)
         ]
         server, url = serve(run_settings)

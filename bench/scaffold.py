@@ -21,6 +21,9 @@ from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import Role
 from mcreg.settings import Settings
 
+CREDENTIAL_ISSUED = "registry.credential:Credential.Issued"
+"""The stored topic of an issued credential (fixed by ``registry/topics.py`` whatever module defines the class)."""
+
 SPEC = {
     "title": {"en": "Benchmarking"},
     "learning_outcomes": [{"text": "Measure before claiming"}],

@@ -45,14 +45,12 @@ from pathlib import Path
 import httpx
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from eventsourcing.utils import get_topic
 from live_lag import measure_lag
 from rest_issuance import hammer, percentile, serve
-from scaffold import ISSUED_ON, accredited_issuer, fresh_schema, settings
+from scaffold import CREDENTIAL_ISSUED, ISSUED_ON, accredited_issuer, fresh_schema, settings
 
 from mcreg.bootstrap import Services, bootstrap, open_read_models, open_transparency_log
 from mcreg.demo import build_demo
-from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.registry.trust.data_integrity import add_proof, verify_proof
 from mcreg.settings import Settings
@@ -111,12 +109,12 @@ def limits(settings: Settings, results: Results, repeats: int) -> None:
             for _ in range(2000):
                 conn.execute(
                     "INSERT INTO bare_events (originator_id, originator_version, topic, state) VALUES (%s, 1, %s, %s)",
-                    [uuid.uuid4(), "registry.credential:Credential.Issued", STATE],
+                    [uuid.uuid4(), CREDENTIAL_ISSUED, STATE],
                 )
             return 2000 / (time.perf_counter() - began)
 
     def copy() -> float:
-        rows = [(uuid.uuid4(), 1, "registry.credential:Credential.Issued", STATE) for _ in range(100_000)]
+        rows = [(uuid.uuid4(), 1, CREDENTIAL_ISSUED, STATE) for _ in range(100_000)]
         with psycopg.connect(str(settings.database_url)) as conn:
             conn.execute(f"SET search_path TO {settings.postgres_schema}")
             conn.execute("DROP TABLE IF EXISTS bare_events")
@@ -306,7 +304,7 @@ def reads(
             str(r[0])
             for r in conn.execute(
                 f"SELECT originator_id FROM {run_settings.postgres_schema}.registry_events WHERE topic = %s LIMIT 200",
-                [get_topic(Credential.Issued)],
+                [CREDENTIAL_ISSUED],
             )
         ]
     server, url = serve(run_settings)

@@ -16,7 +16,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import Notification
 
-from mcreg.demo.builder import ISSUING_FROM, ISSUING_UNTIL, DemoSummary, build_demo
+from mcreg.demo import ISSUING_FROM, ISSUING_UNTIL, DemoSummary, build_demo
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.microcredential import MicroCredential
 from mcreg.registry.aggregates.provider import Provider

@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 
 from mcreg.api.app import create_app
 from mcreg.api.rest.transparency import router
-from mcreg.bootstrap import Services
+from mcreg.bootstrap import Services, open_transparency_log
+from mcreg.cli.audit import app as audit_app
 from mcreg.database import Database
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.transparency_log import (
@@ -45,7 +46,6 @@ from mcreg.registry.trust.signed_note import (
     open_checkpoint,
     sign_checkpoint,
 )
-from mcreg.services.audit import audit_app, open_transparency_log
 from tests.projections.conftest import issue_many
 from tests.world import World
 
