@@ -19,7 +19,7 @@ from mcreg.api.deps import Verifier, Visitor
 from mcreg.api.rest.common import PROBLEM_RESPONSES, Output, StandingOut
 from mcreg.api.rest.status_lists import IssuerKeyOut
 from mcreg.registry.aggregates.issuer_keys import KeyStatus
-from mcreg.services.verification import CheckName
+from mcreg.services.checks import CheckName
 
 router = APIRouter(tags=["credentials"], responses=PROBLEM_RESPONSES)
 
