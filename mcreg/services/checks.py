@@ -2,8 +2,9 @@
 
 A verification is a list of checks made in order (``Checks``), each passed,
 failed (with the W3C error name where a specification names one) or skipped
-because what it needs failed or is not there yet. A ``Finding`` is a check's
-outcome before it is recorded, for checks whose name depends on where they run.
+because what it needs failed or is not there yet. A ``CheckFinding`` is a
+check's outcome before it is recorded, for checks whose name depends on where
+they run (a status list's own proof counts under its purpose).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class CheckName(StrEnum):
 INFORMATIONAL = {CheckName.TRANSPARENCY_LOG}
 """Checks that are evidence rather than conditions: they do not decide ``valid``."""
 
-Outcome = Literal["passed", "failed", "skipped"]
+CheckOutcome = Literal["passed", "failed", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class CheckMade:
     """One check and its outcome; ``code`` is the W3C error name of a failure, where a specification names one."""
 
     check: CheckName
-    outcome: Outcome
+    outcome: CheckOutcome
     detail: str
     code: str | None = None
 
@@ -72,7 +73,7 @@ class Checks:
 
 
 @dataclass(frozen=True)
-class Finding:
+class CheckFinding:
     """The outcome of one check before it is recorded: ok (None: it could not be made), why, the W3C error name."""
 
     ok: bool | None
@@ -88,27 +89,31 @@ class Finding:
             checks.failed(check, self.detail, self.code)
 
 
-NO_PROOF = Finding(None, "no proof this registry checks")
+NO_PROOF = CheckFinding(None, "no proof this registry checks")
 
 
 def _iso(moment: datetime | None) -> str:
     return moment.isoformat() if moment is not None else "never"
 
 
-def key_finding(key: IssuerKey, created: datetime, recorded_before: Callable[[datetime], bool | None]) -> Finding:
+def key_finding(key: IssuerKey, created: datetime, recorded_before: Callable[[datetime], bool | None]) -> CheckFinding:
     """Was ``key`` trusted for a proof made at ``created``?"""
     status = key.status_at(created)
     when = f"the proof was made {created.isoformat()}"
     invalid = "INVALID_VERIFICATION_METHOD"
     if status == KeyStatus.NOT_YET_VALID:
-        return Finding(False, f"{when}, before the key became valid ({key.valid_from.isoformat()})", invalid)
+        return CheckFinding(False, f"{when}, before the key became valid ({key.valid_from.isoformat()})", invalid)
     if status == KeyStatus.RETIRED:
-        return Finding(False, f"{when}, after the key retired ({_iso(key.retired_on)})", invalid)
+        return CheckFinding(False, f"{when}, after the key retired ({_iso(key.retired_on)})", invalid)
     if status == KeyStatus.COMPROMISED:
-        return Finding(False, f"{when}, after the key was compromised ({_iso(key.compromised_since)})", invalid)
+        return CheckFinding(False, f"{when}, after the key was compromised ({_iso(key.compromised_since)})", invalid)
     if key.compromised_since is None:
-        return Finding(True, f"{when}, while the key was valid")
+        return CheckFinding(True, f"{when}, while the key was valid")
     since = key.compromised_since.isoformat()
     if recorded_before(key.compromised_since):
-        return Finding(True, f"{when}, before the key was compromised ({since}); the registry recorded it before too")
-    return Finding(False, f"the key is compromised since {since}, and the registry did not record it before", invalid)
+        return CheckFinding(
+            True, f"{when}, before the key was compromised ({since}); the registry recorded it before too"
+        )
+    return CheckFinding(
+        False, f"the key is compromised since {since}, and the registry did not record it before", invalid
+    )

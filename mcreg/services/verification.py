@@ -44,7 +44,7 @@ from mcreg.registry.trust.status_list import (
     status_of,
 )
 from mcreg.registry.vocabulary import CredentialStatus, Standing
-from mcreg.services.checks import NO_PROOF, CheckMade, CheckName, Checks, Finding, key_finding
+from mcreg.services.checks import NO_PROOF, CheckFinding, CheckMade, CheckName, Checks, key_finding
 from mcreg.services.documents import VC_CONTEXT, credential_id_of, parse_status_list_url, status_list_url
 from mcreg.services.exports import CredentialExports, PublishedKey, published_key
 from mcreg.stores.event_store import created_at_position
@@ -247,7 +247,7 @@ class _Verification:
         did: str | None,
         issuer_id: UUID | None,
         recorded_before: Callable[[datetime], bool | None],
-    ) -> tuple[ProofFound | None, Finding, Finding]:
+    ) -> tuple[ProofFound | None, CheckFinding, CheckFinding]:
         """Check a document's proof, then its key's status when it signed: (what was found, proof, key).
 
         ``recorded_before(moment)`` says whether the registry recorded the credential before ``moment`` (None if
@@ -256,36 +256,44 @@ class _Verification:
         """
         proof = document.get("proof")
         if not isinstance(proof, Mapping):
-            return None, Finding(False, "the document has no proof object", "MALFORMED_PROOF_ERROR"), NO_PROOF
+            return None, CheckFinding(False, "the document has no proof object", "MALFORMED_PROOF_ERROR"), NO_PROOF
         method = proof.get("verificationMethod")
         found = ProofFound(verification_method=method if isinstance(method, str) else None)
         if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
             detail = f"the proof must be a {PROOF_TYPE} with cryptosuite {CRYPTOSUITE}"
-            return found, Finding(False, detail, "MALFORMED_PROOF_ERROR"), NO_PROOF
+            return found, CheckFinding(False, detail, "MALFORMED_PROOF_ERROR"), NO_PROOF
         if proof.get("proofPurpose") != "assertionMethod":
             detail = "the proof's purpose must be assertionMethod"
-            return found, Finding(False, detail, "MISMATCHED_PROOF_PURPOSE_ERROR"), NO_PROOF
+            return found, CheckFinding(False, detail, "MISMATCHED_PROOF_PURPOSE_ERROR"), NO_PROOF
         created = _moment(proof.get("created"))
         if created is None:
             detail = "the proof must say when it was created (an XML Schema dateTime)"
-            return found, Finding(False, detail, "MALFORMED_PROOF_ERROR"), Finding(None, "the proof has no created")
+            return (
+                found,
+                CheckFinding(False, detail, "MALFORMED_PROOF_ERROR"),
+                CheckFinding(None, "the proof has no created"),
+            )
         found.created = created
         if did is None or issuer_id is None:
             detail = "the issuer is not one this registry hosts: its keys are unknown"
-            return found, Finding(False, detail), Finding(None, "unknown issuer")
+            return found, CheckFinding(False, detail), CheckFinding(None, "unknown issuer")
         owner, _, key_id = str(method).partition("#")
         key = self.issuer_key(issuer_id, key_id) if owner == did else None
         if key is None:
             detail = f"{method!r} is not a key of the issuer {did}"
-            return found, Finding(False, detail, "INVALID_VERIFICATION_METHOD"), Finding(None, "unknown key")
+            return found, CheckFinding(False, detail, "INVALID_VERIFICATION_METHOD"), CheckFinding(None, "unknown key")
         found.key_id = key.key_id
         found.key = published_key(self.exports.issuer_keys, issuer_id, key, self.registry.clock())
         try:
             verify_proof(document, decode_public_multikey(key.public_key_multibase))
         except (DataIntegrityError, ValueError, TypeError) as error:  # malformed input is a verdict, never a 500
-            return found, Finding(False, str(error), "PROOF_VERIFICATION_ERROR"), Finding(None, "the proof is invalid")
+            return (
+                found,
+                CheckFinding(False, str(error), "PROOF_VERIFICATION_ERROR"),
+                CheckFinding(None, "the proof is invalid"),
+            )
         found.key_status_at_signing = key.status_at(created)
-        return found, Finding(True, f"signed by {method}"), key_finding(key, created, recorded_before)
+        return found, CheckFinding(True, f"signed by {method}"), key_finding(key, created, recorded_before)
 
     def status(self, presented: Mapping[str, Any], issuer_id: UUID | None, purpose: str) -> StatusBit:
         check = CheckName(purpose)
