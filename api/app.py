@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from strawberry.fastapi import GraphQLRouter
 
 from mcreg.api.auth import Authenticator
+from mcreg.api.deps import Visitor
 from mcreg.api.graphql.context import Context
 from mcreg.api.graphql.schema import create_schema
 from mcreg.api.observability import Metrics, RequestMiddleware
@@ -29,13 +30,15 @@ from mcreg.api.rest import (
     reviews,
     status_lists,
     transparency,
+    verify,
 )
-from mcreg.api.rest.common import Visitor
 from mcreg.api.rest.links import link_created_objects
 from mcreg.api.throttle import FailedAuthentications
 from mcreg.bootstrap import Services, open_transparency_log
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.transparency_log import TransparencyLog
+from mcreg.services.exports import CredentialExports
+from mcreg.services.verification import CredentialVerifier
 
 ROUTERS = (
     operations,
@@ -48,6 +51,7 @@ ROUTERS = (
     recognitions,
     events,
     export,
+    verify,
     imports,
     keys,
     status_lists,
@@ -88,6 +92,9 @@ def create_app(services: Services, read_models: ReadModels, transparency_log: Tr
     app.state.services = services
     app.state.read_models = read_models
     app.state.transparency_log = log
+    exports = CredentialExports(services.registry, services.issuer_keys, read_models, settings.public_url)
+    app.state.exports = exports
+    app.state.verifier = CredentialVerifier(exports, log)
     app.state.authenticator = Authenticator.from_settings(settings, services.keys, services.registry.clock)
     app.state.failed_authentications = FailedAuthentications(settings.auth_failure_limit)
     app.state.metrics = Metrics(

@@ -74,7 +74,7 @@ class Context(BaseContext):
         return self.read_models[name].view
 
     async def _load_credentials(self, ids: list[UUID]) -> list[CredentialStatusRow | None]:
-        view = self.read_models["credential_status"].view
+        view = self.view("credential_status")
         rows = {row.credential_id: row for row in await run_in_threadpool(view.get_many, ids)}
         return [rows.get(i) for i in ids]
 

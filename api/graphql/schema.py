@@ -111,7 +111,7 @@ class Query:
         after: str | None = None,
     ) -> Connection[Credential]:
         limit = page_size(first)
-        view = info.context.read_models["credential_status"].view
+        view = info.context.view("credential_status")
         chosen = checked(lambda field, value: v.choice(field, value, CredentialStatus), "status", status)
         rows = await run_in_threadpool(
             view.by_provider,
@@ -131,7 +131,7 @@ class Query:
         self, info: Info[Context, None], aggregate_id: strawberry.ID, first: int | None = None, after: str | None = None
     ) -> Connection[Event]:
         limit = page_size(first)
-        view = info.context.read_models["audit_timeline"].view
+        view = info.context.view("audit_timeline")
         rows = await run_in_threadpool(
             view.of_aggregate, parse_id(aggregate_id, "aggregateId"), limit + 1, after_position(after) or 0
         )

@@ -9,17 +9,15 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from pydantic import Field
 
+from mcreg.api.deps import Caller, Registered, Visitor
 from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
-    Caller,
     CountryCode,
     IdempotencyKey,
     Input,
     Output,
     Reasoned,
     Ref,
-    Registered,
-    Visitor,
     created,
     ref,
 )

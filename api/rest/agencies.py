@@ -8,9 +8,9 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from pydantic import Field
 
+from mcreg.api.deps import Caller, Registered, Visitor
 from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
-    Caller,
     CountryCode,
     Dated,
     IdempotencyKey,
@@ -18,8 +18,6 @@ from mcreg.api.rest.common import (
     Output,
     Reasoned,
     Ref,
-    Registered,
-    Visitor,
     created,
     ref,
 )

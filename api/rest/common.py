@@ -1,4 +1,4 @@
-"""What every REST handler shares: request bases, references, the idempotency key, the registry."""
+"""What REST routers share: request and response bases, references, the idempotency key, codes, QA standing."""
 
 from __future__ import annotations
 
@@ -7,14 +7,11 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Header, Response
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from mcreg.api.auth import caller, visitor
 from mcreg.api.problems import MEDIA_TYPE, Problem
 from mcreg.registry import validate
-from mcreg.registry.application import Registry
-from mcreg.registry.stamp import Actor
 
 
 class Input(BaseModel):
@@ -74,17 +71,6 @@ generated requests) can meet them; the registry's own rules check them, so a bad
 every route."""
 
 
-def registry_of(request: Request) -> Registry:
-    return request.app.state.services.registry
-
-
-Caller = Annotated[Actor, Depends(caller)]
-"""The authenticated organisation (401 without a valid key or token)."""
-Visitor = Annotated[Actor | None, Depends(visitor)]
-"""Anyone, the public included."""
-Registered = Annotated[Registry, Depends(registry_of)]
-
-
 def created(response: Response, collection: str, id: UUID) -> Ref:
     """A 201's body, with the new object's address in ``Location``."""
     href = f"/v1/{collection}/{id}"
@@ -131,3 +117,19 @@ class Dated(Input):
     """A change that needs no more than the date it takes effect."""
 
     effective: date | None = Field(default=None, description="The business date it takes effect; today if not given")
+
+
+class NewAppeal(Input):  # against a review's decision or a recognition's
+    grounds: str
+    effective: date | None = None
+
+
+class BasisOut(Output):
+    kind: str
+    id: UUID
+    version: int
+
+
+class StandingOut(Output):  # where a credential's QA basis stood on a date
+    basis: BasisOut | None
+    standing: str

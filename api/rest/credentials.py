@@ -6,32 +6,33 @@ import json
 from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from mcreg.api.deps import Caller, Configured, ReadSide, Registered, Verifier, Visitor
 from mcreg.api.problems import ProblemError, field_path
 from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
-    Caller,
+    BasisOut,
     Dated,
     IdempotencyKey,
     Input,
     Output,
     Reasoned,
     Ref,
-    Registered,
-    Visitor,
+    StandingOut,
     created,
     ref,
 )
-from mcreg.api.rest.export import CheckOut, InclusionOut, StatusBitOut, stored_evidence
-from mcreg.api.rest.status_lists import KeyOut
+from mcreg.api.rest.status_lists import IssuerKeyOut
+from mcreg.api.rest.verify import CheckOut, InclusionOut, StatusBitOut
 from mcreg.projections.listing import MAX_PAGE_SIZE
 from mcreg.projections.read_models import ReadModels
+from mcreg.projections.recognitions import Recognitions, RecognitionsView
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.registry.aggregates.microcredential import MicroCredential
@@ -99,12 +100,6 @@ class LearnerOut(Output):
     email: str | None = None
 
 
-class BasisOut(Output):
-    kind: str
-    id: UUID
-    version: int
-
-
 class CredentialOut(Output):
     id: UUID
     version: int
@@ -124,11 +119,6 @@ class CredentialOut(Output):
     learner: LearnerOut | None = Field(
         default=None, validation_alias="private_learner", description="For the provider and authorities"
     )
-
-
-class StandingOut(Output):
-    basis: BasisOut | None
-    standing: str
 
 
 class Verification(Output):
@@ -159,7 +149,7 @@ class Verification(Output):
     signature: str = Field(
         description="signed: an export is signed with eddsa-jcs-2022 by the provider's key (`signing_key`)"
     )
-    signing_key: KeyOut | None = Field(
+    signing_key: IssuerKeyOut | None = Field(
         description="The provider's key an export is signed with now; None before its first export"
     )
     status_list: list[StatusBitOut] | None = Field(
@@ -175,7 +165,7 @@ class Verification(Output):
 
 
 def recognition_outcomes(read_models: ReadModels, credential_id: UUID) -> dict[str, int]:
-    view = read_models["recognitions"].view
+    view = cast(RecognitionsView, read_models[Recognitions.name].view)  # read models are looked up by name
     counts: Counter[str] = Counter()
     after = None
     while True:
@@ -283,10 +273,10 @@ def issue_credential(
     openapi_extra=BATCH_BODY,
 )
 async def issue_credentials(
-    request: Request, actor: Caller, registry: Registered, key: IdempotencyKey = None
+    request: Request, actor: Caller, registry: Registered, settings: Configured, key: IdempotencyKey = None
 ) -> BatchOut:
     objects, partial = await _rows(request)
-    limit = request.app.state.services.settings.max_batch_rows
+    limit = settings.max_batch_rows
     if not objects:
         raise InvalidInput("rows", "must hold at least one credential")
     if len(objects) > limit:
@@ -335,9 +325,10 @@ def get_credential(credential_id: UUID, actor: Visitor, registry: Registered) ->
 @router.get("/{credential_id}/verify", summary="Is it valid, quality-assured and recognised? One answer for anyone")
 def verify_credential(
     credential_id: UUID,
-    request: Request,
     _: Visitor,
     registry: Registered,
+    read_models: ReadSide,
+    verifier: Verifier,
     as_of: Annotated[date | None, Query(description="The business date asked about; today if not given")] = None,
     known_at: Annotated[
         datetime | None, Query(description="Answer as the registry had recorded things at this time; now if not given")
@@ -347,22 +338,12 @@ def verify_credential(
     credential = standing.credential
     microcredential = registry.get(MicroCredential, credential.microcredential_id)
     spec = microcredential.specification_at(credential.spec_version)
-    state = request.app.state
-    recognitions = recognition_outcomes(state.read_models, credential_id)
-    expired = credential.valid_until is not None and credential.valid_until <= standing.as_of
-    valid = (
-        standing.status == "active"
-        and not expired
-        and standing.qa_at_issue.standing == "in_force"
-        and standing.qa_as_of.standing == "in_force"
-    )
-    log = getattr(state, "transparency_log", None)
-    evidence = stored_evidence(state.services, state.read_models, log, registry, standing)
+    evidence = verifier.stored(standing)
     return Verification(
         credential_id=credential.id,
         as_of=standing.as_of,
         known_at=standing.known_at,
-        valid=valid,
+        valid=credential.valid_on(standing.as_of, standing.qa_at_issue.standing, standing.qa_as_of.standing),
         status=standing.status,
         issued_on=credential.issued_on,
         valid_until=credential.valid_until,
@@ -375,11 +356,11 @@ def verify_credential(
         eqf_level=spec.eqf_level,
         qa_at_issue=StandingOut.model_validate(standing.qa_at_issue),
         qa_as_of=StandingOut.model_validate(standing.qa_as_of),
-        recognitions=recognitions,
+        recognitions=recognition_outcomes(read_models, credential_id),
         signature="signed",
-        signing_key=evidence.signing_key,
-        status_list=evidence.status,
-        transparency_log=evidence.transparency_log,
-        checks=evidence.checks.made,
+        signing_key=IssuerKeyOut.model_validate(evidence.signing_key) if evidence.signing_key else None,
+        status_list=[StatusBitOut.model_validate(bit) for bit in evidence.status] if evidence.status else None,
+        transparency_log=InclusionOut.model_validate(evidence.transparency_log) if evidence.transparency_log else None,
+        checks=[CheckOut.model_validate(check) for check in evidence.checks.made],
         vc_href=f"/v1/credentials/{credential.id}/vc",
     )

@@ -1,6 +1,6 @@
 """The ordered event feed, for auditors: every stored event, exactly as recorded, by log position.
 
-Pages come from ``api.event_store.select_feed``, which bounds the work of a
+Pages come from ``mcreg.stores.event_store.select_feed``, which bounds the work of a
 page on a log of any length (decision 22).
 """
 
@@ -10,19 +10,16 @@ import json
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import Field, StringConstraints
 
-from mcreg.api.auth import role
-from mcreg.api.rest.common import PROBLEM_RESPONSES, Output, Registered
-from mcreg.registry.stamp import Actor
-from mcreg.registry.vocabulary import Role
+from mcreg.api.deps import Auditor, Registered
+from mcreg.api.rest.common import PROBLEM_RESPONSES, Output
 from mcreg.stores.event_store import select_feed
 
 router = APIRouter(prefix="/v1/events", tags=["audit"], responses=PROBLEM_RESPONSES)
 
 EventType = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]+\.[A-Za-z]+$", max_length=100)]
-Auditor = Annotated[Actor, Depends(role(Role.AUDITOR, Role.OPERATOR))]
 
 
 class StoredEvent(Output):

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Body
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from mcreg.api.rest.common import PROBLEM_RESPONSES, Caller, Output, Registered
+from mcreg.api.deps import Caller, Registered
+from mcreg.api.rest.common import PROBLEM_RESPONSES, Output
 from mcreg.registry.importers.deqar import import_reports
 
 router = APIRouter(prefix="/v1/import", tags=["import"], responses=PROBLEM_RESPONSES)

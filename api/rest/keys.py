@@ -6,14 +6,13 @@ The token is in the creation answer only; afterwards a key is known by its prefi
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import Field
 
-from mcreg.api.auth import role
-from mcreg.api.rest.common import PROBLEM_RESPONSES, Caller, CountryCode, Input, Output, Registered
+from mcreg.api.deps import Caller, Governor, Keys, Registered
+from mcreg.api.rest.common import PROBLEM_RESPONSES, CountryCode, Input, Output
 from mcreg.registry import validate as v
 from mcreg.registry.aggregates.agency import Agency
 from mcreg.registry.aggregates.provider import Provider
@@ -22,13 +21,15 @@ from mcreg.registry.errors import Forbidden, InvalidInput, NotFound
 from mcreg.registry.permissions import require_governs
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import Role
-from mcreg.stores.api_keys import ApiKey, ApiKeys
-from mcreg.stores.api_keys import NewKey as NewKeyMade
+from mcreg.stores.api_keys import ApiKey, ApiKeys, MadeApiKey
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=PROBLEM_RESPONSES)
 
-Governor = Annotated[Actor, Depends(role(Role.OPERATOR, Role.NATIONAL_AUTHORITY))]
-ORGANISATIONS = {Role.QA_AGENCY: Agency, Role.PROVIDER: Provider, Role.INSTITUTION: Provider}
+ORGANISATIONS: dict[Role, type[Agency | Provider]] = {
+    Role.QA_AGENCY: Agency,
+    Role.PROVIDER: Provider,
+    Role.INSTITUTION: Provider,
+}
 
 
 class NewKey(Input):
@@ -43,7 +44,7 @@ class NewKey(Input):
     expires_at: datetime | None = None
 
 
-class KeyOut(Output):
+class ApiKeyOut(Output):
     prefix: str
     org: UUID
     role: Role
@@ -54,15 +55,8 @@ class KeyOut(Output):
     revoked_at: datetime | None
 
 
-class CreatedKey(KeyOut):
+class CreatedKey(ApiKeyOut):
     token: str = Field(description="Shown once: store it now; the registry keeps only its hash")
-
-
-def keys_of(request: Request) -> ApiKeys:
-    return request.app.state.services.keys
-
-
-Keys = Annotated[ApiKeys, Depends(keys_of)]
 
 
 def organisation_country(registry: Registry, role: Role, org: UUID) -> str | None:
@@ -85,7 +79,7 @@ def require_may_manage(actor: Actor, key_role: Role, country: str | None) -> Non
     require_governs(actor, country)
 
 
-def new_key(keys: ApiKeys, registry: Registry, actor: Actor, body: NewKey) -> NewKeyMade:
+def new_key(keys: ApiKeys, registry: Registry, actor: Actor, body: NewKey) -> MadeApiKey:
     """A key for ``body``'s organisation and role, if ``actor`` may hand it out."""
     country = None
     if body.role == Role.NATIONAL_AUTHORITY:
@@ -106,7 +100,7 @@ def new_key(keys: ApiKeys, registry: Registry, actor: Actor, body: NewKey) -> Ne
 def create_key(body: NewKey, response: Response, actor: Governor, keys: Keys, registry: Registered) -> CreatedKey:
     made = new_key(keys, registry, actor, body)
     response.headers["Location"] = f"/v1/keys/{made.key.prefix}"
-    return CreatedKey(**KeyOut.model_validate(made.key).model_dump(), token=made.token)
+    return CreatedKey(**ApiKeyOut.model_validate(made.key).model_dump(), token=made.token)
 
 
 def _managed_key(keys: ApiKeys, registry: Registry, actor: Actor, prefix: str) -> ApiKey:
@@ -119,14 +113,14 @@ def _managed_key(keys: ApiKeys, registry: Registry, actor: Actor, prefix: str) -
 
 
 @router.get("/{prefix}", summary="An API key (never its token)")
-def get_key(prefix: str, actor: Caller, keys: Keys, registry: Registered) -> KeyOut:
-    return KeyOut.model_validate(_managed_key(keys, registry, actor, prefix))
+def get_key(prefix: str, actor: Caller, keys: Keys, registry: Registered) -> ApiKeyOut:
+    return ApiKeyOut.model_validate(_managed_key(keys, registry, actor, prefix))
 
 
 @router.post("/{prefix}/revoke", summary="Revoke an API key now (an organisation may revoke its own)")
-def revoke_key(prefix: str, actor: Caller, keys: Keys, registry: Registered) -> KeyOut:
+def revoke_key(prefix: str, actor: Caller, keys: Keys, registry: Registered) -> ApiKeyOut:
     _managed_key(keys, registry, actor, prefix)
     keys.revoke(prefix)
     revoked = keys.get(prefix)
     assert revoked is not None
-    return KeyOut.model_validate(revoked)
+    return ApiKeyOut.model_validate(revoked)

@@ -9,9 +9,9 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from pydantic import Field
 
+from mcreg.api.deps import Caller, Registered, Visitor
 from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
-    Caller,
     Dated,
     Ects,
     IdempotencyKey,
@@ -19,8 +19,6 @@ from mcreg.api.rest.common import (
     LanguageCode,
     Output,
     Ref,
-    Registered,
-    Visitor,
     created,
     ref,
 )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import Field
 
+from mcreg.api.deps import Log, Measured, ReadSide, Registered, Visitor
 from mcreg.api.problems import MEDIA_TYPE, PROBLEMS, Kind, Problem, ProblemError
-from mcreg.api.rest.common import PROBLEM_RESPONSES, PROBLEM_SCHEMA, Output, Visitor
+from mcreg.api.rest.common import PROBLEM_RESPONSES, PROBLEM_SCHEMA, Output
 from mcreg.registry.errors import NotFound
 
 router = APIRouter(
@@ -36,11 +37,10 @@ def healthz(_: Visitor) -> Health:
 
 
 @router.get("/readyz", summary="The database answers; how far behind each read model is")
-def readyz(request: Request, _: Visitor) -> Readiness:
+def readyz(_: Visitor, registry: Registered, read_models: ReadSide, log: Log) -> Readiness:
     try:
-        head = request.app.state.services.registry.recorder.max_notification_id() or 0
-        log = request.app.state.transparency_log
-        lag = request.app.state.read_models.lag() | {log.name: log.lag()}
+        head = registry.recorder.max_notification_id() or 0
+        lag = read_models.lag() | {log.name: log.lag()}
     except Exception as error:  # any failure to reach the database means not ready
         raise ProblemError("not-ready", f"the database does not answer: {type(error).__name__}") from None
     return Readiness(status="ready", head=head, lag=lag)
@@ -52,8 +52,8 @@ def readyz(request: Request, _: Visitor) -> Readiness:
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
 )
-def metrics(request: Request, _: Visitor) -> Response:
-    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+def metrics(_: Visitor, measured: Measured) -> Response:
+    return Response(generate_latest(measured.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/problems/{slug}", summary="What a problem type means")

@@ -8,19 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from pydantic import Field
 
-from mcreg.api.rest.common import (
-    PROBLEM_RESPONSES,
-    Caller,
-    CountryCode,
-    IdempotencyKey,
-    Input,
-    Output,
-    Ref,
-    Registered,
-    Visitor,
-    created,
-    ref,
-)
+from mcreg.api.deps import Caller, Registered, Visitor
+from mcreg.api.rest.common import PROBLEM_RESPONSES, CountryCode, IdempotencyKey, Input, Output, Ref, created, ref
 from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.vocabulary import ProviderType
 

@@ -9,21 +9,20 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from pydantic import Field
 
+from mcreg.api.deps import Caller, Registered, Visitor
 from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
-    Caller,
     Ects,
     IdempotencyKey,
     Input,
+    NewAppeal,
     Output,
     Reasoned,
     Ref,
-    Registered,
-    Visitor,
+    StandingOut,
     created,
     ref,
 )
-from mcreg.api.rest.credentials import StandingOut
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.aggregates.recognition import Recognition
@@ -51,11 +50,6 @@ class NewVerdict(Input):
     ects_recognised: Ects
     differences: list[Difference] = Field(default=[], description="Required unless fully recognised (Lisbon)")
     decided_on: date | None = None
-
-
-class NewAppeal(Input):
-    grounds: str
-    effective: date | None = None
 
 
 class AppealVerdict(Input):

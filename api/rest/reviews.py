@@ -8,16 +8,15 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from pydantic import Field
 
+from mcreg.api.deps import Caller, Registered, Visitor
 from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
-    Caller,
     IdempotencyKey,
     Input,
+    NewAppeal,
     Output,
     Reasoned,
     Ref,
-    Registered,
-    Visitor,
     created,
     ref,
 )
@@ -45,11 +44,6 @@ class NewDecision(Input):
     valid_to: date | None = Field(default=None, description="Six years after valid_from when not given")
     conditions: str | None = Field(default=None, description="Required for positive_with_conditions")
     decided_on: date | None = None
-
-
-class NewAppeal(Input):
-    grounds: str
-    effective: date | None = None
 
 
 class AppealDecision(Input):

@@ -21,17 +21,17 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Header, Path, Request, Response
+from fastapi import APIRouter, Body, Header, Path, Response
 from pydantic import Field
 
-from mcreg.api.rest.common import PROBLEM_RESPONSES, Caller, IdempotencyKey, Input, Output, Registered, Visitor
-from mcreg.bootstrap import Services
-from mcreg.projections.read_models import ReadModels
-from mcreg.projections.status_lists import StatusLists
+from mcreg.api.deps import Caller, Exports, IssuerKeyring, Registered, RegistrySigner, Visitor
+from mcreg.api.rest.common import PROBLEM_RESPONSES, IdempotencyKey, Input, Output
 from mcreg.registry.aggregates.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey, KeyStatus
+from mcreg.registry.application import Registry
 from mcreg.registry.errors import NotFound
-from mcreg.registry.trust.data_integrity import add_proof, canonicalize
-from mcreg.services.documents import STATUS_LIST_TTL_MS, parse_list_name, status_list_document, xsd_datetime
+from mcreg.registry.trust.data_integrity import canonicalize
+from mcreg.services.documents import STATUS_LIST_TTL_MS, parse_list_name
+from mcreg.services.exports import published_key
 from mcreg.stores.issuer_keys import IssuerKeyStore
 
 router = APIRouter(tags=["trust"], responses=PROBLEM_RESPONSES)
@@ -39,24 +39,9 @@ router = APIRouter(tags=["trust"], responses=PROBLEM_RESPONSES)
 VC_MEDIA_TYPE = "application/vc"
 """VC Data Model 2.0 §6.3: a verifiable credential, here with an embedded proof."""
 DID_MEDIA_TYPE = "application/did+ld+json"
-STATUS_LISTS = StatusLists.name
 LIST_NAME = r"^(revocation|suspension)-(0|[1-9][0-9]{0,9})$"
 PUBLIC_CACHE = f"public, max-age={STATUS_LIST_TTL_MS // 1000}"
 """Lists, DID documents and key lists: 5 minutes, so that a revocation or a compromised key is seen within that."""
-
-
-def signed_status_list(
-    services: Services, read_models: ReadModels, issuer_id: UUID, purpose: str, number: int
-) -> dict[str, Any] | None:
-    """The issuer's signed list credential, or None while the issuer has no such list."""
-    state = read_models[STATUS_LISTS].view.list_state(issuer_id, purpose, number)
-    if state is None:
-        return None
-    key = services.issuer_keys.signing_key(issuer_id)
-    public_url = services.settings.public_url
-    document = status_list_document(public_url, issuer_id, key.did, purpose, number, state.bits, state.changed_at)
-    created = xsd_datetime(key.created(state.changed_at), microseconds=True)
-    return add_proof(document, key.private_key, key.verification_method, created=created)
 
 
 def etag(body: bytes) -> str:
@@ -90,16 +75,14 @@ IssuerId = Annotated[UUID, Path(description="The issuer: a provider's id")]
     responses=_document(VC_MEDIA_TYPE),
 )
 def get_status_list(
-    request: Request,
     issuer_id: IssuerId,
     list_name: Annotated[str, Path(pattern=LIST_NAME, description="`revocation-<n>` or `suspension-<n>`")],
     _: Visitor,
+    exports: Exports,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     place = parse_list_name(list_name)
-    signed = None
-    if place is not None:
-        signed = signed_status_list(request.app.state.services, request.app.state.read_models, issuer_id, *place)
+    signed = exports.signed_status_list(issuer_id, *place) if place is not None else None
     if signed is None:
         raise NotFound("status list", f"{issuer_id}/{list_name}")
     return _cached(canonicalize(signed), VC_MEDIA_TYPE, if_none_match)
@@ -108,9 +91,10 @@ def get_status_list(
 # --- DID documents ---------------------------------------------------------------------------------------------------
 
 
-def _registry_did_document(request: Request, _: Visitor, if_none_match: IfNoneMatch = None) -> Response:
-    services: Services = request.app.state.services
-    document = services.signing_key.did_document(services.issuer_keys.keys(REGISTRY_ISSUER_ID))
+def _registry_did_document(
+    _: Visitor, registry_key: RegistrySigner, store: IssuerKeyring, if_none_match: IfNoneMatch = None
+) -> Response:
+    document = registry_key.did_document(store.keys(REGISTRY_ISSUER_ID))
     return _cached(canonicalize(document), DID_MEDIA_TYPE, if_none_match)
 
 
@@ -141,9 +125,8 @@ for _path, _name in (
     responses=_document(DID_MEDIA_TYPE),
 )
 def get_issuer_did_document(
-    request: Request, issuer_id: IssuerId, _: Visitor, if_none_match: IfNoneMatch = None
+    issuer_id: IssuerId, _: Visitor, store: IssuerKeyring, if_none_match: IfNoneMatch = None
 ) -> Response:
-    store: IssuerKeyStore = request.app.state.services.issuer_keys
     if issuer_id == REGISTRY_ISSUER_ID or not store.known(issuer_id):
         raise NotFound("issuer", issuer_id)
     return _cached(canonicalize(store.did_document(issuer_id)), DID_MEDIA_TYPE, if_none_match)
@@ -152,7 +135,7 @@ def get_issuer_did_document(
 # --- keys ------------------------------------------------------------------------------------------------------------
 
 
-class KeyOut(Output):
+class IssuerKeyOut(Output):
     key_id: str = Field(examples=["key-1"])
     verification_method: str
     public_key_multibase: str = Field(examples=["z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"])
@@ -165,7 +148,7 @@ class KeyOut(Output):
 class IssuerKeysOut(Output):
     issuer_id: UUID
     did: str
-    keys: list[KeyOut]
+    keys: list[IssuerKeyOut]
 
 
 class Rotation(Input):
@@ -178,31 +161,16 @@ class Compromise(Input):
     since: datetime = Field(description="Since when the key may have been in other hands (not in the future)")
 
 
-def key_out(store: IssuerKeyStore, issuer_id: UUID, key: IssuerKey, now: datetime) -> KeyOut:
-    return KeyOut(
-        key_id=key.key_id,
-        verification_method=f"{store.did(issuer_id)}#{key.key_id}",
-        public_key_multibase=key.public_key_multibase,
-        valid_from=key.valid_from,
-        retired_on=key.retired_on,
-        compromised_since=key.compromised_since,
-        status=key.status_at(now),
-    )
+def _key_out(store: IssuerKeyStore, issuer_id: UUID, key: IssuerKey, now: datetime) -> IssuerKeyOut:
+    return IssuerKeyOut.model_validate(published_key(store, issuer_id, key, now))
 
 
-def _issuer(request: Request, issuer_id: UUID) -> IssuerKeyStore:
-    store: IssuerKeyStore = request.app.state.services.issuer_keys
-    if not store.known(issuer_id):
-        raise NotFound("issuer", issuer_id)
-    return store
-
-
-def _recorded_key(store: IssuerKeyStore, registry: Any, issuer_id: UUID, key_id: str) -> KeyOut:
+def _recorded_key(store: IssuerKeyStore, registry: Registry, issuer_id: UUID, key_id: str) -> IssuerKeyOut:
     recorded = registry.issuer_keys(issuer_id)
     key = recorded.key(key_id) if recorded is not None else None
     if key is None:
         raise NotFound("issuer key", f"{issuer_id}#{key_id}")
-    return key_out(store, issuer_id, key, registry.clock())
+    return _key_out(store, issuer_id, key, registry.clock())
 
 
 @router.get(
@@ -211,11 +179,12 @@ def _recorded_key(store: IssuerKeyStore, registry: Any, issuer_id: UUID, key_id:
     description="A provider's id, or the registry's own issuer id. The DID document says the same for resolvers.",
 )
 def list_issuer_keys(
-    request: Request, response: Response, issuer_id: IssuerId, _: Visitor, registry: Registered
+    response: Response, issuer_id: IssuerId, _: Visitor, registry: Registered, store: IssuerKeyring
 ) -> IssuerKeysOut:
-    store = _issuer(request, issuer_id)
+    if not store.known(issuer_id):
+        raise NotFound("issuer", issuer_id)
     now = registry.clock()
-    keys = [key_out(store, issuer_id, key, now) for key in store.keys(issuer_id)]
+    keys = [_key_out(store, issuer_id, key, now) for key in store.keys(issuer_id)]
     response.headers["Cache-Control"] = PUBLIC_CACHE
     return IssuerKeysOut(issuer_id=issuer_id, did=store.did(issuer_id), keys=keys)
 
@@ -229,15 +198,14 @@ def list_issuer_keys(
     "Credentials signed with the retired key keep verifying; new exports are signed with the new key.",
 )
 def rotate_issuer_key(
-    request: Request,
     response: Response,
     issuer_id: IssuerId,
     actor: Caller,
     registry: Registered,
+    store: IssuerKeyring,
     body: Annotated[Rotation | None, Body()] = None,
     key: IdempotencyKey = None,
-) -> KeyOut:
-    store: IssuerKeyStore = request.app.state.services.issuer_keys
+) -> IssuerKeyOut:
     made = store.rotate(actor, issuer_id, valid_from=(body or Rotation()).valid_from, idempotency_key=key)
     response.headers["Location"] = f"/v1/issuers/{issuer_id}/keys"
     return _recorded_key(store, registry, issuer_id, made.key_id)
@@ -251,14 +219,13 @@ def rotate_issuer_key(
     "export is signed with a new key.",
 )
 def report_key_compromised(
-    request: Request,
     issuer_id: IssuerId,
     key_id: Annotated[str, Path(pattern=r"^key-[1-9][0-9]{0,5}$", examples=["key-1"])],
     body: Compromise,
     actor: Caller,
     registry: Registered,
+    store: IssuerKeyring,
     key: IdempotencyKey = None,
-) -> KeyOut:
-    store: IssuerKeyStore = request.app.state.services.issuer_keys
+) -> IssuerKeyOut:
     registry.report_key_compromised(actor, issuer_id, key_id=key_id, since=body.since, idempotency_key=key)
     return _recorded_key(store, registry, issuer_id, key_id)

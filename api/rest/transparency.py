@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from mcreg.api.rest.common import PROBLEM_RESPONSES, Visitor
-from mcreg.projections.transparency_log import TransparencyLog
+from mcreg.api.deps import Log, Visitor
+from mcreg.api.rest.common import PROBLEM_RESPONSES
 from mcreg.registry.errors import InvalidInput
 
 router = APIRouter(prefix="/v1/log", tags=["transparency log"], responses=PROBLEM_RESPONSES)
@@ -28,13 +28,6 @@ EXAMPLE = "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
 Hash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", examples=[EXAMPLE])]
 BIGINT = 2**63 - 1
 """Sizes, indexes and positions are PostgreSQL bigints."""
-
-
-def log_of(request: Request) -> TransparencyLog:
-    return request.app.state.transparency_log
-
-
-Log = Annotated[TransparencyLog, Depends(log_of)]
 
 
 class Leaf(BaseModel):

@@ -52,7 +52,7 @@ class ApiKey:
 
 
 @dataclass(frozen=True)
-class NewKey:
+class MadeApiKey:
     """A key just made: the only time its token is ever shown."""
 
     key: ApiKey
@@ -98,7 +98,7 @@ class ApiKeys:
 
     def create(
         self, org: UUID, role: Role, *, name: str, country: str | None = None, expires_at: datetime | None = None
-    ) -> NewKey:
+    ) -> MadeApiKey:
         prefix = secrets.token_hex(PREFIX_BYTES)
         token = f"mcreg_{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
         with self.pool.connection() as conn, conn.cursor(row_factory=class_row(ApiKey)) as cur:
@@ -111,7 +111,7 @@ class ApiKeys:
             )
             key = cur.fetchone()
         assert key is not None
-        return NewKey(key, token)
+        return MadeApiKey(key, token)
 
     def authenticate(self, token: str, now: datetime) -> ApiKey:
         """The key behind ``token``, or KeyRefused saying why it lets no one in."""

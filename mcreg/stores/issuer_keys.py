@@ -157,7 +157,7 @@ class SigningKey:
 
 
 @dataclass(frozen=True)
-class NewKey:
+class MadeIssuerKey:
     key_id: str
     public_key_multibase: str
 
@@ -260,14 +260,14 @@ class IssuerKeyStore:
 
     def rotate(
         self, actor: Actor, issuer_id: UUID, *, valid_from: datetime | None = None, idempotency_key: str | None = None
-    ) -> NewKey:
+    ) -> MadeIssuerKey:
         """Make a new key pair, seal its private half, and record its public half (the keys in use then retire)."""
         self.registry.check_manages_issuer_keys(actor, issuer_id)
         public_key = self._new_key(issuer_id, f"{actor.org}/{idempotency_key}" if idempotency_key else None)
         key_id = self.registry.rotate_issuer_key(
             actor, issuer_id, public_key_multibase=public_key, valid_from=valid_from, idempotency_key=idempotency_key
         )
-        return NewKey(key_id, public_key)
+        return MadeIssuerKey(key_id, public_key)
 
     def _new_key(self, issuer_id: UUID, made_for: str | None) -> str:
         private_key = Ed25519PrivateKey.generate()

@@ -13,7 +13,7 @@ from mcreg.registry.periods import Interruption, close_last
 from mcreg.registry.quality import QABasis
 from mcreg.registry.stamp import Stamp
 from mcreg.registry.topics import stored_as
-from mcreg.registry.vocabulary import CredentialStatus, RevocationReason
+from mcreg.registry.vocabulary import CredentialStatus, RevocationReason, Standing
 
 
 class Credential(Aggregate):
@@ -55,6 +55,20 @@ class Credential(Aggregate):
         if any(i.covers(day) for i in self.suspensions):
             return CredentialStatus.SUSPENDED
         return CredentialStatus.ACTIVE
+
+    def active_on(self, day: date) -> bool:
+        """Issued by ``day``, and neither suspended nor revoked on it."""
+        return self.issued_on <= day and self.status_on(day) == CredentialStatus.ACTIVE
+
+    def expired_on(self, day: date) -> bool:
+        """Past its validity on ``day``: ``valid_until`` is the first day it is no longer valid."""
+        return self.valid_until is not None and self.valid_until <= day
+
+    def valid_on(self, day: date, qa_at_issue: Standing, qa_on_day: Standing) -> bool:
+        """Is it valid on ``day``: active and unexpired then, and quality-assured both on its issue date and on
+        ``day`` (``qa_at_issue`` and ``qa_on_day`` are where its QA basis stood on those dates)."""
+        quality_assured = qa_at_issue == Standing.IN_FORCE and qa_on_day == Standing.IN_FORCE
+        return self.active_on(day) and not self.expired_on(day) and quality_assured
 
     def suspend(self, stamp: Stamp, reason: str) -> None:
         self.check_not_revoked()

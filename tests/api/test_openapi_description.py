@@ -87,3 +87,9 @@ def test_codes_are_enumerated_as_the_registry_accepts_them(description: dict[str
     spec = schemas["NewMicroCredential"]["properties"]
     assert spec["languages"]["items"]["enum"] == sorted(validate.LANGUAGES)
     assert {"type": "number", "minimum": 0, "maximum": float(validate.ECTS_MAX)} in spec["ects"]["anyOf"]
+
+
+def test_component_names_are_the_schemas_own_names_free_of_module_paths(description: dict[str, Any]) -> None:
+    names = list(description["components"]["schemas"])
+    assert [name for name in names if "__" in name or "." in name or name.startswith("mcreg")] == []
+    assert {"ApiKeyOut", "IssuerKeyOut"} <= set(names)  # once both KeyOut, told apart only by their modules

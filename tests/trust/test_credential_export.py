@@ -19,7 +19,6 @@ from uuid import UUID, uuid4
 import pytest
 from fastapi.testclient import TestClient
 
-from mcreg.api.rest import export
 from mcreg.bootstrap import Services
 from mcreg.projections import status_lists as status_model
 from mcreg.projections.read_models import ReadModels
@@ -32,6 +31,7 @@ from mcreg.registry.trust.signed_note import open_checkpoint
 from mcreg.registry.trust.status_list import Bitstring, status_of
 from mcreg.registry.vocabulary import Role
 from mcreg.services.documents import xsd_datetime
+from mcreg.services.verification import issued_position
 from tests.api.rest import As, caller
 from tests.trust import vectors
 from tests.world import OPERATOR, SPEC, World, learner
@@ -489,7 +489,7 @@ def test_verify_proves_the_issuance_is_in_the_transparency_log(
     answer = verdict(public, vc)
     assert outcome(answer, "transparency_log") == ("passed", None)
     proof = answer["transparency_log"]
-    assert proof["position"] == export.issued_position(services.registry, credential_id)
+    assert proof["position"] == issued_position(services.registry, credential_id)
     check_inclusion(client, proof)
 
     stored = public.get(f"/v1/credentials/{credential_id}/verify").json()
