@@ -12,7 +12,6 @@ each a module here over the shared ``core`` (running a command; get â†’ check â†
 - ``learners``: learners' personal data and its erasure.
 """
 
-from mcreg.registry.application.core import Context
 from mcreg.registry.application.issuance import BatchRejected, BatchResult, CredentialStanding, IssueRow, RowError
 from mcreg.registry.application.quality_assurance import DEFAULT_VALIDITY
 from mcreg.registry.application.registry import Registry
@@ -21,7 +20,6 @@ __all__ = [
     "DEFAULT_VALIDITY",
     "BatchRejected",
     "BatchResult",
-    "Context",
     "CredentialStanding",
     "IssueRow",
     "Registry",
