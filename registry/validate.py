@@ -183,10 +183,10 @@ def day(field: str, value: Any) -> date:
 
 def past_day(field: str, value: Any, today: date) -> date:
     """A date that has happened: issue dates, decisions, revocations."""
-    value = day(field, value)
-    if value > today:
+    checked = day(field, value)
+    if checked > today:
         raise InvalidInput(field, "may not be in the future")
-    return value
+    return checked
 
 
 def period(field_from: str, start: date, field_to: str, end: date | None) -> None:
@@ -197,17 +197,17 @@ def period(field_from: str, start: date, field_to: str, end: date | None) -> Non
 def email(field: str, value: Any) -> str | None:
     if value is None:
         return None
-    value = text(field, value, max_length=254)
-    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+    address = text(field, value, max_length=254)
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
         raise InvalidInput(field, "must be an email address")
-    return value
+    return address
 
 
 def identifier(field: str, value: Any, *, max_length: int = 200) -> str | None:
     """An external identifier (DEQAR, ETER, SCHAC, Erasmus code, local id)."""
     if value is None:
         return None
-    value = text(field, value, max_length=max_length)
-    if any(ch.isspace() and ch != " " for ch in value):
+    checked = text(field, value, max_length=max_length)
+    if any(ch.isspace() and ch != " " for ch in checked):
         raise InvalidInput(field, "may not contain line breaks or tabs")
-    return value
+    return checked

@@ -19,16 +19,8 @@ from mcreg.registry.aggregates.identifiers import Scheme
 from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.application import DEFAULT_VALIDITY, Registry
 from mcreg.registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
-from mcreg.registry.importers.deqar import (
-    CONDITIONS_TEXT,
-    DeqarReport,
-    ImportStatus,
-    Institution,
-    Location,
-    find_provider,
-    import_reports,
-    parse_report,
-)
+from mcreg.registry.importers.deqar import CONDITIONS_TEXT, ImportStatus, find_provider, import_reports
+from mcreg.registry.importers.deqar_format import DeqarReport, Institution, Location, parse_report
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import ESGActivity, QADecision, Role
 from tests.world import OPERATOR

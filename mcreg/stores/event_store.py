@@ -13,17 +13,19 @@ decided on changed before it committed (decision 25).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic, retry
 from psycopg import Cursor
 from psycopg.rows import DictRow, dict_row
 from psycopg.sql import SQL, Composed, Identifier
+
+from mcreg.registry.read_versions import check_read_versions, relied_on
 
 
 class BulkSafeApplicationRecorder(PostgresApplicationRecorder):
@@ -43,21 +45,20 @@ class ReadCheckingRecorder(BulkSafeApplicationRecorder):
     ``Application.save(..., read_versions={id: version})`` names them. The
     library's recorder locks the events table for every insert (so positions
     commit in order); checked after that lock, the versions cannot change before
-    this transaction commits, so the check is exact, not a race of its own.
+    this transaction commits, so the check is exact, not a race of its own. The
+    rule is ``mcreg.registry.read_versions``'s, which the in-memory recorder applies too.
     """
 
     def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         super()._insert_stored_events(curs, stored_events, **kwargs)
-        written = {e.originator_id for e in stored_events}
-        expected = {i: v for i, v in (kwargs.get("read_versions") or {}).items() if i not in written}
-        if not expected:
-            return
+        expected = relied_on(stored_events, kwargs.get("read_versions"))
+        check_read_versions(expected, lambda aggregate_ids: self._stored_versions(curs, aggregate_ids))
+
+    def _stored_versions(self, curs: Cursor[DictRow], aggregate_ids: Iterable[UUID]) -> dict[UUID, int]:
         # Another cursor of the same transaction: the library fetches the inserted positions from ``curs`` after this.
         with curs.connection.cursor(row_factory=dict_row) as check:
-            check.execute(self.select_versions_statement, [list(expected)])
-            current = {row["originator_id"]: row["version"] for row in check.fetchall()}
-        if changed := [i for i, version in expected.items() if current.get(i) != version]:
-            raise IntegrityError(f"relied-on aggregates changed meanwhile: {', '.join(map(str, changed))}")
+            check.execute(self.select_versions_statement, [list(aggregate_ids)])
+            return {row["originator_id"]: row["version"] for row in check.fetchall()}
 
     @property
     def select_versions_statement(self) -> Composed:

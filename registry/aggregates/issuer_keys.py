@@ -107,7 +107,9 @@ class IssuerKeys(Aggregate):
         return key_id
 
     @event("KeyAdded")
-    def _add(self, stamp: Stamp, key_id: str, public_key_multibase: str, valid_from: datetime, retiring: list[str]):
+    def _add(
+        self, stamp: Stamp, key_id: str, public_key_multibase: str, valid_from: datetime, retiring: list[str]
+    ) -> None:
         self.keys = [dataclasses.replace(k, retired_on=valid_from) if k.key_id in retiring else k for k in self.keys]
         self.keys.append(IssuerKey(key_id, public_key_multibase, valid_from))
 

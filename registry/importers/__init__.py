@@ -1,1 +1,2 @@
-"""Importers of outside formats into registry commands: DEQAR's submission format."""
+"""Importers of outside formats into registry commands: DEQAR's submission format (``deqar_format``) and its
+import (``deqar``)."""

@@ -20,6 +20,7 @@ from mcreg.bootstrap import Services, bootstrap
 from mcreg.registry.aggregates.accreditation import Accreditation
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.learners import LearnerVault
+from mcreg.registry.application import Registry
 from mcreg.registry.errors import ConcurrentUpdate, DomainError, NoQualityAssurance
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import Role
@@ -73,6 +74,29 @@ def test_an_issuance_loses_to_a_withdrawal_saved_between_its_check_and_its_save(
     # Issued before the withdrawal took effect, it is still quality-assured, and records the new version.
     credential = registry.get(Credential, world.issue(date(2023, 12, 1)))
     assert credential.qa_basis.version == registry.get(Accreditation, world.accreditation_id).version
+
+
+def test_in_memory_as_on_postgresql_a_save_whose_relied_on_decision_changed_meanwhile_writes_nothing(
+    registry: Registry,
+) -> None:
+    """Decision 25 is the recorder's rule on both persistence modules, not a feature of PostgreSQL."""
+    world = World(registry)
+    withdraw = lambda: registry.withdraw_accreditation(  # noqa: E731
+        world.agency, world.accreditation_id, reason="fraud in assessments", effective=date(2024, 1, 1)
+    )
+    registry.vault = InterleavingVault(registry.vault, withdraw)
+    before = registry.recorder.max_notification_id() or 0
+
+    with pytest.raises(ConcurrentUpdate):
+        world.issue(date(2024, 3, 1))
+
+    (written,) = registry.recorder.select_notifications(before + 1, 10)
+    assert (written.originator_id, written.topic) == (
+        world.accreditation_id,
+        "registry.accreditation:Accreditation.Withdrawn",
+    )
+    with pytest.raises(NoQualityAssurance):
+        world.issue(date(2024, 3, 1))
 
 
 def test_32_conflicting_commands_on_one_credential_leave_one_history_and_no_faults(
