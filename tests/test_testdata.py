@@ -16,5 +16,5 @@ def test_every_set_names_its_source_and_is_listed_in_the_readme(name: str) -> No
 
 
 def test_a_missing_file_fails_loudly() -> None:
-    with pytest.raises(FileNotFoundError, match="tests/data/README.md"):
+    with pytest.raises(FileNotFoundError, match=r"see tests/data/README\.md"):
         data_path("deqar", "no-such-example.json")
