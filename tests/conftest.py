@@ -1,7 +1,9 @@
-"""Fixtures: a registry in memory and on PostgreSQL, an empty schema per test.
+"""Fixtures: a registry in memory and on PostgreSQL, an empty schema per test; the ``postgres`` marker.
 
 PostgreSQL is the server named by ``DATABASE_URL`` when set (CI runs the suite
-once that way), else an embedded server started once for the session.
+once that way), else an embedded server started once for the session. Every test
+that reaches it through these fixtures is marked ``postgres``, so
+``pytest -m "not postgres"`` runs the in-memory tests alone.
 """
 
 from __future__ import annotations
@@ -19,6 +21,18 @@ from mcreg.database import Database, open_database
 from mcreg.projections.read_models import ReadModels
 from mcreg.registry.application import Registry
 from mcreg.settings import Settings
+
+# A test that asks for any of these, directly or through another fixture, runs on PostgreSQL.
+POSTGRES_FIXTURES = frozenset({"database", "schema", "services"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``postgres`` each test that uses the server: through a fixture, or as the registry's postgres case."""
+    for item in items:
+        fixtures = POSTGRES_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        if fixtures or (callspec is not None and callspec.params.get("registry") == "postgres"):
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,13 @@
 """DEQAR import: a QA agency submits its reports in DEQAR's format and the registry records what it has a place for.
 
-The example files are DEQAR's own (EQAR's backend, ``submissionapi/examples``), read in place from the
-shared test data next to the project.
+The example files are DEQAR's own (EQAR's backend, ``submissionapi/examples``), copied into
+``tests/data/deqar``.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -23,9 +22,10 @@ from mcreg.registry.importers.deqar import CONDITIONS_TEXT, ImportStatus, find_p
 from mcreg.registry.importers.deqar_format import DeqarReport, Institution, Location, parse_report
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import ESGActivity, QADecision, Role
+from tests.testdata import data_path
 from tests.world import OPERATOR
 
-EXAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "deqar"
+EXAMPLES = data_path("deqar")
 
 # The institutions the examples name by ETER or DEQAR id only; the registry must hold them before the import.
 # Names are illustrative.

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx2 import Response  # what starlette's TestClient answers with
 
 from mcreg.bootstrap import Services
 from mcreg.registry.vocabulary import Role

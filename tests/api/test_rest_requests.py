@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from uuid import UUID, uuid4
 
 import jwt
@@ -18,6 +17,7 @@ from mcreg.registry.vocabulary import Role
 from mcreg.stores.api_keys import KeyRefused
 from tests.api.rest import As, caller
 from tests.test_deqar_import import KNOWN_INSTITUTIONS
+from tests.testdata import data_path
 from tests.world import SPEC, World
 
 PROBLEM = "application/problem+json"
@@ -420,7 +420,7 @@ def test_dates_in_problem_fields_are_plain(world: World, provider: As) -> None:
 # DEQAR import --------------------------------------------------------------------------------------------
 
 
-DEQAR = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "deqar"
+DEQAR = data_path("deqar")
 
 
 def test_an_agency_imports_all_four_deqar_examples_over_http_and_a_second_import_writes_nothing(

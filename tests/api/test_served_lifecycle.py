@@ -12,6 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+# `mcreg serve` starts an embedded PostgreSQL of its own, which no fixture shows.
+pytestmark = pytest.mark.postgres
+
 ROOT = Path(__file__).resolve().parents[2]
 MCREG = str(Path(sys.executable).with_name("mcreg"))
 

@@ -6,7 +6,6 @@ import io
 import json
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,6 +15,7 @@ from mcreg.database import Database
 from mcreg.demo import build_demo
 from mcreg.projections.read_models import ReadModels
 from mcreg.services.backup import RestoreRefused, export_events, restore_events
+from tests.testdata import data_path
 from tests.world import OPERATOR
 
 
@@ -90,7 +90,7 @@ def test_a_damaged_export_is_refused_and_loads_nothing(services: Services, empty
     assert not empty.registry.recorder.max_notification_id()
 
 
-EXPORTS = Path(__file__).parents[1] / "data" / "exports"
+EXPORTS = data_path("exports")
 
 
 def test_an_export_made_before_the_layout_moved_restores_with_the_same_log_root_and_read_models(

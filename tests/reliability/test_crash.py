@@ -37,6 +37,9 @@ from mcreg.registry.aggregates.receipt import Receipt
 from mcreg.settings import Settings
 from tests.world import World
 
+# The test makes, kills and restarts a PostgreSQL cluster of its own, which no fixture shows.
+pytestmark = pytest.mark.postgres
+
 ROOT = Path(__file__).resolve().parents[2]
 MCREG = str(Path(sys.executable).with_name("mcreg"))
 CYCLES = int(os.environ.get("MCREG_CRASH_CYCLES", "20"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 from datetime import date
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -23,9 +22,10 @@ from mcreg.bootstrap import Services
 from mcreg.projections.read_models import ReadModels
 from mcreg.registry.vocabulary import Role
 from tests.api.rest import caller
+from tests.testdata import data_path
 from tests.world import OPERATOR, World
 
-DEQAR = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "deqar"
+DEQAR = data_path("deqar")
 EXAMPLES = [json.loads((DEQAR / name).read_text()) for name in sorted(p.name for p in DEQAR.glob("*.json"))]
 
 REPLACEMENTS = st.one_of(

@@ -33,10 +33,10 @@ from mcreg.registry.vocabulary import Role
 from mcreg.services.documents import xsd_datetime
 from mcreg.services.verification import issued_position
 from tests.api.rest import As, caller
-from tests.trust import vectors
+from tests.testdata import data_path
 from tests.world import OPERATOR, SPEC, World, learner
 
-ELM_SAMPLE = "Sample-MC-Annex1-unsigned.jsonld"  # the EDC micro-credential sample, in the shared test data
+ELM_SAMPLE = "Sample-MC-Annex1-unsigned.jsonld"  # the EDC micro-credential sample, in tests/data/elm
 STATUS = StatusLists.name
 
 
@@ -584,7 +584,7 @@ def _keys_and_types(node: Any, keys: set[str], types: set[str]) -> None:
 
 
 def test_the_elm_credential_has_the_edc_samples_structure(world: World, provider: As, read_models: ReadModels):
-    sample = json.loads((vectors("elm") / ELM_SAMPLE).read_text(encoding="utf-8"))
+    sample = json.loads((data_path("elm", ELM_SAMPLE)).read_text(encoding="utf-8"))
     credential_id = world.issue(grade="8/10")
     placed(read_models)
     response = provider.get(f"/v1/credentials/{credential_id}/elm")

@@ -27,15 +27,15 @@ from mcreg.registry.trust.data_integrity import (
     public_key_from_did_key,
     verify_proof,
 )
-from tests.trust import vectors
+from tests.testdata import data_path
 
 
 def _json(name: str) -> Any:
-    return json.loads((vectors("vc-di-eddsa") / name).read_text())
+    return json.loads((data_path("vc-di-eddsa", name)).read_text())
 
 
 def _text(name: str) -> str:
-    return (vectors("vc-di-eddsa", "eddsa-jcs-2022") / name).read_text().strip()
+    return (data_path("vc-di-eddsa", "eddsa-jcs-2022", name)).read_text().strip()
 
 
 @pytest.fixture(scope="module")
