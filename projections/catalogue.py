@@ -34,19 +34,19 @@ from mcreg.registry.aggregates.provider import Provider
 
 PROVIDERS = countries_table("catalogue_providers")
 SPECIFICATION = (
-    ("title", "jsonb"),
-    ("learning_outcomes", "jsonb"),
-    ("esco_uris", "text[]"),
-    ("ects", "numeric"),
+    ("title", "jsonb NOT NULL"),
+    ("learning_outcomes", "jsonb NOT NULL"),
+    ("esco_uris", "text[] NOT NULL"),
+    ("ects", "numeric NOT NULL"),
     ("eqf_level", "int4"),
-    ("isced_field", "text"),
-    ("assessment", "text"),
-    ("participation", "text"),
-    ("qa_type", "text"),
-    ("languages", "text[]"),
+    ("isced_field", "text NOT NULL"),
+    ("assessment", "text NOT NULL"),
+    ("participation", "text NOT NULL"),
+    ("qa_type", "text NOT NULL"),
+    ("languages", "text[] NOT NULL"),
     ("prerequisites", "text"),
     ("supervision", "text"),
-    ("stackability", "text"),
+    ("stackability", "text NOT NULL"),
     ("stackable_towards", "text"),
     ("further_information", "text"),
 )
@@ -55,16 +55,23 @@ CATALOGUE = Table(
     "catalogue",
     columns=(
         ("microcredential_id", "uuid"),
-        ("provider_id", "uuid"),
-        ("provider_country", "text"),
-        ("specified_on", "date"),
-        ("spec_version", "int4"),
-        ("in_force_from", "date"),
+        ("provider_id", "uuid NOT NULL"),
+        ("provider_country", "text NOT NULL"),
+        ("specified_on", "date NOT NULL"),
+        ("spec_version", "int4 NOT NULL"),
+        ("in_force_from", "date NOT NULL"),
         ("retired_on", "date"),
         *SPECIFICATION,
     ),
     key=("microcredential_id",),
     settable=("retired_on",),
+    # Every title's words, whatever its language: 'simple' neither stems nor drops stop words.
+    computed=(
+        (
+            "title_search",
+            """tsvector GENERATED ALWAYS AS (jsonb_to_tsvector('simple'::regconfig, title, '["string"]')) STORED""",
+        ),
+    ),
 )
 CARRIED = ("microcredential_id", "provider_id", "provider_country", "specified_on", "spec_version", "retired_on")
 """The columns a revision keeps from the row it replaces."""
@@ -127,19 +134,10 @@ class CatalogueView(View[CatalogueChanges]):
         super().__init__(datastore, **kwargs)
         self.providers = ProviderCountries(self.schema, PROVIDERS)
         self.sql_create_statements.append(self.providers.create_statement)
+        self.sql_create_statements.append(CATALOGUE.create_statement(self.schema))
         self.sql_create_statements.extend(
             SQL(statement).format(self.schema)
             for statement in (
-                "CREATE TABLE IF NOT EXISTS {0}.catalogue ("
-                "microcredential_id uuid PRIMARY KEY, provider_id uuid NOT NULL, provider_country text NOT NULL, "
-                "specified_on date NOT NULL, spec_version integer NOT NULL, in_force_from date NOT NULL, "
-                "retired_on date, title jsonb NOT NULL, learning_outcomes jsonb NOT NULL, esco_uris text[] NOT NULL, "
-                "ects numeric NOT NULL, eqf_level integer, isced_field text NOT NULL, assessment text NOT NULL, "
-                "participation text NOT NULL, qa_type text NOT NULL, languages text[] NOT NULL, prerequisites text, "
-                "supervision text, stackability text NOT NULL, stackable_towards text, further_information text, "
-                # Every title's words, whatever its language: 'simple' neither stems nor drops stop words.
-                "title_search tsvector GENERATED ALWAYS AS "
-                "(jsonb_to_tsvector('simple'::regconfig, title, '[\"string\"]')) STORED)",
                 "CREATE INDEX IF NOT EXISTS catalogue_by_title ON {0}.catalogue USING gin (title_search)",
                 "CREATE INDEX IF NOT EXISTS catalogue_by_skill ON {0}.catalogue USING gin (esco_uris)",
                 "CREATE INDEX IF NOT EXISTS catalogue_by_country "

@@ -53,17 +53,22 @@ from mcreg.registry.vocabulary import QA_COVER, Standing
 PROVIDERS = countries_table("dashboard_providers")
 SPECS = Table(
     "dashboard_specs",
-    columns=(("microcredential_id", "uuid"), ("spec_version", "int4"), ("eqf_level", "int4"), ("isced_broad", "text")),
+    columns=(
+        ("microcredential_id", "uuid"),
+        ("spec_version", "int4"),
+        ("eqf_level", "int4"),
+        ("isced_broad", "text NOT NULL"),
+    ),
     key=("microcredential_id", "spec_version"),
 )
 CREDENTIALS = Table(
     "dashboard_credentials",
     columns=(
         ("credential_id", "uuid"),
-        ("issuer_country", "text"),
+        ("issuer_country", "text NOT NULL"),
         ("eqf_level", "int4"),
-        ("isced_broad", "text"),
-        ("month", "date"),
+        ("isced_broad", "text NOT NULL"),
+        ("month", "date NOT NULL"),
     ),
     key=("credential_id",),
 )
@@ -71,7 +76,7 @@ AGENCIES = Table(
     "dashboard_qa_agencies",
     columns=(
         ("agency_id", "uuid"),
-        ("registered_on", "date"),
+        ("registered_on", "date NOT NULL"),
         ("suspended_since", "date"),
         ("deregistered_on", "date"),
     ),
@@ -82,9 +87,9 @@ BASES = Table(
     "dashboard_qa_bases",
     columns=(
         ("basis_id", "uuid"),
-        ("kind", "text"),
+        ("kind", "text NOT NULL"),
         ("agency_id", "uuid"),
-        ("positive", "bool"),
+        ("positive", "bool NOT NULL"),
         ("valid_from", "date"),
         ("valid_to", "date"),
         ("suspended_since", "date"),
@@ -97,8 +102,8 @@ RECOGNITIONS = Table(
     "dashboard_recognitions",
     columns=(
         ("recognition_id", "uuid"),
-        ("issuer_country", "text"),
-        ("recognising_country", "text"),
+        ("issuer_country", "text NOT NULL"),
+        ("recognising_country", "text NOT NULL"),
         ("outcome", "text"),
         ("month", "date"),
     ),
@@ -311,29 +316,21 @@ class DashboardView(View[DashboardChanges]):
         self.providers = ProviderCountries(self.schema, PROVIDERS)
         self.sql_create_statements.append(self.providers.create_statement)
         self.sql_create_statements.extend(
+            t.create_statement(self.schema) for t in (SPECS, CREDENTIALS, AGENCIES, BASES, RECOGNITIONS)
+        )
+        self.sql_create_statements.extend(
             SQL(statement).format(self.schema)
             for statement in (
-                "CREATE TABLE IF NOT EXISTS {0}.dashboard_specs (microcredential_id uuid, spec_version integer, "
-                "eqf_level integer, isced_broad text NOT NULL, PRIMARY KEY (microcredential_id, spec_version))",
-                "CREATE TABLE IF NOT EXISTS {0}.dashboard_credentials (credential_id uuid PRIMARY KEY, "
-                "issuer_country text NOT NULL, eqf_level integer, isced_broad text NOT NULL, month date NOT NULL)",
                 "CREATE TABLE IF NOT EXISTS {0}.dashboard_issued (issuer_country text NOT NULL, eqf_level integer, "
                 "isced_broad text NOT NULL, month date NOT NULL, issued integer NOT NULL, revoked integer NOT NULL)",
                 # A level that does not apply (NULL) is a cell of its own, not one per credential.
                 "CREATE UNIQUE INDEX IF NOT EXISTS dashboard_issued_cell ON {0}.dashboard_issued "
                 "(issuer_country, month, eqf_level, isced_broad) NULLS NOT DISTINCT",
                 "CREATE INDEX IF NOT EXISTS dashboard_issued_by_month ON {0}.dashboard_issued (month)",
-                "CREATE TABLE IF NOT EXISTS {0}.dashboard_qa_agencies (agency_id uuid PRIMARY KEY, "
-                "registered_on date NOT NULL, suspended_since date, deregistered_on date)",
-                "CREATE TABLE IF NOT EXISTS {0}.dashboard_qa_bases (basis_id uuid PRIMARY KEY, kind text NOT NULL, "
-                "agency_id uuid, positive boolean NOT NULL, valid_from date, valid_to date, suspended_since date, "
-                "withdrawn_on date)",
                 "CREATE TABLE IF NOT EXISTS {0}.dashboard_qa_credentials (basis_id uuid, issuer_country text, "
                 "month date, credentials integer NOT NULL, PRIMARY KEY (basis_id, issuer_country, month))",
                 "CREATE INDEX IF NOT EXISTS dashboard_qa_credentials_by_country "
                 "ON {0}.dashboard_qa_credentials (issuer_country, month)",
-                "CREATE TABLE IF NOT EXISTS {0}.dashboard_recognitions (recognition_id uuid PRIMARY KEY, "
-                "issuer_country text NOT NULL, recognising_country text NOT NULL, outcome text, month date)",
                 "CREATE TABLE IF NOT EXISTS {0}.dashboard_recognition_counts (issuer_country text, "
                 "recognising_country text, month date, outcome text, recognitions integer NOT NULL, "
                 "PRIMARY KEY (recognising_country, month, issuer_country, outcome))",

@@ -36,12 +36,12 @@ AGENCIES = Table(
     "standing_agencies",
     columns=(
         ("agency_id", "uuid"),
-        ("name", "text"),
+        ("name", "text NOT NULL"),
         ("acronym", "text"),
-        ("country", "text"),
+        ("country", "text NOT NULL"),
         ("deqar_id", "text"),
-        ("esg_activities", "text[]"),
-        ("registered_on", "date"),
+        ("esg_activities", "text[] NOT NULL"),
+        ("registered_on", "date NOT NULL"),
         ("suspended_since", "date"),
         ("suspension_reason", "text"),
         ("deregistered_on", "date"),
@@ -54,14 +54,14 @@ PROVIDERS = Table(
     "standing_providers",
     columns=(
         ("provider_id", "uuid"),
-        ("names", "jsonb"),
-        ("country", "text"),
-        ("provider_type", "text"),
+        ("names", "jsonb NOT NULL"),
+        ("country", "text NOT NULL"),
+        ("provider_type", "text NOT NULL"),
         ("deqar_id", "text"),
         ("eter_id", "text"),
         ("schac", "text"),
         ("erasmus_code", "text"),
-        ("registered_on", "date"),
+        ("registered_on", "date NOT NULL"),
         ("closed_on", "date"),
     ),
     key=("provider_id",),
@@ -71,19 +71,19 @@ ACCREDITATIONS = Table(
     "standing_accreditations",
     columns=(
         ("accreditation_id", "uuid"),
-        ("provider_id", "uuid"),
-        ("granted_by", "uuid"),
+        ("provider_id", "uuid NOT NULL"),
+        ("granted_by", "uuid NOT NULL"),
         ("agency_id", "uuid"),
         ("local_identifier", "text"),
-        ("outcome", "text"),
-        ("eqf_levels", "int4[]"),
-        ("isced_fields", "text[]"),
-        ("jurisdictions", "text[]"),
-        ("micro_credentials", "bool"),
-        ("valid_from", "date"),
-        ("valid_to", "date"),
+        ("outcome", "text NOT NULL"),
+        ("eqf_levels", "int4[] NOT NULL"),
+        ("isced_fields", "text[] NOT NULL"),
+        ("jurisdictions", "text[] NOT NULL"),
+        ("micro_credentials", "bool NOT NULL"),
+        ("valid_from", "date NOT NULL"),
+        ("valid_to", "date NOT NULL"),
         ("report_url", "text"),
-        ("decided_on", "date"),
+        ("decided_on", "date NOT NULL"),
         ("suspended_since", "date"),
         ("suspension_reason", "text"),
         ("withdrawn_on", "date"),
@@ -97,8 +97,8 @@ CONDITIONS = Table(
     columns=(
         ("accreditation_id", "uuid"),
         ("number", "int4"),
-        ("text", "text"),
-        ("deadline", "date"),
+        ("text", "text NOT NULL"),
+        ("deadline", "date NOT NULL"),
         ("fulfilled_on", "date"),
     ),
     key=("accreditation_id", "number"),
@@ -108,12 +108,12 @@ REVIEWS = Table(
     "standing_reviews",
     columns=(
         ("review_id", "uuid"),
-        ("agency_id", "uuid"),
-        ("microcredential_id", "uuid"),
-        ("provider_id", "uuid"),
-        ("spec_version", "int4"),
+        ("agency_id", "uuid NOT NULL"),
+        ("microcredential_id", "uuid NOT NULL"),
+        ("provider_id", "uuid NOT NULL"),
+        ("spec_version", "int4 NOT NULL"),
         ("local_identifier", "text"),
-        ("opened_on", "date"),
+        ("opened_on", "date NOT NULL"),
         ("report_url", "text"),
         ("report_summary", "text"),
         ("report_published_on", "date"),
@@ -143,6 +143,7 @@ REVIEWS = Table(
         "withdrawal_reason",
     ),
 )
+TABLES = (AGENCIES, PROVIDERS, ACCREDITATIONS, CONDITIONS, REVIEWS)
 
 
 @dataclass(frozen=True)
@@ -275,49 +276,27 @@ class StandingChanges:
 class ProviderStandingView(View[StandingChanges]):
     """The standing tables, read by agency, by provider and by country."""
 
-    tables = tuple(t.name for t in (AGENCIES, PROVIDERS, ACCREDITATIONS, CONDITIONS, REVIEWS))
+    tables = tuple(t.name for t in TABLES)
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        self.sql_create_statements.extend(t.create_statement(self.schema) for t in TABLES)
         self.sql_create_statements.extend(
             SQL(statement).format(self.schema)
             for statement in (
-                "CREATE TABLE IF NOT EXISTS {0}.standing_agencies ("
-                "agency_id uuid PRIMARY KEY, name text NOT NULL, acronym text, country text NOT NULL, "
-                "deqar_id text, esg_activities text[] NOT NULL, registered_on date NOT NULL, "
-                "suspended_since date, suspension_reason text, deregistered_on date, deregistration_reason text)",
-                "CREATE TABLE IF NOT EXISTS {0}.standing_providers ("
-                "provider_id uuid PRIMARY KEY, names jsonb NOT NULL, country text NOT NULL, "
-                "provider_type text NOT NULL, deqar_id text, eter_id text, schac text, erasmus_code text, "
-                "registered_on date NOT NULL, closed_on date)",
                 "CREATE INDEX IF NOT EXISTS standing_providers_by_country "
                 "ON {0}.standing_providers (country, provider_id)",
-                "CREATE TABLE IF NOT EXISTS {0}.standing_accreditations ("
-                "accreditation_id uuid PRIMARY KEY, provider_id uuid NOT NULL, granted_by uuid NOT NULL, "
-                "agency_id uuid, local_identifier text, outcome text NOT NULL, eqf_levels integer[] NOT NULL, "
-                "isced_fields text[] NOT NULL, jurisdictions text[] NOT NULL, micro_credentials boolean NOT NULL, "
-                "valid_from date NOT NULL, valid_to date NOT NULL, report_url text, decided_on date NOT NULL, "
-                "suspended_since date, suspension_reason text, withdrawn_on date, withdrawal_reason text)",
                 "CREATE INDEX IF NOT EXISTS standing_accreditations_by_provider "
                 "ON {0}.standing_accreditations (provider_id)",
                 "CREATE INDEX IF NOT EXISTS standing_accreditations_by_agency "
                 "ON {0}.standing_accreditations (agency_id)",
-                "CREATE TABLE IF NOT EXISTS {0}.standing_conditions ("
-                "accreditation_id uuid NOT NULL, number integer NOT NULL, text text NOT NULL, deadline date NOT NULL, "
-                "fulfilled_on date, PRIMARY KEY (accreditation_id, number))",
-                "CREATE TABLE IF NOT EXISTS {0}.standing_reviews ("
-                "review_id uuid PRIMARY KEY, agency_id uuid NOT NULL, microcredential_id uuid NOT NULL, "
-                "provider_id uuid NOT NULL, spec_version integer NOT NULL, local_identifier text, "
-                "opened_on date NOT NULL, report_url text, report_summary text, report_published_on date, "
-                "decision text, valid_from date, valid_to date, conditions text, decided_on date, "
-                "appeal_lodged_on date, appeal_outcome text, withdrawn_on date, withdrawal_reason text)",
                 "CREATE INDEX IF NOT EXISTS standing_reviews_by_provider ON {0}.standing_reviews (provider_id)",
                 "CREATE INDEX IF NOT EXISTS standing_reviews_by_microcredential "
                 "ON {0}.standing_reviews (microcredential_id)",
                 "CREATE INDEX IF NOT EXISTS standing_reviews_by_agency ON {0}.standing_reviews (agency_id)",
             )
         )
-        self.writers = [TableWriter(self.schema, t) for t in (AGENCIES, PROVIDERS, ACCREDITATIONS, CONDITIONS, REVIEWS)]
+        self.writers = [TableWriter(self.schema, t) for t in TABLES]
         self.select_agencies_statement = SQL(
             "SELECT * FROM {0}.standing_agencies WHERE agency_id = ANY(%s) ORDER BY agency_id"
         ).format(self.schema)

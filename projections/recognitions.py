@@ -36,7 +36,7 @@ from mcreg.registry.vocabulary import RecognitionStatus
 PROVIDERS = countries_table("recognition_providers")
 CREDENTIALS = Table(
     "recognition_credentials",
-    columns=(("credential_id", "uuid"), ("issuer_id", "uuid"), ("issuer_country", "text")),
+    columns=(("credential_id", "uuid"), ("issuer_id", "uuid NOT NULL"), ("issuer_country", "text NOT NULL")),
     key=("credential_id",),
 )
 DECISION = (
@@ -55,16 +55,16 @@ RECOGNITIONS = Table(
     "recognitions",
     columns=(
         ("recognition_id", "uuid"),
-        ("requested_at_position", "int8"),
-        ("credential_id", "uuid"),
-        ("institution_id", "uuid"),
-        ("institution_country", "text"),
-        ("issuer_id", "uuid"),
-        ("issuer_country", "text"),
-        ("purpose", "text"),
-        ("requested_by", "text"),
-        ("requested_on", "date"),
-        ("status", "text"),
+        ("requested_at_position", "int8 NOT NULL"),
+        ("credential_id", "uuid NOT NULL"),
+        ("institution_id", "uuid NOT NULL"),
+        ("institution_country", "text NOT NULL"),
+        ("issuer_id", "uuid NOT NULL"),
+        ("issuer_country", "text NOT NULL"),
+        ("purpose", "text NOT NULL"),
+        ("requested_by", "text NOT NULL"),
+        ("requested_on", "date NOT NULL"),
+        ("status", "text NOT NULL"),
         *DECISION,
         ("appeal_lodged_on", "date"),
         ("appeal_outcome", "text"),
@@ -131,19 +131,10 @@ class RecognitionsView(View[RecognitionChanges]):
         super().__init__(datastore, **kwargs)
         self.providers = ProviderCountries(self.schema, PROVIDERS)
         self.sql_create_statements.append(self.providers.create_statement)
+        self.sql_create_statements.extend(t.create_statement(self.schema) for t in (CREDENTIALS, RECOGNITIONS))
         self.sql_create_statements.extend(
             SQL(statement).format(self.schema)
             for statement in (
-                "CREATE TABLE IF NOT EXISTS {0}.recognition_credentials ("
-                "credential_id uuid PRIMARY KEY, issuer_id uuid NOT NULL, issuer_country text NOT NULL)",
-                "CREATE TABLE IF NOT EXISTS {0}.recognitions ("
-                "recognition_id uuid PRIMARY KEY, requested_at_position bigint NOT NULL, "
-                "credential_id uuid NOT NULL, institution_id uuid NOT NULL, institution_country text NOT NULL, "
-                "issuer_id uuid NOT NULL, issuer_country text NOT NULL, purpose text NOT NULL, "
-                "requested_by text NOT NULL, requested_on date NOT NULL, status text NOT NULL, "
-                "outcome text, ects_recognised numeric, differences jsonb, decided_on date, "
-                "credential_status text, qa_basis_kind text, qa_basis_id uuid, qa_basis_version integer, "
-                "qa_standing text, appeal_lodged_on date, appeal_outcome text, withdrawn_on date)",
                 "CREATE INDEX IF NOT EXISTS recognitions_by_credential "
                 "ON {0}.recognitions (credential_id, requested_at_position)",
                 "CREATE INDEX IF NOT EXISTS recognitions_by_institution "
