@@ -13,7 +13,7 @@ from strawberry.fastapi import BaseContext
 
 from mcreg.projections.catalogue import CatalogueRow
 from mcreg.projections.credential_status import CredentialStatusRow
-from mcreg.projections.provider_standing import AccreditationRow, AgencyRow, ProviderRow, ReviewRow
+from mcreg.projections.provider_standing_queries import AccreditationRow, AgencyRow, ProviderRow, ReviewRow
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.recognitions import RecognitionRow
 from mcreg.registry.application import Registry

@@ -135,7 +135,7 @@ class Query:
         rows = await run_in_threadpool(
             view.of_aggregate, parse_id(aggregate_id, "aggregateId"), limit + 1, after_position(after) or 0
         )
-        edges = [Edge(cursor=encode_cursor(r["aggregate_version"]), node=Event.of(r)) for r in rows[:limit]]
+        edges = [Edge(cursor=encode_cursor(r.aggregate_version), node=Event.of(r)) for r in rows[:limit]]
         return Connection(
             edges=edges,
             page_info=PageInfo(has_next_page=len(rows) > limit, end_cursor=edges[-1].cursor if edges else None),

@@ -10,7 +10,8 @@ import pytest
 
 from mcreg.bootstrap import Services
 from mcreg.demo import build_demo
-from mcreg.projections.dashboard import DashboardView, IssuedCount, Volumes
+from mcreg.projections.dashboard import DashboardView
+from mcreg.projections.dashboard_queries import IssuedCount, Volumes
 from mcreg.projections.read_models import ReadModels
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.microcredential import MicroCredential

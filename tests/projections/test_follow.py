@@ -37,7 +37,7 @@ def test_the_worker_catches_up_then_applies_a_new_event_as_it_is_recorded(
 
         row = read_models["credential_status"].view.get(credential_id)
         assert row is not None and row.status == "active" and row.updated_at_position == head
-        assert [r["event_type"] for r in read_models["audit_timeline"].view.of_aggregate(credential_id)] == ["Issued"]
+        assert [r.event_type for r in read_models["audit_timeline"].view.of_aggregate(credential_id)] == ["Issued"]
 
     assert not worker.running
     assert worker.errors == {}
