@@ -150,6 +150,10 @@ class RecognitionsView(View[RecognitionChanges]):
             "WHERE credential_id = ANY(%s)"
         ).format(self.schema)
         self.select_statement = SQL("SELECT * FROM {0}.recognitions WHERE recognition_id = ANY(%s)").format(self.schema)
+        self.outcomes_statement = SQL(
+            "SELECT outcome, count(*)::integer AS recognitions FROM {0}.recognitions "
+            "WHERE credential_id = %s AND outcome IS NOT NULL GROUP BY outcome ORDER BY min(requested_at_position)"
+        ).format(self.schema)
         self.list_statement = SQL(
             "SELECT * FROM {schema}.recognitions{where} ORDER BY requested_at_position LIMIT %(limit)s"
         )
@@ -201,6 +205,13 @@ class RecognitionsView(View[RecognitionChanges]):
         """Every institution's recognitions of one credential, in the order they were requested, after ``after``
         (a ``requested_at_position``)."""
         return self._list({"credential_id": credential_id, "after": after}, limit)
+
+    def outcomes_of(self, credential_id: UUID) -> dict[str, int]:
+        """How many institutions' recognitions of one credential are decided with each outcome (in force now),
+        outcomes in the order of the first recognition requested with each."""
+        with self.datastore.transaction() as curs:
+            curs.execute(self.outcomes_statement, [credential_id], prepare=True)
+            return {row["outcome"]: row["recognitions"] for row in curs.fetchall()}
 
     def of_institution(
         self,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -30,8 +29,6 @@ from mcreg.api.rest.common import (
 )
 from mcreg.api.rest.export import CheckOut, InclusionOut, StatusBitOut, stored_evidence
 from mcreg.api.rest.status_lists import KeyOut
-from mcreg.projections.listing import MAX_PAGE_SIZE
-from mcreg.projections.read_models import ReadModels
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.registry.aggregates.microcredential import MicroCredential
@@ -172,18 +169,6 @@ class Verification(Output):
     vc_href: str = Field(
         description="The signed OB3/VC 2.0 export (for the provider and authorities); POST /v1/verify checks a copy"
     )
-
-
-def recognition_outcomes(read_models: ReadModels, credential_id: UUID) -> dict[str, int]:
-    view = read_models["recognitions"].view
-    counts: Counter[str] = Counter()
-    after = None
-    while True:
-        page = view.of_credential(credential_id, after=after, limit=MAX_PAGE_SIZE)
-        counts.update(row.outcome for row in page.rows if row.outcome)
-        if not page.has_next:
-            return dict(counts)
-        after = page.after
 
 
 def _batch_errors(errors: list[RowError]) -> list[RowResult]:
@@ -348,7 +333,7 @@ def verify_credential(
     microcredential = registry.get(MicroCredential, credential.microcredential_id)
     spec = microcredential.specification_at(credential.spec_version)
     state = request.app.state
-    recognitions = recognition_outcomes(state.read_models, credential_id)
+    recognitions = state.read_models.recognitions.outcomes_of(credential_id)
     expired = credential.valid_until is not None and credential.valid_until <= standing.as_of
     valid = (
         standing.status == "active"

@@ -34,7 +34,7 @@ from pydantic import Field
 
 from mcreg.api.problems import MEDIA_TYPE, Problem, ProblemError
 from mcreg.api.rest.common import PROBLEM_RESPONSES, Output, Registered, Visitor
-from mcreg.api.rest.status_lists import STATUS_LISTS, VC_MEDIA_TYPE, KeyOut, etag, key_out, signed_status_list
+from mcreg.api.rest.status_lists import VC_MEDIA_TYPE, KeyOut, etag, key_out, signed_status_list
 from mcreg.bootstrap import Services
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.status_lists import StatusPlace
@@ -118,7 +118,7 @@ def issued_position(registry: Registry, credential_id: UUID) -> int:
 
 def status_place(read_models: ReadModels, credential_id: UUID) -> StatusPlace:
     """The credential's place on its issuer's lists; a 409 to retry until the read model has seen its issuance."""
-    place = read_models[STATUS_LISTS].view.place_of(credential_id)
+    place = read_models.status_lists.place_of(credential_id)
     if place is None:
         raise NotPlacedYet()
     return place
@@ -770,7 +770,7 @@ def stored_evidence(
     else:
         checks.skipped(CheckName.KEY, "the provider has no valid key now: one is made at the next export")
 
-    entry = read_models[STATUS_LISTS].view.entry(credential.id)
+    entry = read_models.status_lists.entry(credential.id)
     status = None
     if entry is None:
         for purpose in PURPOSES:

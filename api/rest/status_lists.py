@@ -27,7 +27,6 @@ from pydantic import Field
 from mcreg.api.rest.common import PROBLEM_RESPONSES, Caller, IdempotencyKey, Input, Output, Registered, Visitor
 from mcreg.bootstrap import Services
 from mcreg.projections.read_models import ReadModels
-from mcreg.projections.status_lists import StatusLists
 from mcreg.registry.aggregates.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey, KeyStatus
 from mcreg.registry.errors import NotFound
 from mcreg.registry.trust.data_integrity import add_proof, canonicalize
@@ -39,7 +38,6 @@ router = APIRouter(tags=["trust"], responses=PROBLEM_RESPONSES)
 VC_MEDIA_TYPE = "application/vc"
 """VC Data Model 2.0 §6.3: a verifiable credential, here with an embedded proof."""
 DID_MEDIA_TYPE = "application/did+ld+json"
-STATUS_LISTS = StatusLists.name
 LIST_NAME = r"^(revocation|suspension)-(0|[1-9][0-9]{0,9})$"
 PUBLIC_CACHE = f"public, max-age={STATUS_LIST_TTL_MS // 1000}"
 """Lists, DID documents and key lists: 5 minutes, so that a revocation or a compromised key is seen within that."""
@@ -49,7 +47,7 @@ def signed_status_list(
     services: Services, read_models: ReadModels, issuer_id: UUID, purpose: str, number: int
 ) -> dict[str, Any] | None:
     """The issuer's signed list credential, or None while the issuer has no such list."""
-    state = read_models[STATUS_LISTS].view.list_state(issuer_id, purpose, number)
+    state = read_models.status_lists.list_state(issuer_id, purpose, number)
     if state is None:
         return None
     key = services.issuer_keys.signing_key(issuer_id)

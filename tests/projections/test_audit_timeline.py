@@ -18,7 +18,7 @@ def test_each_event_has_a_row_with_its_actor_and_effective_date(
     registry.suspend_credential(world.provider, credential_id, reason="appeal", effective=date(2024, 4, 1))
     read_models.catch_up()
 
-    timeline = read_models["audit_timeline"].view
+    timeline = read_models.audit_timeline
     issued, suspended = timeline.of_aggregate(credential_id)
 
     assert (issued.aggregate_type, issued.event_type, issued.aggregate_version) == ("Credential", "Issued", 1)
@@ -53,7 +53,7 @@ def test_the_timeline_holds_every_event_of_the_log_in_order(services: Services, 
     recorder, mapper = services.registry.recorder, services.registry.mapper
     notifications = recorder.select_notifications(start=1, limit=1000)
 
-    rows = read_models["audit_timeline"].view.rows("audit_timeline")
+    rows = read_models.audit_timeline.rows("audit_timeline")
 
     assert [row["notification_id"] for row in rows] == [n.id for n in notifications]
     for row, notification in zip(rows, notifications, strict=True):
@@ -69,7 +69,7 @@ def test_an_aggregate_history_comes_a_page_at_a_time(services: Services, world: 
         services.registry.suspend_credential(world.provider, credential_id, reason="check", effective=day)
         services.registry.reinstate_credential(world.provider, credential_id, effective=day)
     read_models.catch_up()
-    timeline = read_models["audit_timeline"].view
+    timeline = read_models.audit_timeline
 
     first = timeline.of_aggregate(credential_id, limit=3)
     rest = timeline.of_aggregate(credential_id, limit=3, after_version=first[-1].aggregate_version)
