@@ -106,7 +106,7 @@ class AuditTimeline(Projection[list[Row]]):
     def process_event(self, event: Any, position: int, changes: list[Row]) -> None:
         """Every event is handled alike: by its ``Stamp``, which every registry event carries."""
         stamp: Stamp = event.stamp
-        aggregate_type, event_type = names(type(event))
+        aggregate_type, event_type = names(event.__class__)
         changes.append(
             (
                 position,

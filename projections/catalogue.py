@@ -20,13 +20,12 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from mcreg.projections.countries import ProviderCountries, countries_table
-from mcreg.projections.engine import Projection, View
+from mcreg.projections.engine import Projection, View, event_class
 from mcreg.projections.listing import DEFAULT_PAGE_SIZE, Page, fetch_size, page, where
 from mcreg.projections.tables import Rows, Table, TableWriter
 from mcreg.registry.aggregates.microcredential import MicroCredential, Specification
@@ -256,10 +255,6 @@ class Catalogue(Projection[CatalogueChanges]):
     """Keeps the catalogue from the events of micro-credentials (and the countries of their providers)."""
 
     name = "catalogue"
-    topics = tuple(
-        get_topic(cls)
-        for cls in (Provider.Registered, MicroCredential.Specified, MicroCredential.Revised, MicroCredential.Retired)
-    )
     view_class = CatalogueView
 
     def changes(self) -> CatalogueChanges:
@@ -269,11 +264,11 @@ class Catalogue(Projection[CatalogueChanges]):
     def process_event(self, event: Any, position: int, changes: CatalogueChanges) -> None:
         """Other events do not change the catalogue."""
 
-    @process_event.register(Provider.Registered)
+    @process_event.register(event_class(Provider, "Registered"))
     def _(self, event: Any, position: int, changes: CatalogueChanges) -> None:
         changes.providers.create(provider_id=event.originator_id, country=event.country)
 
-    @process_event.register(MicroCredential.Specified)
+    @process_event.register(event_class(MicroCredential, "Specified"))
     def _(self, event: Any, position: int, changes: CatalogueChanges) -> None:
         changes.microcredentials.create(
             microcredential_id=event.originator_id,
@@ -284,7 +279,7 @@ class Catalogue(Projection[CatalogueChanges]):
             **elements(event.specification),
         )
 
-    @process_event.register(MicroCredential.Revised)
+    @process_event.register(event_class(MicroCredential, "Revised"))
     def _(self, event: Any, position: int, changes: CatalogueChanges) -> None:
         specification, in_force_from = elements(event.specification), event.stamp.effective
         if (row := changes.microcredentials.get(event.originator_id)) is not None:
@@ -295,7 +290,7 @@ class Catalogue(Projection[CatalogueChanges]):
         else:
             changes.revisions[event.originator_id] = Revision(in_force_from, specification)
 
-    @process_event.register(MicroCredential.Retired)
+    @process_event.register(event_class(MicroCredential, "Retired"))
     def _(self, event: Any, position: int, changes: CatalogueChanges) -> None:
         changes.microcredentials.set(event.originator_id, retired_on=event.stamp.effective)
 

@@ -14,12 +14,11 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from mcreg.projections.engine import Projection, View
+from mcreg.projections.engine import Projection, View, event_class
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.vocabulary import CredentialStatus as Status
 
@@ -197,9 +196,6 @@ class CredentialStatus(Projection[CredentialChanges]):
     """Keeps ``credential_status`` from the credentials' events."""
 
     name = "credential_status"
-    topics = tuple(
-        get_topic(cls) for cls in (Credential.Issued, Credential.Suspended, Credential.Reinstated, Credential.Revoked)
-    )
     view_class = CredentialStatusView
 
     def changes(self) -> CredentialChanges:
@@ -209,7 +205,7 @@ class CredentialStatus(Projection[CredentialChanges]):
     def process_event(self, event: Any, position: int, changes: CredentialChanges) -> None:
         """Other events do not change a credential's status."""
 
-    @process_event.register(Credential.Issued)
+    @process_event.register(event_class(Credential, "Issued"))
     def _(self, event: Any, position: int, changes: CredentialChanges) -> None:
         basis = event.qa_basis
         changes.issued[event.originator_id] = [
@@ -231,15 +227,15 @@ class CredentialStatus(Projection[CredentialChanges]):
             position,
         ]
 
-    @process_event.register(Credential.Suspended)
+    @process_event.register(event_class(Credential, "Suspended"))
     def _(self, event: Any, position: int, changes: CredentialChanges) -> None:
         changes.set_state(event.originator_id, State(Status.SUSPENDED, None, None, event.stamp.effective, position))
 
-    @process_event.register(Credential.Reinstated)
+    @process_event.register(event_class(Credential, "Reinstated"))
     def _(self, event: Any, position: int, changes: CredentialChanges) -> None:
         changes.set_state(event.originator_id, State(Status.ACTIVE, None, None, None, position))
 
-    @process_event.register(Credential.Revoked)
+    @process_event.register(event_class(Credential, "Revoked"))
     def _(self, event: Any, position: int, changes: CredentialChanges) -> None:
         # Revocation is final: it ends an open suspension too.
         state = State(Status.REVOKED, event.stamp.effective, event.reason, None, position)

@@ -32,14 +32,13 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
 from mcreg.projections.countries import ProviderCountries, countries_table
 from mcreg.projections.dashboard_queries import DashboardQueries
-from mcreg.projections.engine import Projection, View
+from mcreg.projections.engine import Projection, View, event_class
 from mcreg.projections.tables import Rows, Table, TableWriter
 from mcreg.registry.aggregates.accreditation import Accreditation
 from mcreg.registry.aggregates.agency import Agency
@@ -384,32 +383,6 @@ class Dashboard(Projection[DashboardChanges]):
     """Keeps the dashboard's counters from the events of credentials, recognitions and their QA."""
 
     name = "dashboard"
-    topics = tuple(
-        get_topic(cls)
-        for cls in (
-            Provider.Registered,
-            Agency.Registered,
-            Agency.Suspended,
-            Agency.Reinstated,
-            Agency.Deregistered,
-            Accreditation.Granted,
-            Accreditation.Renewed,
-            Accreditation.Suspended,
-            Accreditation.Reinstated,
-            Accreditation.Withdrawn,
-            Review.Opened,
-            Review.Decided,
-            Review.AppealDecided,
-            Review.Withdrawn,
-            MicroCredential.Specified,
-            MicroCredential.Revised,
-            Credential.Issued,
-            Credential.Revoked,
-            Recognition.Requested,
-            Recognition.Decided,
-            Recognition.AppealDecided,
-        )
-    )
     view_class = DashboardView
 
     def changes(self) -> DashboardChanges:
@@ -419,27 +392,27 @@ class Dashboard(Projection[DashboardChanges]):
     def process_event(self, event: Any, position: int, changes: DashboardChanges) -> None:
         """Other events change no figure."""
 
-    @process_event.register(Provider.Registered)
+    @process_event.register(event_class(Provider, "Registered"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.providers.create(provider_id=event.originator_id, country=event.country)
 
-    @process_event.register(Agency.Registered)
+    @process_event.register(event_class(Agency, "Registered"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.agencies.create(agency_id=event.originator_id, registered_on=event.stamp.effective)
 
-    @process_event.register(Agency.Suspended)
+    @process_event.register(event_class(Agency, "Suspended"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.agencies.set(event.originator_id, suspended_since=event.stamp.effective)
 
-    @process_event.register(Agency.Reinstated)
+    @process_event.register(event_class(Agency, "Reinstated"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.agencies.set(event.originator_id, suspended_since=None)
 
-    @process_event.register(Agency.Deregistered)
+    @process_event.register(event_class(Agency, "Deregistered"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.agencies.set(event.originator_id, deregistered_on=event.stamp.effective)
 
-    @process_event.register(Accreditation.Granted)
+    @process_event.register(event_class(Accreditation, "Granted"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.bases.create(
             basis_id=event.originator_id,
@@ -450,44 +423,44 @@ class Dashboard(Projection[DashboardChanges]):
             valid_to=event.valid_to,
         )
 
-    @process_event.register(Accreditation.Renewed)
+    @process_event.register(event_class(Accreditation, "Renewed"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.bases.set(event.originator_id, valid_to=event.valid_to)
 
-    @process_event.register(Accreditation.Suspended)
+    @process_event.register(event_class(Accreditation, "Suspended"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.bases.set(event.originator_id, suspended_since=event.stamp.effective)
 
-    @process_event.register(Accreditation.Reinstated)
+    @process_event.register(event_class(Accreditation, "Reinstated"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.bases.set(event.originator_id, suspended_since=None)
 
-    @process_event.register(Accreditation.Withdrawn)
-    @process_event.register(Review.Withdrawn)
+    @process_event.register(event_class(Accreditation, "Withdrawn"))
+    @process_event.register(event_class(Review, "Withdrawn"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.bases.set(event.originator_id, withdrawn_on=event.stamp.effective)
 
-    @process_event.register(Review.Opened)
+    @process_event.register(event_class(Review, "Opened"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.bases.create(
             basis_id=event.originator_id, kind=BasisKind.REVIEW, agency_id=event.agency_id, positive=False
         )
 
-    @process_event.register(Review.Decided)
-    @process_event.register(Review.AppealDecided)
+    @process_event.register(event_class(Review, "Decided"))
+    @process_event.register(event_class(Review, "AppealDecided"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         if event.decision is not None:  # an appeal that upholds the decision leaves it as it is
             changes.bases.set(event.originator_id, **review_decision(event.decision))
 
-    @process_event.register(MicroCredential.Specified)
+    @process_event.register(event_class(MicroCredential, "Specified"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.specs[event.originator_id] = Specs(first=1, levels=[cell_of(event.specification)])
 
-    @process_event.register(MicroCredential.Revised)
+    @process_event.register(event_class(MicroCredential, "Revised"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.specs.setdefault(event.originator_id, Specs(first=None)).levels.append(cell_of(event.specification))
 
-    @process_event.register(Credential.Issued)
+    @process_event.register(event_class(Credential, "Issued"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         month = event.stamp.effective.replace(day=1)
         issue = Issue(event.provider_id, event.microcredential_id, event.spec_version, month, event.qa_basis.id)
@@ -496,16 +469,16 @@ class Dashboard(Projection[DashboardChanges]):
         else:
             credentials.append(event.originator_id)
 
-    @process_event.register(Credential.Revoked)
+    @process_event.register(event_class(Credential, "Revoked"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.revoked.append(event.originator_id)
 
-    @process_event.register(Recognition.Requested)
+    @process_event.register(event_class(Recognition, "Requested"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.requested[event.originator_id] = Requested(event.credential_id, event.institution_id)
 
-    @process_event.register(Recognition.Decided)
-    @process_event.register(Recognition.AppealDecided)
+    @process_event.register(event_class(Recognition, "Decided"))
+    @process_event.register(event_class(Recognition, "AppealDecided"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         if event.verdict is None:  # an appeal that upholds the decision leaves it as it is
             return

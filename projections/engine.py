@@ -31,9 +31,10 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import structlog
 from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.persistence import Notification, Subscription, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresTrackingRecorder
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -172,7 +173,8 @@ class Projection(ABC, Generic[Changes]):
     name: ClassVar[str]
     """Names the tracking table (``<name>_tracking``) and prefixes the projection's own settings."""
     topics: ClassVar[tuple[str, ...]] = ()
-    """Topics of the events the projection needs; empty for every event."""
+    """Topics of the events the projection needs; empty for every event. By default, those of the event classes
+    ``process_event`` is registered for."""
     view_class: ClassVar[type[View[Any]]]
     decodes: ClassVar[bool] = True
     """Whether it folds decoded domain events; if not, only the stored records (``Recorded.stored``)."""
@@ -180,6 +182,14 @@ class Projection(ABC, Generic[Changes]):
     """Seconds a follower lets news gather after the first of it, so that a burst is applied as one page."""
     merges: ClassVar[bool] = True
     """Whether pages read while the view was busy are applied together, in one transaction, or one at a time."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Take the topics, unless the class names them, from the event classes ``process_event`` handles."""
+        super().__init_subclass__(**kwargs)
+        method = inspect.getattr_static(cls, "process_event")
+        if "topics" not in vars(cls) and isinstance(method, functools.singledispatchmethod):
+            handled = (c for c in method.dispatcher.registry if c is not object)
+            cls.topics = tuple(sorted(get_topic(c) for c in handled))
 
     @abstractmethod
     def changes(self) -> Changes:
@@ -213,6 +223,15 @@ class Projection(ABC, Generic[Changes]):
         if isinstance(method, functools.singledispatchmethod):
             return types.MethodType(method.dispatcher.dispatch(event_class), self)
         return self.process_event
+
+
+def event_class(aggregate: type[Aggregate], name: str) -> type[DomainEvent]:
+    """The class of ``aggregate``'s event ``name``, which the library's ``@event`` decorator makes when the
+    aggregate's class is created, out of a type checker's sight."""
+    found = vars(aggregate).get(name)
+    if not (isinstance(found, type) and issubclass(found, DomainEvent)):
+        raise TypeError(f"{aggregate.__qualname__} has no event {name}")
+    return found
 
 
 def open_view(projection: type[Projection[Any]], env: Mapping[str, str], *, schema: str | None = None) -> View[Any]:

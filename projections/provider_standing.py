@@ -17,12 +17,11 @@ from datetime import date
 from typing import Any
 
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
-from mcreg.projections.engine import Projection, View
+from mcreg.projections.engine import Projection, View, event_class
 from mcreg.projections.provider_standing_queries import StandingQueries
 from mcreg.projections.tables import Rows, Table, TableWriter
 from mcreg.registry.aggregates.accreditation import Accreditation
@@ -190,30 +189,6 @@ class ProviderStanding(Projection[StandingChanges]):
     """Keeps the standing tables from the events of agencies, providers, accreditations and reviews."""
 
     name = "provider_standing"
-    topics = tuple(
-        get_topic(cls)
-        for cls in (
-            Agency.Registered,
-            Agency.Suspended,
-            Agency.Reinstated,
-            Agency.Deregistered,
-            Provider.Registered,
-            Provider.Renamed,
-            Provider.Closed,
-            Accreditation.Granted,
-            Accreditation.ConditionFulfilled,
-            Accreditation.Renewed,
-            Accreditation.Suspended,
-            Accreditation.Reinstated,
-            Accreditation.Withdrawn,
-            Review.Opened,
-            Review.ReportPublished,
-            Review.Decided,
-            Review.Appealed,
-            Review.AppealDecided,
-            Review.Withdrawn,
-        )
-    )
     view_class = ProviderStandingView
 
     def changes(self) -> StandingChanges:
@@ -223,7 +198,7 @@ class ProviderStanding(Projection[StandingChanges]):
     def process_event(self, event: Any, position: int, changes: StandingChanges) -> None:
         """Other events do not change anyone's standing."""
 
-    @process_event.register(Agency.Registered)
+    @process_event.register(event_class(Agency, "Registered"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.agencies.create(
             agency_id=event.originator_id,
@@ -235,21 +210,21 @@ class ProviderStanding(Projection[StandingChanges]):
             registered_on=event.stamp.effective,
         )
 
-    @process_event.register(Agency.Suspended)
+    @process_event.register(event_class(Agency, "Suspended"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.agencies.set(event.originator_id, suspended_since=event.stamp.effective, suspension_reason=event.reason)
 
-    @process_event.register(Agency.Reinstated)
+    @process_event.register(event_class(Agency, "Reinstated"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.agencies.set(event.originator_id, suspended_since=None, suspension_reason=None)
 
-    @process_event.register(Agency.Deregistered)
+    @process_event.register(event_class(Agency, "Deregistered"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.agencies.set(
             event.originator_id, deregistered_on=event.stamp.effective, deregistration_reason=event.reason
         )
 
-    @process_event.register(Provider.Registered)
+    @process_event.register(event_class(Provider, "Registered"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         identifiers = event.identifiers
         changes.providers.create(
@@ -264,15 +239,15 @@ class ProviderStanding(Projection[StandingChanges]):
             registered_on=event.stamp.effective,
         )
 
-    @process_event.register(Provider.Renamed)
+    @process_event.register(event_class(Provider, "Renamed"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.providers.set(event.originator_id, names=dict(event.names))
 
-    @process_event.register(Provider.Closed)
+    @process_event.register(event_class(Provider, "Closed"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.providers.set(event.originator_id, closed_on=event.stamp.effective)
 
-    @process_event.register(Accreditation.Granted)
+    @process_event.register(event_class(Accreditation, "Granted"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         scope = event.scope
         changes.accreditations.create(
@@ -300,33 +275,33 @@ class ProviderStanding(Projection[StandingChanges]):
                 fulfilled_on=condition.fulfilled_on,
             )
 
-    @process_event.register(Accreditation.ConditionFulfilled)
+    @process_event.register(event_class(Accreditation, "ConditionFulfilled"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.conditions.set((event.originator_id, event.index), fulfilled_on=event.stamp.effective)
 
-    @process_event.register(Accreditation.Renewed)
+    @process_event.register(event_class(Accreditation, "Renewed"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.accreditations.set(event.originator_id, valid_to=event.valid_to)
         if event.report_url:  # a renewal without a new report keeps the old one
             changes.accreditations.set(event.originator_id, report_url=event.report_url)
 
-    @process_event.register(Accreditation.Suspended)
+    @process_event.register(event_class(Accreditation, "Suspended"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.accreditations.set(
             event.originator_id, suspended_since=event.stamp.effective, suspension_reason=event.reason
         )
 
-    @process_event.register(Accreditation.Reinstated)
+    @process_event.register(event_class(Accreditation, "Reinstated"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.accreditations.set(event.originator_id, suspended_since=None, suspension_reason=None)
 
-    @process_event.register(Accreditation.Withdrawn)
+    @process_event.register(event_class(Accreditation, "Withdrawn"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.accreditations.set(
             event.originator_id, withdrawn_on=event.stamp.effective, withdrawal_reason=event.reason
         )
 
-    @process_event.register(Review.Opened)
+    @process_event.register(event_class(Review, "Opened"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.reviews.create(
             review_id=event.originator_id,
@@ -338,7 +313,7 @@ class ProviderStanding(Projection[StandingChanges]):
             opened_on=event.stamp.effective,
         )
 
-    @process_event.register(Review.ReportPublished)
+    @process_event.register(event_class(Review, "ReportPublished"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         report = event.report
         changes.reviews.set(
@@ -348,21 +323,21 @@ class ProviderStanding(Projection[StandingChanges]):
             report_published_on=report.published_on,
         )
 
-    @process_event.register(Review.Decided)
+    @process_event.register(event_class(Review, "Decided"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.reviews.set(event.originator_id, **decided(event.decision, event.stamp.effective))
 
-    @process_event.register(Review.Appealed)
+    @process_event.register(event_class(Review, "Appealed"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.reviews.set(event.originator_id, appeal_lodged_on=event.stamp.effective)
 
-    @process_event.register(Review.AppealDecided)
+    @process_event.register(event_class(Review, "AppealDecided"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.reviews.set(event.originator_id, appeal_outcome=event.outcome)
         if event.decision is not None:  # overturned: the new decision replaces the first
             changes.reviews.set(event.originator_id, **decided(event.decision, event.stamp.effective))
 
-    @process_event.register(Review.Withdrawn)
+    @process_event.register(event_class(Review, "Withdrawn"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.reviews.set(event.originator_id, withdrawn_on=event.stamp.effective, withdrawal_reason=event.reason)
 

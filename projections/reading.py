@@ -15,7 +15,7 @@ reading are done more cheaply here, with the same results:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple, Protocol, cast
 from uuid import UUID
@@ -194,5 +194,6 @@ class LogReader:
         and decoded as domain events if ``events`` (``None`` otherwise)."""
         if not events:
             return [Recorded(s.id, s.topic, None, s) for s in stored]
-        to_domain_event = self.mapper.to_domain_event
+        # The mapper reads only the five attributes a ``StoredEvent`` (the protocol) has, whatever their holder.
+        to_domain_event = cast(Callable[[StoredEvent], Any], self.mapper.to_domain_event)
         return [Recorded(s.id, s.topic, to_domain_event(s), s) for s in stored]

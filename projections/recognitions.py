@@ -19,13 +19,12 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
 from mcreg.projections.countries import ProviderCountries, countries_table
-from mcreg.projections.engine import Projection, View
+from mcreg.projections.engine import Projection, View, event_class
 from mcreg.projections.listing import DEFAULT_PAGE_SIZE, Page, fetch_size, page, where
 from mcreg.projections.tables import Rows, Table, TableWriter
 from mcreg.registry.aggregates.credential import Credential
@@ -237,18 +236,6 @@ class Recognitions(Projection[RecognitionChanges]):
     """Keeps the recognitions from their events, with the issuers of credentials and the countries of providers."""
 
     name = "recognitions"
-    topics = tuple(
-        get_topic(cls)
-        for cls in (
-            Provider.Registered,
-            Credential.Issued,
-            Recognition.Requested,
-            Recognition.Decided,
-            Recognition.Appealed,
-            Recognition.AppealDecided,
-            Recognition.Withdrawn,
-        )
-    )
     view_class = RecognitionsView
 
     def changes(self) -> RecognitionChanges:
@@ -258,15 +245,15 @@ class Recognitions(Projection[RecognitionChanges]):
     def process_event(self, event: Any, position: int, changes: RecognitionChanges) -> None:
         """Other events do not change a recognition."""
 
-    @process_event.register(Provider.Registered)
+    @process_event.register(event_class(Provider, "Registered"))
     def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
         changes.providers.create(provider_id=event.originator_id, country=event.country)
 
-    @process_event.register(Credential.Issued)
+    @process_event.register(event_class(Credential, "Issued"))
     def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
         changes.issued.append((event.originator_id, event.provider_id))
 
-    @process_event.register(Recognition.Requested)
+    @process_event.register(event_class(Recognition, "Requested"))
     def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
         changes.recognitions.create(
             recognition_id=event.originator_id,
@@ -279,19 +266,19 @@ class Recognitions(Projection[RecognitionChanges]):
             status=RecognitionStatus.REQUESTED,
         )
 
-    @process_event.register(Recognition.Decided)
+    @process_event.register(event_class(Recognition, "Decided"))
     def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
         changes.recognitions.set(
             event.originator_id, status=RecognitionStatus.DECIDED, **decision(event.verdict, event.stamp.effective)
         )
 
-    @process_event.register(Recognition.Appealed)
+    @process_event.register(event_class(Recognition, "Appealed"))
     def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
         changes.recognitions.set(
             event.originator_id, status=RecognitionStatus.APPEALED, appeal_lodged_on=event.stamp.effective
         )
 
-    @process_event.register(Recognition.AppealDecided)
+    @process_event.register(event_class(Recognition, "AppealDecided"))
     def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
         changes.recognitions.set(
             event.originator_id, status=RecognitionStatus.APPEAL_DECIDED, appeal_outcome=event.outcome
@@ -299,7 +286,7 @@ class Recognitions(Projection[RecognitionChanges]):
         if event.verdict is not None:  # overturned: the new decision replaces the first
             changes.recognitions.set(event.originator_id, **decision(event.verdict, event.stamp.effective))
 
-    @process_event.register(Recognition.Withdrawn)
+    @process_event.register(event_class(Recognition, "Withdrawn"))
     def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
         changes.recognitions.set(
             event.originator_id, status=RecognitionStatus.WITHDRAWN, withdrawn_on=event.stamp.effective

@@ -32,16 +32,15 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from mcreg.projections.engine import Projection, View
+from mcreg.projections.engine import Projection, View, event_class
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.trust.status_list import MIN_BITS, PURPOSES
 
@@ -65,7 +64,8 @@ def status_index(issuer_id: UUID, number: int, credential_id: UUID, attempt: int
     return int.from_bytes(digest[:8], "big") % LIST_SIZE
 
 
-class StatusPlace(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class StatusPlace:
     """Where a credential's bits are: the same index on its issuer's revocation and suspension lists ``number``."""
 
     issuer_id: UUID
@@ -73,7 +73,17 @@ class StatusPlace(NamedTuple):
     index: int
 
 
-class ListState(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class StatusEntry:
+    """A credential's place, and its bits as its lists show them now."""
+
+    place: StatusPlace
+    revoked: bool
+    suspended: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ListState:
     """What one list (an issuer, a purpose and a number) says now."""
 
     bits: list[int]  # the set bits, in order
@@ -340,14 +350,16 @@ class StatusListsView(View[StatusChanges]):
             row = curs.fetchone()
         return StatusPlace(row["issuer_id"], row["list_number"], row["idx"]) if row else None
 
-    def entry(self, credential_id: UUID) -> tuple[StatusPlace, bool, bool] | None:
-        """The credential's place and its bits as its lists show them now: (place, revoked, suspended)."""
+    def entry(self, credential_id: UUID) -> StatusEntry | None:
+        """The credential's place and its bits as its lists show them now."""
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self.select_entry_statement, [credential_id], prepare=True)
             row = curs.fetchone()
         if row is None:
             return None
-        return StatusPlace(row["issuer_id"], row["list_number"], row["idx"]), row["revoked"], row["suspended"]
+        return StatusEntry(
+            StatusPlace(row["issuer_id"], row["list_number"], row["idx"]), row["revoked"], row["suspended"]
+        )
 
     def list_state(self, issuer_id: UUID, purpose: str, number: int) -> ListState | None:
         """The set bits of one list and when it last changed; None while the issuer has no such list."""
@@ -369,9 +381,6 @@ class StatusLists(Projection[StatusChanges]):
     """
 
     name = "issuer_status_lists"
-    topics = tuple(
-        get_topic(cls) for cls in (Credential.Issued, Credential.Suspended, Credential.Reinstated, Credential.Revoked)
-    )
     view_class = StatusListsView
 
     def changes(self) -> StatusChanges:
@@ -381,19 +390,19 @@ class StatusLists(Projection[StatusChanges]):
     def process_event(self, event: Any, position: int, changes: StatusChanges) -> None:
         """Other events do not change a status list."""
 
-    @process_event.register(Credential.Issued)
+    @process_event.register(event_class(Credential, "Issued"))
     def _(self, event: Any, position: int, changes: StatusChanges) -> None:
         row = [event.originator_id, event.provider_id, None, None, event.timestamp, None, False, None]
         changes.issued[event.originator_id] = row  # list number and index are given when the page is written
 
-    @process_event.register(Credential.Suspended)
+    @process_event.register(event_class(Credential, "Suspended"))
     def _(self, event: Any, position: int, changes: StatusChanges) -> None:
         changes.suspension(event.originator_id, True, event.timestamp)
 
-    @process_event.register(Credential.Reinstated)
+    @process_event.register(event_class(Credential, "Reinstated"))
     def _(self, event: Any, position: int, changes: StatusChanges) -> None:
         changes.suspension(event.originator_id, False, event.timestamp)
 
-    @process_event.register(Credential.Revoked)
+    @process_event.register(event_class(Credential, "Revoked"))
     def _(self, event: Any, position: int, changes: StatusChanges) -> None:
         changes.revocation(event.originator_id, event.timestamp)

@@ -776,7 +776,7 @@ def stored_evidence(
         for purpose in PURPOSES:
             checks.skipped(CheckName(purpose), "the status lists have not placed the credential yet (milliseconds)")
     else:
-        place, revoked, suspended = entry
+        place, revoked, suspended = entry.place, entry.revoked, entry.suspended
         public_url = services.settings.public_url
         status = []
         for purpose, set_ in zip(PURPOSES, (revoked, suspended), strict=True):

@@ -128,9 +128,7 @@ def test_a_withdrawn_review_and_a_pending_appeal(services: Services, world: Worl
     registry.withdraw_review(agency, withdrawn, reason="opened in error", effective=date(2023, 4, 2))
     read_models.catch_up(["provider_standing"])
 
-    reviews = {
-        r.review_id: r for r in read_models.provider_standing.reviews_of([world.provider_id])[world.provider_id]
-    }
+    reviews = {r.review_id: r for r in read_models.provider_standing.reviews_of([world.provider_id])[world.provider_id]}
 
     assert (reviews[pending].decision, reviews[pending].appeal) == ("negative", "pending")
     assert (reviews[withdrawn].decision, reviews[withdrawn].appeal) == (None, None)
