@@ -38,9 +38,10 @@ from uuid import UUID
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL
 
 from mcreg.projections.engine import Projection, View, event_class
+from mcreg.projections.tables import Table, TableWriter
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.trust.status_list import MIN_BITS, PURPOSES
 
@@ -90,17 +91,21 @@ class ListState:
     changed_at: datetime  # when a bit last changed; if none ever did, when the list's first credential was issued
 
 
-COLUMNS = (
-    ("credential_id", "uuid"),
-    ("issuer_id", "uuid"),
-    ("list_number", "int4"),
-    ("idx", "int4"),
-    ("issued_at", "timestamptz"),
-    ("revoked_at", "timestamptz"),
-    ("suspended", "bool"),
-    ("suspension_changed_at", "timestamptz"),
+ENTRIES = Table(
+    "issuer_status_entries",
+    columns=(
+        ("credential_id", "uuid"),
+        ("issuer_id", "uuid NOT NULL"),
+        ("list_number", "int4 NOT NULL"),
+        ("idx", "int4 NOT NULL"),
+        ("issued_at", "timestamptz NOT NULL"),
+        ("revoked_at", "timestamptz"),
+        ("suspended", "bool NOT NULL"),
+        ("suspension_changed_at", "timestamptz"),
+    ),
+    key=("credential_id",),
 )
-"""The columns of a row as ``StatusLists`` builds it, in order, with their types for binary COPY."""
+"""A row as ``StatusLists`` builds it, in order (the positions below name its columns)."""
 _CREDENTIAL, _ISSUER, _NUMBER, _INDEX, _ISSUED_AT, _REVOKED_AT, _SUSPENDED, _SUSPENSION_CHANGED_AT = range(8)
 
 ListKey = tuple[UUID, int]  # (issuer, list number)
@@ -135,23 +140,13 @@ class StatusChanges:
 class StatusListsView(View[StatusChanges]):
     """``issuer_status_entries`` (a row per credential) and ``issuer_status_lists`` (a row per list)."""
 
-    tables = ("issuer_status_entries", "issuer_status_lists")
+    tables = (ENTRIES.name, "issuer_status_lists")
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.sql_create_statements.extend(
             [
-                SQL(
-                    "CREATE TABLE IF NOT EXISTS {0}.issuer_status_entries ("
-                    "credential_id uuid PRIMARY KEY, "
-                    "issuer_id uuid NOT NULL, "
-                    "list_number integer NOT NULL, "
-                    "idx integer NOT NULL, "
-                    "issued_at timestamptz NOT NULL, "
-                    "revoked_at timestamptz, "
-                    "suspended boolean NOT NULL, "
-                    "suspension_changed_at timestamptz)"
-                ).format(self.schema),
+                ENTRIES.create_statement(self.schema),
                 # No two credentials share a place; placing a credential probes it.
                 SQL(
                     "CREATE UNIQUE INDEX IF NOT EXISTS issuer_status_entries_by_place "
@@ -177,10 +172,7 @@ class StatusListsView(View[StatusChanges]):
                 ).format(self.schema),
             ]
         )
-        self.copy_rows_statement = SQL("COPY {0}.issuer_status_entries ({1}) FROM STDIN (FORMAT BINARY)").format(
-            self.schema, SQL(", ").join(Identifier(column) for column, _ in COLUMNS)
-        )
-        self.copy_types = [pg_type for _, pg_type in COLUMNS]
+        self.entries = TableWriter(self.schema, ENTRIES)
         self.select_open_lists_statement = SQL(
             "SELECT DISTINCT ON (issuer_id) issuer_id, list_number, used FROM {0}.issuer_status_lists "
             "WHERE issuer_id = ANY(%s) ORDER BY issuer_id, list_number DESC"
@@ -243,10 +235,7 @@ class StatusListsView(View[StatusChanges]):
     def write(self, curs: Cursor[DictRow], changes: StatusChanges) -> None:
         if changes.issued:
             self.place(curs, list(changes.issued.values()))
-            with curs.copy(self.copy_rows_statement) as copy:
-                copy.set_types(self.copy_types)
-                for row in changes.issued.values():
-                    copy.write_row(row)
+            self.entries.copy(curs, changes.issued.values())
         # Suspensions first: a revocation in the same page comes after them, and reads what they wrote.
         if changes.suspensions:
             suspended, at = zip(*changes.suspensions.values(), strict=True)
