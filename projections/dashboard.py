@@ -98,6 +98,39 @@ BASES = Table(
     key=("basis_id",),
     settable=("positive", "valid_from", "valid_to", "suspended_since", "withdrawn_on"),
 )
+ISSUED = Table(
+    "dashboard_issued",
+    columns=(
+        ("issuer_country", "text NOT NULL"),
+        ("eqf_level", "int4"),
+        ("isced_broad", "text NOT NULL"),
+        ("month", "date NOT NULL"),
+        ("issued", "int4 NOT NULL"),
+        ("revoked", "int4 NOT NULL"),
+    ),
+    # A level that does not apply (NULL) is a cell of its own, not one per credential: a unique index, not a key.
+    key=("issuer_country", "month", "eqf_level", "isced_broad"),
+    primary=False,
+)
+"""Counters: credentials issued and revoked, per cell."""
+QA_CREDENTIALS = Table(
+    "dashboard_qa_credentials",
+    columns=(("basis_id", "uuid"), ("issuer_country", "text"), ("month", "date"), ("credentials", "int4 NOT NULL")),
+    key=("basis_id", "issuer_country", "month"),
+)
+"""Counters: credentials per QA basis, issuer country and month."""
+RECOGNITION_COUNTS = Table(
+    "dashboard_recognition_counts",
+    columns=(
+        ("issuer_country", "text"),
+        ("recognising_country", "text"),
+        ("month", "date"),
+        ("outcome", "text"),
+        ("recognitions", "int4 NOT NULL"),
+    ),
+    key=("recognising_country", "month", "issuer_country", "outcome"),
+)
+"""Counters: decided recognitions per cell (``FlowCell``)."""
 RECOGNITIONS = Table(
     "dashboard_recognitions",
     columns=(
@@ -110,6 +143,8 @@ RECOGNITIONS = Table(
     key=("recognition_id",),
     settable=("outcome", "month"),
 )
+TABLES = (SPECS, CREDENTIALS, ISSUED, AGENCIES, BASES, QA_CREDENTIALS, RECOGNITIONS, RECOGNITION_COUNTS)
+"""The dashboard's tables beside its providers' countries, in the order the view has always listed them."""
 
 
 class Cell(NamedTuple):
@@ -181,41 +216,21 @@ class DashboardChanges:
 class DashboardView(DashboardQueries, View[DashboardChanges]):
     """The dashboard's counters and lookups, written a page at a time; ``dashboard`` reads them."""
 
-    tables = (
-        PROVIDERS.name,
-        SPECS.name,
-        CREDENTIALS.name,
-        "dashboard_issued",
-        AGENCIES.name,
-        BASES.name,
-        "dashboard_qa_credentials",
-        RECOGNITIONS.name,
-        "dashboard_recognition_counts",
-    )
+    tables = tuple(t.name for t in (PROVIDERS, *TABLES))
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.providers = ProviderCountries(self.schema, PROVIDERS)
         self.sql_create_statements.append(self.providers.create_statement)
-        self.sql_create_statements.extend(
-            t.create_statement(self.schema) for t in (SPECS, CREDENTIALS, AGENCIES, BASES, RECOGNITIONS)
-        )
+        self.sql_create_statements.extend(t.create_statement(self.schema) for t in TABLES)
         self.sql_create_statements.extend(
             SQL(statement).format(self.schema)
             for statement in (
-                "CREATE TABLE IF NOT EXISTS {0}.dashboard_issued (issuer_country text NOT NULL, eqf_level integer, "
-                "isced_broad text NOT NULL, month date NOT NULL, issued integer NOT NULL, revoked integer NOT NULL)",
-                # A level that does not apply (NULL) is a cell of its own, not one per credential.
                 "CREATE UNIQUE INDEX IF NOT EXISTS dashboard_issued_cell ON {0}.dashboard_issued "
                 "(issuer_country, month, eqf_level, isced_broad) NULLS NOT DISTINCT",
                 "CREATE INDEX IF NOT EXISTS dashboard_issued_by_month ON {0}.dashboard_issued (month)",
-                "CREATE TABLE IF NOT EXISTS {0}.dashboard_qa_credentials (basis_id uuid, issuer_country text, "
-                "month date, credentials integer NOT NULL, PRIMARY KEY (basis_id, issuer_country, month))",
                 "CREATE INDEX IF NOT EXISTS dashboard_qa_credentials_by_country "
                 "ON {0}.dashboard_qa_credentials (issuer_country, month)",
-                "CREATE TABLE IF NOT EXISTS {0}.dashboard_recognition_counts (issuer_country text, "
-                "recognising_country text, month date, outcome text, recognitions integer NOT NULL, "
-                "PRIMARY KEY (recognising_country, month, issuer_country, outcome))",
                 "CREATE INDEX IF NOT EXISTS dashboard_recognition_counts_by_issuer "
                 "ON {0}.dashboard_recognition_counts (issuer_country, month)",
             )
@@ -240,24 +255,9 @@ class DashboardView(DashboardQueries, View[DashboardChanges]):
         self.select_recognitions_statement = SQL(
             "SELECT * FROM {0}.dashboard_recognitions WHERE recognition_id = ANY(%s)"
         ).format(self.schema)
-        self.count_issued_statement = SQL(
-            "INSERT INTO {0}.dashboard_issued AS t "
-            "SELECT * FROM unnest(%s::text[], %s::integer[], %s::text[], %s::date[], %s::integer[], %s::integer[]) "
-            "ON CONFLICT (issuer_country, month, eqf_level, isced_broad) "
-            "DO UPDATE SET issued = t.issued + excluded.issued, revoked = t.revoked + excluded.revoked"
-        ).format(self.schema)
-        self.count_qa_statement = SQL(
-            "INSERT INTO {0}.dashboard_qa_credentials AS t "
-            "SELECT * FROM unnest(%s::uuid[], %s::text[], %s::date[], %s::integer[]) "
-            "ON CONFLICT (basis_id, issuer_country, month) "
-            "DO UPDATE SET credentials = t.credentials + excluded.credentials"
-        ).format(self.schema)
-        self.count_recognitions_statement = SQL(
-            "INSERT INTO {0}.dashboard_recognition_counts AS t (issuer_country, recognising_country, month, outcome, "
-            "recognitions) SELECT * FROM unnest(%s::text[], %s::text[], %s::date[], %s::text[], %s::integer[]) "
-            "ON CONFLICT (recognising_country, month, issuer_country, outcome) "
-            "DO UPDATE SET recognitions = t.recognitions + excluded.recognitions"
-        ).format(self.schema)
+        self.count_issued_statement = ISSUED.add_statement(self.schema, ("issued", "revoked"))
+        self.count_qa_statement = QA_CREDENTIALS.add_statement(self.schema, ("credentials",))
+        self.count_recognitions_statement = RECOGNITION_COUNTS.add_statement(self.schema, ("recognitions",))
         # A cell emptied by overturned decisions goes, as if it had never been counted (as a rebuild would have it).
         self.drop_empty_recognition_counts_statement = SQL(
             "DELETE FROM {0}.dashboard_recognition_counts AS t "

@@ -37,6 +37,8 @@ class Table:
     settable: tuple[str, ...] = ()
     computed: tuple[Column, ...] = ()
     """Columns PostgreSQL computes from the others (``GENERATED ALWAYS AS``): created, never written."""
+    primary: bool = True
+    """Whether ``key`` is the primary key; if not, a unique index created apart (one where NULLs are equal)."""
 
     def __post_init__(self) -> None:
         names = {name for name, _ in self.columns}
@@ -57,14 +59,29 @@ class Table:
 
     def create_statement(self, schema: Identifier) -> Composed:
         """``CREATE TABLE IF NOT EXISTS`` of this table in ``schema``."""
-        return SQL("CREATE TABLE IF NOT EXISTS {0}.{1} ({2}, PRIMARY KEY ({3}))").format(
+        definitions = [
+            SQL("{0} {1}").format(Identifier(name), SQL(definition))
+            for name, definition in (*self.columns, *self.computed)
+        ]
+        if self.primary:
+            definitions.append(SQL("PRIMARY KEY ({0})").format(SQL(", ").join(map(Identifier, self.key))))
+        return SQL("CREATE TABLE IF NOT EXISTS {0}.{1} ({2})").format(
+            schema, Identifier(self.name), SQL(", ").join(definitions)
+        )
+
+    def add_statement(self, schema: Identifier, counts: tuple[str, ...]) -> Composed:
+        """An ``INSERT`` of rows (a typed array per column, in column order) that, where a row with the same key
+        is there already, adds their ``counts`` columns to its own instead: for tables of counters."""
+        types = self.types
+        return SQL(
+            "INSERT INTO {0}.{1} AS t ({2}) SELECT * FROM unnest({3}) ON CONFLICT ({4}) DO UPDATE SET {5}"
+        ).format(
             schema,
             Identifier(self.name),
-            SQL(", ").join(
-                SQL("{0} {1}").format(Identifier(name), SQL(definition))
-                for name, definition in (*self.columns, *self.computed)
-            ),
+            SQL(", ").join(map(Identifier, self.names)),
+            SQL(", ").join(SQL("%s::{0}[]").format(SQL(types[name])) for name in self.names),
             SQL(", ").join(map(Identifier, self.key)),
+            SQL(", ").join(SQL("{0} = t.{0} + excluded.{0}").format(Identifier(name)) for name in counts),
         )
 
     def changes(self) -> Rows:

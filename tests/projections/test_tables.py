@@ -46,3 +46,20 @@ def test_create_table_is_derived_from_the_columns_and_the_key():
 )
 def test_each_typed_row_has_its_tables_columns_in_order(table: Table, row: type, beyond: tuple[str, ...]):
     assert tuple(f.name for f in fields(row)) == (*table.names, *beyond)
+
+
+def test_a_counters_table_adds_to_the_counts_of_a_row_with_the_same_key():
+    counters = Table(
+        "counts",
+        columns=(("country", "text NOT NULL"), ("level", "int4"), ("seen", "int4 NOT NULL")),
+        key=("country", "level"),
+        primary=False,  # a unique index where NULL levels are equal, created apart
+    )
+
+    assert counters.create_statement(Identifier("s")).as_string(None) == (
+        'CREATE TABLE IF NOT EXISTS "s"."counts" ("country" text NOT NULL, "level" int4, "seen" int4 NOT NULL)'
+    )
+    assert counters.add_statement(Identifier("s"), ("seen",)).as_string(None) == (
+        'INSERT INTO "s"."counts" AS t ("country", "level", "seen") SELECT * FROM unnest(%s::text[], %s::int4[], '
+        '%s::int4[]) ON CONFLICT ("country", "level") DO UPDATE SET "seen" = t."seen" + excluded."seen"'
+    )
