@@ -128,6 +128,8 @@ def test_a_credentials_holder_sees_every_institutions_decision_on_it(
     decided = first.rows[0]
     assert (decided.outcome, decided.credential_status, decided.qa_standing) == ("refused", "suspended", "in_force")
     assert view.of_credential(institutions[0]).rows == ()
+    assert view.outcomes_of(credential_id) == {"refused": 1}  # decided ones only, counted in one query
+    assert view.outcomes_of(institutions[0]) == {}
 
 
 def test_catching_up_a_page_of_one_event_at_a_time_equals_a_rebuild(services: Services, read_models: ReadModels):
