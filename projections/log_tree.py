@@ -50,12 +50,41 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from mcreg.projections.engine import Projection, View
 from mcreg.projections.reading import Recorded, StoredEvent
+from mcreg.projections.tables import Table, TableWriter
 from mcreg.registry.trust.merkle import EMPTY_ROOT, Frontier, covering_subtrees, leaf_hash
 from mcreg.registry.trust.signed_note import Checkpoint, Signer, sign_checkpoint
 
 LEAF_DOMAIN = b"mcreg/tlog/event/v1\x00"
 _HEAD = struct.Struct(">Q16sQI")
 _LENGTH = struct.Struct(">I")
+
+LEAVES = Table(
+    "tlog_leaves",
+    columns=(("idx", "int8"), ("position", "int8 NOT NULL UNIQUE"), ("hash", "bytea NOT NULL")),
+    key=("idx",),
+)
+"""Level 0 of the tree: a leaf per stored event."""
+NODES = Table(
+    "tlog_nodes",
+    columns=(
+        ("level", "int2 NOT NULL CHECK (level BETWEEN 1 AND 62)"),
+        ("idx", "int8 NOT NULL"),
+        ("hash", "bytea NOT NULL"),
+    ),
+    key=("level", "idx"),
+)
+"""The complete subtrees of level 1 and up."""
+CHECKPOINTS = Table(
+    "tlog_checkpoints",
+    columns=(
+        ("size", "int8"),
+        ("root", "bytea NOT NULL"),
+        ("note", "text NOT NULL"),
+        ("signed_at", "timestamptz NOT NULL DEFAULT now()"),
+    ),
+    key=("size",),
+)
+"""The signed checkpoint of every size the log committed."""
 
 GATHER = 0.1
 """Seconds a follower lets new events gather before it appends them: at most ten signed checkpoints a second."""
@@ -101,7 +130,7 @@ class Leaves:
 class TreeView(View[Leaves]):
     """The tree's tables and its tracking row; a page appends leaves and completed subtrees and signs its size."""
 
-    tables = ("tlog_leaves", "tlog_nodes")
+    tables = (LEAVES.name, NODES.name)
     TRACKING: ClassVar[str] = "tlog_tracking"
 
     def __init__(self, datastore: PostgresDatastore, *, tracking_table_name: str, **kwargs: Any) -> None:
@@ -111,25 +140,14 @@ class TreeView(View[Leaves]):
 
         def q(text: str) -> Composed:
             return SQL(text).format(
-                leaves=Identifier(schema, "tlog_leaves"),
-                nodes=Identifier(schema, "tlog_nodes"),
-                checkpoints=Identifier(schema, "tlog_checkpoints"),
+                leaves=Identifier(schema, LEAVES.name),
+                nodes=Identifier(schema, NODES.name),
+                checkpoints=Identifier(schema, CHECKPOINTS.name),
                 tracking=Identifier(schema, self.TRACKING),
             )
 
         self.sql_create_statements = [
-            q(
-                "CREATE TABLE IF NOT EXISTS {leaves} ("
-                "idx bigint PRIMARY KEY, position bigint NOT NULL UNIQUE, hash bytea NOT NULL)"
-            ),
-            q(
-                "CREATE TABLE IF NOT EXISTS {nodes} (level smallint NOT NULL CHECK (level BETWEEN 1 AND 62),"
-                " idx bigint NOT NULL, hash bytea NOT NULL, PRIMARY KEY (level, idx))"
-            ),
-            q(
-                "CREATE TABLE IF NOT EXISTS {checkpoints} (size bigint PRIMARY KEY, root bytea NOT NULL,"
-                " note text NOT NULL, signed_at timestamptz NOT NULL DEFAULT now())"
-            ),
+            *(table.create_statement(self.schema) for table in (LEAVES, NODES, CHECKPOINTS)),
             q(
                 "CREATE TABLE IF NOT EXISTS {tracking} (one boolean PRIMARY KEY DEFAULT true CHECK (one),"
                 " position bigint NOT NULL, size bigint NOT NULL)"
@@ -143,8 +161,8 @@ class TreeView(View[Leaves]):
             "UPDATE {tracking} SET position = %(position)s WHERE position < %(position)s RETURNING position"
         )
         self.set_size_statement = q("UPDATE {tracking} SET size = %s")
-        self.copy_leaves_statement = q("COPY {leaves} (idx, position, hash) FROM STDIN (FORMAT BINARY)")
-        self.copy_nodes_statement = q("COPY {nodes} (level, idx, hash) FROM STDIN (FORMAT BINARY)")
+        self.leaves = TableWriter(self.schema, LEAVES)
+        self.nodes = TableWriter(self.schema, NODES)
         self.insert_checkpoint_statement = q("INSERT INTO {checkpoints} (size, root, note) VALUES (%s, %s, %s)")
         self.insert_empty_checkpoint_statement = q(
             "INSERT INTO {checkpoints} (size, root, note) VALUES (0, %s, %s) ON CONFLICT DO NOTHING"
@@ -205,15 +223,9 @@ class TreeView(View[Leaves]):
                 created = frontier.append(hashed)
                 leaves.append((index, position, created[0].hash))
                 nodes.extend((c.level, c.index, c.hash) for c in created[1:])
-            with tuples.copy(self.copy_leaves_statement) as copy:
-                copy.set_types(["int8", "int8", "bytea"])
-                for leaf in leaves:
-                    copy.write_row(leaf)
+            self.leaves.copy(curs, leaves)
             if nodes:
-                with tuples.copy(self.copy_nodes_statement) as copy:
-                    copy.set_types(["int2", "int8", "bytea"])
-                    for node in nodes:
-                        copy.write_row(node)
+                self.nodes.copy(curs, nodes)
             self.write_checkpoint(tuples, changes.signer, frontier.size, frontier.root())
             tuples.execute(self.set_size_statement, [frontier.size])
         # Kept even if the transaction then rolls back: the next page finds the tracked size different and reloads.
