@@ -78,7 +78,7 @@ CARRIED = ("microcredential_id", "provider_id", "provider_country", "specified_o
 WORD = re.compile(r"\w+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CatalogueRow:
     """A micro-credential as its current specification describes it."""
 

@@ -59,7 +59,7 @@ class State(NamedTuple):
     updated_at_position: int  # the notification id of the last event that changed the row
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CredentialStatusRow:
     """A credential as the registry last recorded it."""
 

@@ -30,7 +30,7 @@ class Counts(NamedTuple):
     revoked: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IssuedCount:
     """Credentials issued in one country, at one EQF level (None: not applicable), in one broad field and month."""
 
@@ -42,7 +42,7 @@ class IssuedCount:
     revoked: int  # of those issued, how many are revoked now
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Volumes:
     """Credentials issued (and of those, revoked), in total and by each of the four dimensions of their cells."""
 
@@ -53,7 +53,7 @@ class Volumes:
     by_month: Mapping[date, Counts]  # month of issue (its first day)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QACoverage:
     """Credentials by the kind of QA they were issued under, and by where that QA basis stands today."""
 
@@ -71,7 +71,7 @@ class QACoverage:
         return self.by_standing.get(Standing.IN_FORCE, 0) / self.total if self.total else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecognitionRates:
     """One recognising country's decided recognitions by outcome."""
 
@@ -88,7 +88,7 @@ class RecognitionRates:
         return {outcome: count / self.decided for outcome, count in self.outcomes.items()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Flow:
     """Decided recognitions of credentials issued in one country by institutions of another, by outcome."""
 
@@ -101,7 +101,7 @@ class Flow:
         return sum(self.outcomes.values())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DashboardFigures:
     """A national authority's figures: for one country if given (issuer country for credentials, recognising
     country for recognition rates, either end for flows), between two months if given (the month of issue for

@@ -36,7 +36,7 @@ Progress = Callable[[int, int], None]
 """Called with (leaves checked, the log's size) as an audit goes."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """Something an audit found wrong. ``kind`` is one of:
 

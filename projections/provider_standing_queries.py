@@ -22,7 +22,7 @@ from psycopg.sql import SQL, Composed, Identifier
 from mcreg.projections.listing import DEFAULT_PAGE_SIZE, Page, fetch_size, page, where
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AgencyRow:
     """A QA agency and where its registration stands."""
 
@@ -46,7 +46,7 @@ class AgencyRow:
         return "suspended" if self.suspended_since is not None else "registered"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProviderRow:
     """A provider (an issuer, a recognising institution, or both)."""
 
@@ -62,7 +62,7 @@ class ProviderRow:
     closed_on: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConditionRow:
     """A condition of an accreditation, numbered from 0 as the command that fulfils it numbers it."""
 
@@ -72,7 +72,7 @@ class ConditionRow:
     fulfilled_on: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AccreditationRow:
     """An accreditation as last recorded; an empty scope list sets no limit on that axis."""
 
@@ -97,7 +97,7 @@ class AccreditationRow:
     conditions: tuple[ConditionRow, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReviewRow:
     """An agency's review of one micro-credential, with its report, decision and appeal."""
 
@@ -129,7 +129,7 @@ class ReviewRow:
         return self.appeal_outcome or "pending"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProviderQA:
     """A provider with every accreditation granted to it and every review of its micro-credentials."""
 

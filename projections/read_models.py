@@ -34,7 +34,7 @@ READ_MODELS: tuple[type[Projection[Any]], ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Check:
     """What a check read, and how each rebuilt projection compares with its live tables."""
 

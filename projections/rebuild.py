@@ -30,7 +30,7 @@ CREATE_SCHEMA = SQL("CREATE SCHEMA {0}")
 DROP_SCHEMA = SQL("DROP SCHEMA IF EXISTS {0} CASCADE")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Comparison:
     """A projection's live tables against a rebuild at the same position: rows found on one side only."""
 

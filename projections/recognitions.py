@@ -74,7 +74,7 @@ RECOGNITIONS = Table(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecognitionRow:
     """A recognition request and the decision in force on it."""
 

@@ -24,7 +24,7 @@ Column = tuple[str, str]
 arrays name it (``uuid``, ``int4``, ``text[]``…), then its constraints (``NOT NULL``)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Table:
     """A read table's columns in COPY order, its primary key, and the columns later events may set.
 
