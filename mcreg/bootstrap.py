@@ -70,17 +70,22 @@ VIEW_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"}
 """Connections per view: its writer, plus a lag or check query and a swap at the same time."""
 
 
-def open_read_models(services: Services) -> ReadModels:
-    """The read models beside the registry's events, their tables created if missing. Close them after use."""
+def view_env(services: Services) -> dict[str, str]:
+    """Where a view keeps its tables: beside the registry's events, with a connection pool of ``VIEW_POOL``."""
     env = services.database.library_env | VIEW_POOL
     if services.settings.postgres_schema:
         env["POSTGRES_SCHEMA"] = services.settings.postgres_schema
-    return ReadModels(services.registry, env)
+    return env
+
+
+def open_read_models(services: Services) -> ReadModels:
+    """The read models beside the registry's events, their tables created if missing. Close them after use."""
+    return ReadModels(services.registry, view_env(services))
 
 
 def open_transparency_log(services: Services) -> TransparencyLog:
     """The registry's transparency log, its tables created if missing. Close it after use."""
-    return TransparencyLog(services.registry, services.database.conninfo, services.signing_key.note_signer)
+    return TransparencyLog(services.registry, view_env(services), services.signing_key.note_signer)
 
 
 def followers(read_models: ReadModels, transparency_log: TransparencyLog, **options: Any) -> ProjectionWorker:

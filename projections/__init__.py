@@ -1,7 +1,15 @@
 """Read models: tables kept from the registry's notification log, exactly once, rebuildable from position 0.
 
-``engine`` runs projections in pages; ``credential_status`` and
-``audit_timeline`` are the read models; ``read_models`` puts them on one
-database schema; ``rebuild`` swaps in or checks a fresh build; ``worker``
-keeps them following the log. Nothing here imports ``api``.
+``engine`` runs projections in pages (``reading`` reads and decodes the log,
+``tables`` declares a read table's columns once and writes pages set-based);
+each read model is one module with its typed accessor (its view's methods,
+answering frozen dataclasses): ``credential_status``, ``audit_timeline``,
+``provider_standing`` (rows and queries in ``provider_standing_queries``),
+``catalogue``, ``recognitions``, ``dashboard`` (figures and queries in
+``dashboard_queries``) and ``status_lists``. ``read_models`` puts them on one
+database schema and gives each view typed; ``rebuild`` swaps in or checks a
+fresh build; ``worker`` keeps them following the log. The transparency log's
+tree is a read model on the same engine (``log_tree``); ``transparency_log``
+answers its proofs and checkpoints and ``log_audit`` audits it. Nothing here
+imports ``api`` or the application shell.
 """

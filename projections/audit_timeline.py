@@ -8,6 +8,7 @@ was recorded; the timeline makes them searchable without decoding the log.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -15,61 +16,67 @@ from uuid import UUID
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL
 
 from mcreg.projections.engine import Projection, View
+from mcreg.projections.tables import Table, TableWriter
 from mcreg.registry.stamp import Stamp
 
 Row = tuple[int, UUID, int, str, str, UUID, str, str | None, datetime, date, str | None]
-COLUMNS = (
-    ("notification_id", "int8"),
-    ("aggregate_id", "uuid"),
-    ("aggregate_version", "int4"),
-    ("aggregate_type", "text"),
-    ("event_type", "text"),
-    ("actor_org", "uuid"),
-    ("actor_role", "text"),
-    ("actor_key_id", "text"),
-    ("recorded_at", "timestamptz"),
-    ("effective_on", "date"),
-    ("idempotency_key", "text"),
+"""A row as a page writes it, in ``TIMELINE``'s column order."""
+TIMELINE = Table(
+    "audit_timeline",
+    columns=(
+        ("notification_id", "int8"),
+        ("aggregate_id", "uuid NOT NULL"),
+        ("aggregate_version", "int4 NOT NULL"),
+        ("aggregate_type", "text NOT NULL"),
+        ("event_type", "text NOT NULL"),
+        ("actor_org", "uuid NOT NULL"),
+        ("actor_role", "text NOT NULL"),
+        ("actor_key_id", "text"),
+        ("recorded_at", "timestamptz NOT NULL"),
+        ("effective_on", "date NOT NULL"),
+        ("idempotency_key", "text"),
+    ),
+    key=("notification_id",),
 )
-"""The columns of a ``Row``, in its order, with their types for binary COPY."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One stored event: who did what to which aggregate, recorded when, taking effect when."""
+
+    notification_id: int
+    aggregate_id: UUID
+    aggregate_version: int
+    aggregate_type: str
+    event_type: str
+    actor_org: UUID
+    actor_role: str
+    actor_key_id: str | None
+    recorded_at: datetime
+    effective_on: date
+    idempotency_key: str | None
 
 
 class AuditTimelineView(View[list[Row]]):
     """The ``audit_timeline`` table, in log order and by aggregate."""
 
-    tables = ("audit_timeline",)
+    tables = (TIMELINE.name,)
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.sql_create_statements.extend(
             [
-                SQL(
-                    "CREATE TABLE IF NOT EXISTS {0}.audit_timeline ("
-                    "notification_id bigint PRIMARY KEY, "
-                    "aggregate_id uuid NOT NULL, "
-                    "aggregate_version integer NOT NULL, "
-                    "aggregate_type text NOT NULL, "
-                    "event_type text NOT NULL, "
-                    "actor_org uuid NOT NULL, "
-                    "actor_role text NOT NULL, "
-                    "actor_key_id text, "
-                    "recorded_at timestamptz NOT NULL, "
-                    "effective_on date NOT NULL, "
-                    "idempotency_key text)"
-                ).format(self.schema),
+                TIMELINE.create_statement(self.schema),
                 SQL(
                     "CREATE UNIQUE INDEX IF NOT EXISTS audit_timeline_by_aggregate "
                     "ON {0}.audit_timeline (aggregate_id, aggregate_version)"
                 ).format(self.schema),
             ]
         )
-        self.copy_rows_statement = SQL("COPY {0}.audit_timeline ({1}) FROM STDIN (FORMAT BINARY)").format(
-            self.schema, SQL(", ").join(Identifier(column) for column, _ in COLUMNS)
-        )
-        self.copy_types = [pg_type for _, pg_type in COLUMNS]
+        self.writer = TableWriter(self.schema, TIMELINE)
         self.select_aggregate_statement = SQL(
             "SELECT * FROM {0}.audit_timeline WHERE aggregate_id = %s AND aggregate_version > %s "
             "ORDER BY aggregate_version LIMIT %s"
@@ -77,16 +84,13 @@ class AuditTimelineView(View[list[Row]]):
 
     def write(self, curs: Cursor[DictRow], changes: list[Row]) -> None:
         if changes:
-            with curs.copy(self.copy_rows_statement) as copy:
-                copy.set_types(self.copy_types)
-                for row in changes:
-                    copy.write_row(row)
+            self.writer.copy(curs, changes)
 
-    def of_aggregate(self, aggregate_id: UUID, limit: int = 1000, after_version: int = 0) -> list[dict[str, Any]]:
+    def of_aggregate(self, aggregate_id: UUID, limit: int = 1000, after_version: int = 0) -> list[TimelineEntry]:
         """What happened to one aggregate, version by version: at most ``limit`` events after ``after_version``."""
         with self.datastore.transaction() as curs:
             curs.execute(self.select_aggregate_statement, [aggregate_id, after_version, limit], prepare=True)
-            return curs.fetchall()
+            return [TimelineEntry(**row) for row in curs.fetchall()]
 
 
 class AuditTimeline(Projection[list[Row]]):
@@ -102,7 +106,7 @@ class AuditTimeline(Projection[list[Row]]):
     def process_event(self, event: Any, position: int, changes: list[Row]) -> None:
         """Every event is handled alike: by its ``Stamp``, which every registry event carries."""
         stamp: Stamp = event.stamp
-        aggregate_type, event_type = names(type(event))
+        aggregate_type, event_type = names(event.__class__)
         changes.append(
             (
                 position,

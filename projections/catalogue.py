@@ -20,13 +20,12 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from mcreg.projections.countries import ProviderCountries, countries_table
-from mcreg.projections.engine import Projection, View
+from mcreg.projections.engine import Projection, View, event_class
 from mcreg.projections.listing import DEFAULT_PAGE_SIZE, Page, fetch_size, page, where
 from mcreg.projections.tables import Rows, Table, TableWriter
 from mcreg.registry.aggregates.microcredential import MicroCredential, Specification
@@ -34,19 +33,19 @@ from mcreg.registry.aggregates.provider import Provider
 
 PROVIDERS = countries_table("catalogue_providers")
 SPECIFICATION = (
-    ("title", "jsonb"),
-    ("learning_outcomes", "jsonb"),
-    ("esco_uris", "text[]"),
-    ("ects", "numeric"),
+    ("title", "jsonb NOT NULL"),
+    ("learning_outcomes", "jsonb NOT NULL"),
+    ("esco_uris", "text[] NOT NULL"),
+    ("ects", "numeric NOT NULL"),
     ("eqf_level", "int4"),
-    ("isced_field", "text"),
-    ("assessment", "text"),
-    ("participation", "text"),
-    ("qa_type", "text"),
-    ("languages", "text[]"),
+    ("isced_field", "text NOT NULL"),
+    ("assessment", "text NOT NULL"),
+    ("participation", "text NOT NULL"),
+    ("qa_type", "text NOT NULL"),
+    ("languages", "text[] NOT NULL"),
     ("prerequisites", "text"),
     ("supervision", "text"),
-    ("stackability", "text"),
+    ("stackability", "text NOT NULL"),
     ("stackable_towards", "text"),
     ("further_information", "text"),
 )
@@ -55,16 +54,23 @@ CATALOGUE = Table(
     "catalogue",
     columns=(
         ("microcredential_id", "uuid"),
-        ("provider_id", "uuid"),
-        ("provider_country", "text"),
-        ("specified_on", "date"),
-        ("spec_version", "int4"),
-        ("in_force_from", "date"),
+        ("provider_id", "uuid NOT NULL"),
+        ("provider_country", "text NOT NULL"),
+        ("specified_on", "date NOT NULL"),
+        ("spec_version", "int4 NOT NULL"),
+        ("in_force_from", "date NOT NULL"),
         ("retired_on", "date"),
         *SPECIFICATION,
     ),
     key=("microcredential_id",),
     settable=("retired_on",),
+    # Every title's words, whatever its language: 'simple' neither stems nor drops stop words.
+    computed=(
+        (
+            "title_search",
+            """tsvector GENERATED ALWAYS AS (jsonb_to_tsvector('simple'::regconfig, title, '["string"]')) STORED""",
+        ),
+    ),
 )
 CARRIED = ("microcredential_id", "provider_id", "provider_country", "specified_on", "spec_version", "retired_on")
 """The columns a revision keeps from the row it replaces."""
@@ -72,7 +78,7 @@ CARRIED = ("microcredential_id", "provider_id", "provider_country", "specified_o
 WORD = re.compile(r"\w+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CatalogueRow:
     """A micro-credential as its current specification describes it."""
 
@@ -127,19 +133,10 @@ class CatalogueView(View[CatalogueChanges]):
         super().__init__(datastore, **kwargs)
         self.providers = ProviderCountries(self.schema, PROVIDERS)
         self.sql_create_statements.append(self.providers.create_statement)
+        self.sql_create_statements.append(CATALOGUE.create_statement(self.schema))
         self.sql_create_statements.extend(
             SQL(statement).format(self.schema)
             for statement in (
-                "CREATE TABLE IF NOT EXISTS {0}.catalogue ("
-                "microcredential_id uuid PRIMARY KEY, provider_id uuid NOT NULL, provider_country text NOT NULL, "
-                "specified_on date NOT NULL, spec_version integer NOT NULL, in_force_from date NOT NULL, "
-                "retired_on date, title jsonb NOT NULL, learning_outcomes jsonb NOT NULL, esco_uris text[] NOT NULL, "
-                "ects numeric NOT NULL, eqf_level integer, isced_field text NOT NULL, assessment text NOT NULL, "
-                "participation text NOT NULL, qa_type text NOT NULL, languages text[] NOT NULL, prerequisites text, "
-                "supervision text, stackability text NOT NULL, stackable_towards text, further_information text, "
-                # Every title's words, whatever its language: 'simple' neither stems nor drops stop words.
-                "title_search tsvector GENERATED ALWAYS AS "
-                "(jsonb_to_tsvector('simple'::regconfig, title, '[\"string\"]')) STORED)",
                 "CREATE INDEX IF NOT EXISTS catalogue_by_title ON {0}.catalogue USING gin (title_search)",
                 "CREATE INDEX IF NOT EXISTS catalogue_by_skill ON {0}.catalogue USING gin (esco_uris)",
                 "CREATE INDEX IF NOT EXISTS catalogue_by_country "
@@ -258,10 +255,6 @@ class Catalogue(Projection[CatalogueChanges]):
     """Keeps the catalogue from the events of micro-credentials (and the countries of their providers)."""
 
     name = "catalogue"
-    topics = tuple(
-        get_topic(cls)
-        for cls in (Provider.Registered, MicroCredential.Specified, MicroCredential.Revised, MicroCredential.Retired)
-    )
     view_class = CatalogueView
 
     def changes(self) -> CatalogueChanges:
@@ -271,11 +264,11 @@ class Catalogue(Projection[CatalogueChanges]):
     def process_event(self, event: Any, position: int, changes: CatalogueChanges) -> None:
         """Other events do not change the catalogue."""
 
-    @process_event.register(Provider.Registered)
+    @process_event.register(event_class(Provider, "Registered"))
     def _(self, event: Any, position: int, changes: CatalogueChanges) -> None:
         changes.providers.create(provider_id=event.originator_id, country=event.country)
 
-    @process_event.register(MicroCredential.Specified)
+    @process_event.register(event_class(MicroCredential, "Specified"))
     def _(self, event: Any, position: int, changes: CatalogueChanges) -> None:
         changes.microcredentials.create(
             microcredential_id=event.originator_id,
@@ -286,7 +279,7 @@ class Catalogue(Projection[CatalogueChanges]):
             **elements(event.specification),
         )
 
-    @process_event.register(MicroCredential.Revised)
+    @process_event.register(event_class(MicroCredential, "Revised"))
     def _(self, event: Any, position: int, changes: CatalogueChanges) -> None:
         specification, in_force_from = elements(event.specification), event.stamp.effective
         if (row := changes.microcredentials.get(event.originator_id)) is not None:
@@ -297,7 +290,7 @@ class Catalogue(Projection[CatalogueChanges]):
         else:
             changes.revisions[event.originator_id] = Revision(in_force_from, specification)
 
-    @process_event.register(MicroCredential.Retired)
+    @process_event.register(event_class(MicroCredential, "Retired"))
     def _(self, event: Any, position: int, changes: CatalogueChanges) -> None:
         changes.microcredentials.set(event.originator_id, retired_on=event.stamp.effective)
 

@@ -19,7 +19,7 @@ from mcreg.projections.tables import Rows, Table, TableWriter
 
 def countries_table(name: str) -> Table:
     """A table of providers' countries (no provider changes country)."""
-    return Table(name, columns=(("provider_id", "uuid"), ("country", "text")), key=("provider_id",))
+    return Table(name, columns=(("provider_id", "uuid"), ("country", "text NOT NULL")), key=("provider_id",))
 
 
 class ProviderCountries:
@@ -27,9 +27,7 @@ class ProviderCountries:
 
     def __init__(self, schema: Identifier, table: Table) -> None:
         self.writer = TableWriter(schema, table)
-        self.create_statement = SQL(
-            "CREATE TABLE IF NOT EXISTS {0}.{1} (provider_id uuid PRIMARY KEY, country text NOT NULL)"
-        ).format(schema, Identifier(table.name))
+        self.create_statement = table.create_statement(schema)
         self.select_statement = SQL("SELECT provider_id, country FROM {0}.{1} WHERE provider_id = ANY(%s)").format(
             schema, Identifier(table.name)
         )

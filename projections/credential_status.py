@@ -14,34 +14,39 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL
 
-from mcreg.projections.engine import Projection, View
+from mcreg.projections.engine import Projection, View, event_class
+from mcreg.projections.tables import Table, TableWriter
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.vocabulary import CredentialStatus as Status
 
-COLUMNS = (
-    ("credential_id", "uuid"),
-    ("provider_id", "uuid"),
-    ("microcredential_id", "uuid"),
-    ("spec_version", "int4"),
-    ("issued_on", "date"),
-    ("valid_until", "date"),
-    ("qa_basis_kind", "text"),
-    ("qa_basis_id", "uuid"),
-    ("qa_basis_version", "int4"),
-    ("learner_id", "uuid"),
-    # the state, which later events replace whole
-    ("status", "text"),
-    ("revoked_on", "date"),
-    ("revocation_reason", "text"),
-    ("suspended_since", "date"),
-    ("updated_at_position", "int8"),
+CREDENTIALS = Table(
+    "credential_status",
+    columns=(
+        ("credential_id", "uuid"),
+        ("provider_id", "uuid NOT NULL"),
+        ("microcredential_id", "uuid NOT NULL"),
+        ("spec_version", "int4 NOT NULL"),
+        ("issued_on", "date NOT NULL"),
+        ("valid_until", "date"),
+        ("qa_basis_kind", "text NOT NULL"),
+        ("qa_basis_id", "uuid NOT NULL"),
+        ("qa_basis_version", "int4 NOT NULL"),
+        ("learner_id", "uuid NOT NULL"),
+        # the state, which later events replace whole
+        ("status", "text NOT NULL"),
+        ("revoked_on", "date"),
+        ("revocation_reason", "text"),
+        ("suspended_since", "date"),
+        ("updated_at_position", "int8 NOT NULL"),
+    ),
+    key=("credential_id",),
+    settable=("status", "revoked_on", "revocation_reason", "suspended_since", "updated_at_position"),
 )
-"""The columns of a row as ``CredentialStatus`` builds it, in order, with their types for binary COPY."""
+"""A row as ``CredentialStatus`` builds it, in order: the columns of a ``State`` last."""
 
 
 class State(NamedTuple):
@@ -54,7 +59,7 @@ class State(NamedTuple):
     updated_at_position: int  # the notification id of the last event that changed the row
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CredentialStatusRow:
     """A credential as the registry last recorded it."""
 
@@ -92,30 +97,13 @@ class CredentialChanges:
 class CredentialStatusView(View[CredentialChanges]):
     """The ``credential_status`` table, looked up by credential, by provider and by status."""
 
-    tables = ("credential_status",)
+    tables = (CREDENTIALS.name,)
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.sql_create_statements.extend(
             [
-                SQL(
-                    "CREATE TABLE IF NOT EXISTS {0}.credential_status ("
-                    "credential_id uuid PRIMARY KEY, "
-                    "provider_id uuid NOT NULL, "
-                    "microcredential_id uuid NOT NULL, "
-                    "spec_version integer NOT NULL, "
-                    "issued_on date NOT NULL, "
-                    "valid_until date, "
-                    "qa_basis_kind text NOT NULL, "
-                    "qa_basis_id uuid NOT NULL, "
-                    "qa_basis_version integer NOT NULL, "
-                    "learner_id uuid NOT NULL, "
-                    "status text NOT NULL, "
-                    "revoked_on date, "
-                    "revocation_reason text, "
-                    "suspended_since date, "
-                    "updated_at_position bigint NOT NULL)"
-                ).format(self.schema),
+                CREDENTIALS.create_statement(self.schema),
                 # A provider's credentials in issue order, a page at a time (keyset pagination).
                 SQL(
                     "CREATE INDEX IF NOT EXISTS credential_status_by_provider "
@@ -128,18 +116,7 @@ class CredentialStatusView(View[CredentialChanges]):
                 ).format(self.schema),
             ]
         )
-        self.copy_rows_statement = SQL("COPY {0}.credential_status ({1}) FROM STDIN (FORMAT BINARY)").format(
-            self.schema, SQL(", ").join(Identifier(column) for column, _ in COLUMNS)
-        )
-        self.copy_types = [pg_type for _, pg_type in COLUMNS]
-        self.update_states_statement = SQL(
-            "UPDATE {0}.credential_status AS c SET status = s.status, revoked_on = s.revoked_on, "
-            "revocation_reason = s.revocation_reason, suspended_since = s.suspended_since, "
-            "updated_at_position = s.updated_at_position "
-            "FROM unnest(%s::uuid[], %s::text[], %s::date[], %s::text[], %s::date[], %s::bigint[]) "
-            "AS s(credential_id, status, revoked_on, revocation_reason, suspended_since, updated_at_position) "
-            "WHERE c.credential_id = s.credential_id"
-        ).format(self.schema)
+        self.writer = TableWriter(self.schema, CREDENTIALS)
         self.select_credentials_statement = SQL(
             "SELECT * FROM {0}.credential_status WHERE credential_id = ANY(%s)"
         ).format(self.schema)
@@ -153,13 +130,11 @@ class CredentialStatusView(View[CredentialChanges]):
 
     def write(self, curs: Cursor[DictRow], changes: CredentialChanges) -> None:
         if changes.issued:
-            with curs.copy(self.copy_rows_statement) as copy:
-                copy.set_types(self.copy_types)
-                for row in changes.issued.values():
-                    copy.write_row(row)
+            self.writer.copy(curs, changes.issued.values())
         if changes.states:
-            columns = zip(*changes.states.values(), strict=True)
-            curs.execute(self.update_states_statement, [list(changes.states), *map(list, columns)])
+            self.writer.update(
+                curs, {credential_id: state._asdict() for credential_id, state in changes.states.items()}
+            )
 
     def get(self, credential_id: UUID) -> CredentialStatusRow | None:
         """The credential's row, if the view has seen it issued."""
@@ -197,9 +172,6 @@ class CredentialStatus(Projection[CredentialChanges]):
     """Keeps ``credential_status`` from the credentials' events."""
 
     name = "credential_status"
-    topics = tuple(
-        get_topic(cls) for cls in (Credential.Issued, Credential.Suspended, Credential.Reinstated, Credential.Revoked)
-    )
     view_class = CredentialStatusView
 
     def changes(self) -> CredentialChanges:
@@ -209,7 +181,7 @@ class CredentialStatus(Projection[CredentialChanges]):
     def process_event(self, event: Any, position: int, changes: CredentialChanges) -> None:
         """Other events do not change a credential's status."""
 
-    @process_event.register(Credential.Issued)
+    @process_event.register(event_class(Credential, "Issued"))
     def _(self, event: Any, position: int, changes: CredentialChanges) -> None:
         basis = event.qa_basis
         changes.issued[event.originator_id] = [
@@ -231,15 +203,15 @@ class CredentialStatus(Projection[CredentialChanges]):
             position,
         ]
 
-    @process_event.register(Credential.Suspended)
+    @process_event.register(event_class(Credential, "Suspended"))
     def _(self, event: Any, position: int, changes: CredentialChanges) -> None:
         changes.set_state(event.originator_id, State(Status.SUSPENDED, None, None, event.stamp.effective, position))
 
-    @process_event.register(Credential.Reinstated)
+    @process_event.register(event_class(Credential, "Reinstated"))
     def _(self, event: Any, position: int, changes: CredentialChanges) -> None:
         changes.set_state(event.originator_id, State(Status.ACTIVE, None, None, None, position))
 
-    @process_event.register(Credential.Revoked)
+    @process_event.register(event_class(Credential, "Revoked"))
     def _(self, event: Any, position: int, changes: CredentialChanges) -> None:
         # Revocation is final: it ends an open suspension too.
         state = State(Status.REVOKED, event.stamp.effective, event.reason, None, position)

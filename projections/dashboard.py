@@ -17,7 +17,8 @@ GROUP BYs over counters, whatever the number of credentials:
 
 The lookups a cell needs (a provider's country, a specification's level and
 field, a credential's cell) are kept in tables of the dashboard's own. Nothing
-here says anything of a learner.
+here says anything of a learner. The figures, and the queries that read them,
+are in ``dashboard_queries``.
 """
 
 from __future__ import annotations
@@ -31,14 +32,13 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Composable
+from psycopg.sql import SQL
 
 from mcreg.projections.countries import ProviderCountries, countries_table
-from mcreg.projections.engine import Projection, View
-from mcreg.projections.listing import where
+from mcreg.projections.dashboard_queries import DashboardQueries
+from mcreg.projections.engine import Projection, View, event_class
 from mcreg.projections.tables import Rows, Table, TableWriter
 from mcreg.registry.aggregates.accreditation import Accreditation
 from mcreg.registry.aggregates.agency import Agency
@@ -48,22 +48,27 @@ from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.aggregates.recognition import Recognition
 from mcreg.registry.aggregates.review import Decision, Review
 from mcreg.registry.quality import BasisKind
-from mcreg.registry.vocabulary import QA_COVER, Standing
+from mcreg.registry.vocabulary import QA_COVER
 
 PROVIDERS = countries_table("dashboard_providers")
 SPECS = Table(
     "dashboard_specs",
-    columns=(("microcredential_id", "uuid"), ("spec_version", "int4"), ("eqf_level", "int4"), ("isced_broad", "text")),
+    columns=(
+        ("microcredential_id", "uuid"),
+        ("spec_version", "int4"),
+        ("eqf_level", "int4"),
+        ("isced_broad", "text NOT NULL"),
+    ),
     key=("microcredential_id", "spec_version"),
 )
 CREDENTIALS = Table(
     "dashboard_credentials",
     columns=(
         ("credential_id", "uuid"),
-        ("issuer_country", "text"),
+        ("issuer_country", "text NOT NULL"),
         ("eqf_level", "int4"),
-        ("isced_broad", "text"),
-        ("month", "date"),
+        ("isced_broad", "text NOT NULL"),
+        ("month", "date NOT NULL"),
     ),
     key=("credential_id",),
 )
@@ -71,7 +76,7 @@ AGENCIES = Table(
     "dashboard_qa_agencies",
     columns=(
         ("agency_id", "uuid"),
-        ("registered_on", "date"),
+        ("registered_on", "date NOT NULL"),
         ("suspended_since", "date"),
         ("deregistered_on", "date"),
     ),
@@ -82,9 +87,9 @@ BASES = Table(
     "dashboard_qa_bases",
     columns=(
         ("basis_id", "uuid"),
-        ("kind", "text"),
+        ("kind", "text NOT NULL"),
         ("agency_id", "uuid"),
-        ("positive", "bool"),
+        ("positive", "bool NOT NULL"),
         ("valid_from", "date"),
         ("valid_to", "date"),
         ("suspended_since", "date"),
@@ -93,18 +98,53 @@ BASES = Table(
     key=("basis_id",),
     settable=("positive", "valid_from", "valid_to", "suspended_since", "withdrawn_on"),
 )
+ISSUED = Table(
+    "dashboard_issued",
+    columns=(
+        ("issuer_country", "text NOT NULL"),
+        ("eqf_level", "int4"),
+        ("isced_broad", "text NOT NULL"),
+        ("month", "date NOT NULL"),
+        ("issued", "int4 NOT NULL"),
+        ("revoked", "int4 NOT NULL"),
+    ),
+    # A level that does not apply (NULL) is a cell of its own, not one per credential: a unique index, not a key.
+    key=("issuer_country", "month", "eqf_level", "isced_broad"),
+    primary=False,
+)
+"""Counters: credentials issued and revoked, per cell."""
+QA_CREDENTIALS = Table(
+    "dashboard_qa_credentials",
+    columns=(("basis_id", "uuid"), ("issuer_country", "text"), ("month", "date"), ("credentials", "int4 NOT NULL")),
+    key=("basis_id", "issuer_country", "month"),
+)
+"""Counters: credentials per QA basis, issuer country and month."""
+RECOGNITION_COUNTS = Table(
+    "dashboard_recognition_counts",
+    columns=(
+        ("issuer_country", "text"),
+        ("recognising_country", "text"),
+        ("month", "date"),
+        ("outcome", "text"),
+        ("recognitions", "int4 NOT NULL"),
+    ),
+    key=("recognising_country", "month", "issuer_country", "outcome"),
+)
+"""Counters: decided recognitions per cell (``FlowCell``)."""
 RECOGNITIONS = Table(
     "dashboard_recognitions",
     columns=(
         ("recognition_id", "uuid"),
-        ("issuer_country", "text"),
-        ("recognising_country", "text"),
+        ("issuer_country", "text NOT NULL"),
+        ("recognising_country", "text NOT NULL"),
         ("outcome", "text"),
         ("month", "date"),
     ),
     key=("recognition_id",),
     settable=("outcome", "month"),
 )
+TABLES = (SPECS, CREDENTIALS, ISSUED, AGENCIES, BASES, QA_CREDENTIALS, RECOGNITIONS, RECOGNITION_COUNTS)
+"""The dashboard's tables beside its providers' countries, in the order the view has always listed them."""
 
 
 class Cell(NamedTuple):
@@ -173,170 +213,24 @@ class DashboardChanges:
     verdicts: dict[UUID, Verdict] = field(default_factory=dict)  # on recognitions requested in earlier pages
 
 
-class Counts(NamedTuple):
-    """Credentials issued, and how many of those are revoked now."""
+class DashboardView(DashboardQueries, View[DashboardChanges]):
+    """The dashboard's counters and lookups, written a page at a time; ``dashboard`` reads them."""
 
-    issued: int
-    revoked: int
-
-
-@dataclass(frozen=True)
-class IssuedCount:
-    """Credentials issued in one country, at one EQF level (None: not applicable), in one broad field and month."""
-
-    issuer_country: str
-    eqf_level: int | None
-    isced_broad: str
-    month: date
-    issued: int
-    revoked: int  # of those issued, how many are revoked now
-
-
-@dataclass(frozen=True)
-class Volumes:
-    """Credentials issued (and of those, revoked), in total and by each of the four dimensions of their cells."""
-
-    total: Counts
-    by_country: Mapping[str, Counts]
-    by_eqf_level: Mapping[int | None, Counts]  # None: no EQF level applies
-    by_field: Mapping[str, Counts]  # ISCED-F broad field
-    by_month: Mapping[date, Counts]  # month of issue (its first day)
-
-
-@dataclass(frozen=True)
-class QACoverage:
-    """Credentials by the kind of QA they were issued under, and by where that QA basis stands today."""
-
-    under_accreditation: int
-    under_review: int
-    by_standing: Mapping[str, int]  # Standing value → credentials
-
-    @property
-    def total(self) -> int:
-        return self.under_accreditation + self.under_review
-
-    @property
-    def positive_share(self) -> float | None:
-        """The share of credentials whose QA basis is in force today (with its agency in good standing)."""
-        return self.by_standing.get(Standing.IN_FORCE, 0) / self.total if self.total else None
-
-
-@dataclass(frozen=True)
-class RecognitionRates:
-    """One recognising country's decided recognitions by outcome."""
-
-    country: str
-    outcomes: Mapping[str, int]
-
-    @property
-    def decided(self) -> int:
-        return sum(self.outcomes.values())
-
-    @property
-    def rates(self) -> dict[str, float]:
-        """Each outcome's share of the decisions."""
-        return {outcome: count / self.decided for outcome, count in self.outcomes.items()}
-
-
-@dataclass(frozen=True)
-class Flow:
-    """Decided recognitions of credentials issued in one country by institutions of another, by outcome."""
-
-    from_country: str
-    to_country: str
-    outcomes: Mapping[str, int]
-
-    @property
-    def total(self) -> int:
-        return sum(self.outcomes.values())
-
-
-@dataclass(frozen=True)
-class DashboardFigures:
-    """A national authority's figures: for one country if given (issuer country for credentials, recognising
-    country for recognition rates, either end for flows), between two months if given (the month of issue for
-    credentials, of the decision in force for recognitions), with QA standing as of ``today``."""
-
-    country: str | None
-    from_month: date | None
-    to_month: date | None
-    today: date
-    volumes: Volumes
-    qa_coverage: QACoverage
-    recognitions: tuple[RecognitionRates, ...]
-    cross_border: tuple[Flow, ...]
-
-    @property
-    def recognition_outcomes(self) -> dict[str, int]:
-        """Decided recognitions by outcome, all recognising countries together."""
-        total: Counter[str] = Counter()
-        for rates in self.recognitions:
-            total.update(rates.outcomes)
-        return dict(total)
-
-
-STANDING = (
-    "CASE WHEN b.withdrawn_on <= %(today)s THEN 'withdrawn' "
-    "WHEN NOT b.positive THEN 'negative' "
-    "WHEN %(today)s < b.valid_from THEN 'not_yet_valid' "
-    "WHEN %(today)s > b.valid_to THEN 'expired' "
-    "WHEN b.suspended_since <= %(today)s THEN 'suspended' "
-    "WHEN a.agency_id IS NOT NULL AND NOT (a.registered_on <= %(today)s "
-    "AND (a.deregistered_on IS NULL OR %(today)s < a.deregistered_on) "
-    "AND (a.suspended_since IS NULL OR %(today)s < a.suspended_since)) THEN 'agency_not_in_good_standing' "
-    "ELSE 'in_force' END"
-)
-"""Where a QA basis stands today, as ``Accreditation.standing`` / ``Review.standing`` and the agency's good standing
-say. Exact for any day on or after the last effective date recorded (effective dates are never in the future): by
-then every suspension that has ended lies in the past, so only an open one counts."""
-
-
-class DashboardView(View[DashboardChanges]):
-    """The dashboard's counters and lookups; ``dashboard`` reads them."""
-
-    tables = (
-        PROVIDERS.name,
-        SPECS.name,
-        CREDENTIALS.name,
-        "dashboard_issued",
-        AGENCIES.name,
-        BASES.name,
-        "dashboard_qa_credentials",
-        RECOGNITIONS.name,
-        "dashboard_recognition_counts",
-    )
+    tables = tuple(t.name for t in (PROVIDERS, *TABLES))
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.providers = ProviderCountries(self.schema, PROVIDERS)
         self.sql_create_statements.append(self.providers.create_statement)
+        self.sql_create_statements.extend(t.create_statement(self.schema) for t in TABLES)
         self.sql_create_statements.extend(
             SQL(statement).format(self.schema)
             for statement in (
-                "CREATE TABLE IF NOT EXISTS {0}.dashboard_specs (microcredential_id uuid, spec_version integer, "
-                "eqf_level integer, isced_broad text NOT NULL, PRIMARY KEY (microcredential_id, spec_version))",
-                "CREATE TABLE IF NOT EXISTS {0}.dashboard_credentials (credential_id uuid PRIMARY KEY, "
-                "issuer_country text NOT NULL, eqf_level integer, isced_broad text NOT NULL, month date NOT NULL)",
-                "CREATE TABLE IF NOT EXISTS {0}.dashboard_issued (issuer_country text NOT NULL, eqf_level integer, "
-                "isced_broad text NOT NULL, month date NOT NULL, issued integer NOT NULL, revoked integer NOT NULL)",
-                # A level that does not apply (NULL) is a cell of its own, not one per credential.
                 "CREATE UNIQUE INDEX IF NOT EXISTS dashboard_issued_cell ON {0}.dashboard_issued "
                 "(issuer_country, month, eqf_level, isced_broad) NULLS NOT DISTINCT",
                 "CREATE INDEX IF NOT EXISTS dashboard_issued_by_month ON {0}.dashboard_issued (month)",
-                "CREATE TABLE IF NOT EXISTS {0}.dashboard_qa_agencies (agency_id uuid PRIMARY KEY, "
-                "registered_on date NOT NULL, suspended_since date, deregistered_on date)",
-                "CREATE TABLE IF NOT EXISTS {0}.dashboard_qa_bases (basis_id uuid PRIMARY KEY, kind text NOT NULL, "
-                "agency_id uuid, positive boolean NOT NULL, valid_from date, valid_to date, suspended_since date, "
-                "withdrawn_on date)",
-                "CREATE TABLE IF NOT EXISTS {0}.dashboard_qa_credentials (basis_id uuid, issuer_country text, "
-                "month date, credentials integer NOT NULL, PRIMARY KEY (basis_id, issuer_country, month))",
                 "CREATE INDEX IF NOT EXISTS dashboard_qa_credentials_by_country "
                 "ON {0}.dashboard_qa_credentials (issuer_country, month)",
-                "CREATE TABLE IF NOT EXISTS {0}.dashboard_recognitions (recognition_id uuid PRIMARY KEY, "
-                "issuer_country text NOT NULL, recognising_country text NOT NULL, outcome text, month date)",
-                "CREATE TABLE IF NOT EXISTS {0}.dashboard_recognition_counts (issuer_country text, "
-                "recognising_country text, month date, outcome text, recognitions integer NOT NULL, "
-                "PRIMARY KEY (recognising_country, month, issuer_country, outcome))",
                 "CREATE INDEX IF NOT EXISTS dashboard_recognition_counts_by_issuer "
                 "ON {0}.dashboard_recognition_counts (issuer_country, month)",
             )
@@ -361,24 +255,9 @@ class DashboardView(View[DashboardChanges]):
         self.select_recognitions_statement = SQL(
             "SELECT * FROM {0}.dashboard_recognitions WHERE recognition_id = ANY(%s)"
         ).format(self.schema)
-        self.count_issued_statement = SQL(
-            "INSERT INTO {0}.dashboard_issued AS t "
-            "SELECT * FROM unnest(%s::text[], %s::integer[], %s::text[], %s::date[], %s::integer[], %s::integer[]) "
-            "ON CONFLICT (issuer_country, month, eqf_level, isced_broad) "
-            "DO UPDATE SET issued = t.issued + excluded.issued, revoked = t.revoked + excluded.revoked"
-        ).format(self.schema)
-        self.count_qa_statement = SQL(
-            "INSERT INTO {0}.dashboard_qa_credentials AS t "
-            "SELECT * FROM unnest(%s::uuid[], %s::text[], %s::date[], %s::integer[]) "
-            "ON CONFLICT (basis_id, issuer_country, month) "
-            "DO UPDATE SET credentials = t.credentials + excluded.credentials"
-        ).format(self.schema)
-        self.count_recognitions_statement = SQL(
-            "INSERT INTO {0}.dashboard_recognition_counts AS t (issuer_country, recognising_country, month, outcome, "
-            "recognitions) SELECT * FROM unnest(%s::text[], %s::text[], %s::date[], %s::text[], %s::integer[]) "
-            "ON CONFLICT (recognising_country, month, issuer_country, outcome) "
-            "DO UPDATE SET recognitions = t.recognitions + excluded.recognitions"
-        ).format(self.schema)
+        self.count_issued_statement = ISSUED.add_statement(self.schema, ("issued", "revoked"))
+        self.count_qa_statement = QA_CREDENTIALS.add_statement(self.schema, ("credentials",))
+        self.count_recognitions_statement = RECOGNITION_COUNTS.add_statement(self.schema, ("recognitions",))
         # A cell emptied by overturned decisions goes, as if it had never been counted (as a rebuild would have it).
         self.drop_empty_recognition_counts_statement = SQL(
             "DELETE FROM {0}.dashboard_recognition_counts AS t "
@@ -386,53 +265,6 @@ class DashboardView(View[DashboardChanges]):
             "month, outcome) WHERE t.recognitions = 0 AND (t.issuer_country, t.recognising_country, t.month, "
             "t.outcome) = (s.issuer_country, s.recognising_country, s.month, s.outcome)"
         ).format(self.schema)
-        self.select_cells_of_issue_statement = SQL(
-            "SELECT issuer_country, eqf_level, isced_broad, month, issued, revoked FROM {schema}.dashboard_issued"
-            "{where} ORDER BY issuer_country, month, eqf_level NULLS FIRST, isced_broad"
-        )
-        # Totals by each dimension in one pass; GROUPING tells a total by EQF level "none" (a NULL level) from the
-        # NULL of a dimension rolled up: its bit is set for each column summed over (country is the highest bit).
-        self.select_volumes_statement = SQL(
-            "SELECT GROUPING(issuer_country, eqf_level, isced_broad, month) AS summed, issuer_country, eqf_level, "
-            "isced_broad, month, sum(issued)::integer AS issued, sum(revoked)::integer AS revoked "
-            "FROM {schema}.dashboard_issued{where} "
-            "GROUP BY GROUPING SETS ((issuer_country), (eqf_level), (isced_broad), (month), ()) "
-            "ORDER BY 1, 2, 3 NULLS FIRST, 4, 5"
-        )
-        self.issued_conditions = {
-            "country": SQL("issuer_country = %(country)s"),
-            "from_month": SQL("month >= %(from_month)s"),
-            "to_month": SQL("month <= %(to_month)s"),
-        }
-        self.select_coverage_statement = SQL(
-            "SELECT b.kind, " + STANDING + " AS standing, sum(c.credentials)::integer AS credentials "
-            "FROM {schema}.dashboard_qa_credentials AS c JOIN {schema}.dashboard_qa_bases AS b USING (basis_id) "
-            "LEFT JOIN {schema}.dashboard_qa_agencies AS a ON a.agency_id = b.agency_id{where} GROUP BY 1, 2"
-        )
-        self.coverage_conditions = {
-            "country": SQL("c.issuer_country = %(country)s"),
-            "from_month": SQL("c.month >= %(from_month)s"),
-            "to_month": SQL("c.month <= %(to_month)s"),
-        }
-        self.select_recognitions_by_country_statement = SQL(
-            "SELECT recognising_country, outcome, sum(recognitions)::integer AS recognitions "
-            "FROM {schema}.dashboard_recognition_counts{where} GROUP BY 1, 2 ORDER BY 1, 2"
-        )
-        self.recognition_conditions = {
-            "country": SQL("recognising_country = %(country)s"),
-            "from_month": SQL("month >= %(from_month)s"),
-            "to_month": SQL("month <= %(to_month)s"),
-        }
-        self.select_flows_statement = SQL(
-            "SELECT issuer_country, recognising_country, outcome, sum(recognitions)::integer AS recognitions "
-            "FROM {schema}.dashboard_recognition_counts{where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
-        )
-        self.cross_border_condition = SQL("issuer_country <> recognising_country")
-        self.flow_conditions = {
-            "country": SQL("(issuer_country = %(country)s OR recognising_country = %(country)s)"),
-            "from_month": SQL("month >= %(from_month)s"),
-            "to_month": SQL("month <= %(to_month)s"),
-        }
 
     # Writing ----------------------------------------------------------------------
 
@@ -537,106 +369,6 @@ class DashboardView(View[DashboardChanges]):
         if emptied:
             curs.execute(self.drop_empty_recognition_counts_statement, columns(emptied))
 
-    # Reading ----------------------------------------------------------------------
-
-    def dashboard(
-        self,
-        country: str | None = None,
-        from_month: date | None = None,
-        to_month: date | None = None,
-        *,
-        today: date | None = None,
-    ) -> DashboardFigures:
-        """The figures for one country (all if None) between two months (any day of each; open-ended if None),
-        read as of one moment; QA standing as of ``today`` (the system's date by default)."""
-        today = today or date.today()
-        from_month = from_month.replace(day=1) if from_month else None
-        to_month = to_month.replace(day=1) if to_month else None
-        params = {"country": country, "from_month": from_month, "to_month": to_month, "today": today}
-        with self.datastore.transaction() as curs:
-            curs.execute(self.snapshot_statement)
-            volumes = self.select(curs, self.select_volumes_statement, self.issued_conditions, params)
-            coverage = self.select(curs, self.select_coverage_statement, self.coverage_conditions, params)
-            by_country = self.select(
-                curs, self.select_recognitions_by_country_statement, self.recognition_conditions, params
-            )
-            flows = self.select(
-                curs, self.select_flows_statement, self.flow_conditions, params, always=[self.cross_border_condition]
-            )
-        under: Counter[str] = Counter()
-        standing: Counter[str] = Counter()
-        for row in coverage:
-            under[row["kind"]] += row["credentials"]
-            standing[row["standing"]] += row["credentials"]
-        return DashboardFigures(
-            country=country,
-            from_month=from_month,
-            to_month=to_month,
-            today=today,
-            volumes=volumes_of(volumes),
-            qa_coverage=QACoverage(under[BasisKind.ACCREDITATION], under[BasisKind.REVIEW], dict(standing)),
-            recognitions=tuple(
-                RecognitionRates(recognising_country, outcomes)
-                for recognising_country, outcomes in grouped(by_country, ("recognising_country",)).items()
-            ),
-            cross_border=tuple(
-                Flow(issuer, recognising, outcomes)
-                for (issuer, recognising), outcomes in grouped(flows, ("issuer_country", "recognising_country")).items()
-            ),
-        )
-
-    def issued_cells(
-        self, country: str | None = None, from_month: date | None = None, to_month: date | None = None
-    ) -> tuple[IssuedCount, ...]:
-        """Every cell of credentials issued, for drilling down: of one country (all if None) between two months
-        (any day of each; open-ended if None), by country, month, EQF level and field."""
-        params = {
-            "country": country,
-            "from_month": from_month.replace(day=1) if from_month else None,
-            "to_month": to_month.replace(day=1) if to_month else None,
-        }
-        with self.datastore.transaction() as curs:
-            rows = self.select(curs, self.select_cells_of_issue_statement, self.issued_conditions, params)
-        return tuple(IssuedCount(**row) for row in rows)
-
-    def select(
-        self,
-        curs: Cursor[DictRow],
-        statement: SQL,
-        conditions: Mapping[str, Composable],
-        params: dict[str, Any],
-        always: Iterable[Composable] = (),
-    ) -> list[DictRow]:
-        """The rows of a statement whose ``{where}`` takes the conditions that apply."""
-        curs.execute(statement.format(schema=self.schema, where=where(conditions, params, always)), params)
-        return curs.fetchall()
-
-
-VOLUME_DIMENSIONS = {0b0111: "issuer_country", 0b1011: "eqf_level", 0b1101: "isced_broad", 0b1110: "month"}
-"""The column each grouping set of ``select_volumes_statement`` totals by, by its GROUPING bits."""
-
-
-def volumes_of(rows: Iterable[DictRow]) -> Volumes:
-    """The volumes from the rows of ``select_volumes_statement``."""
-    by: dict[str, dict[Any, Counts]] = {column: {} for column in VOLUME_DIMENSIONS.values()}
-    total = Counts(0, 0)
-    for row in rows:
-        counts = Counts(row["issued"] or 0, row["revoked"] or 0)  # sums are NULL when nothing matched
-        if column := VOLUME_DIMENSIONS.get(row["summed"]):
-            by[column][row[column]] = counts
-        else:  # the grand total
-            total = counts
-    return Volumes(total, by["issuer_country"], by["eqf_level"], by["isced_broad"], by["month"])
-
-
-def grouped(rows: Iterable[DictRow], by: tuple[str, ...]) -> dict[Any, dict[str, int]]:
-    """Counts by outcome, per group of rows with equal ``by`` columns (a single column's value, or a tuple)."""
-    groups: dict[Any, dict[str, int]] = {}
-    for row in rows:
-        key = row[by[0]] if len(by) == 1 else tuple(row[name] for name in by)
-        groups.setdefault(key, {})[row["outcome"]] = row["recognitions"]
-    return groups
-
 
 def columns(rows: Iterable[tuple[Any, ...]]) -> list[list[Any]]:
     """Rows as one list per column, for ``unnest``."""
@@ -651,32 +383,6 @@ class Dashboard(Projection[DashboardChanges]):
     """Keeps the dashboard's counters from the events of credentials, recognitions and their QA."""
 
     name = "dashboard"
-    topics = tuple(
-        get_topic(cls)
-        for cls in (
-            Provider.Registered,
-            Agency.Registered,
-            Agency.Suspended,
-            Agency.Reinstated,
-            Agency.Deregistered,
-            Accreditation.Granted,
-            Accreditation.Renewed,
-            Accreditation.Suspended,
-            Accreditation.Reinstated,
-            Accreditation.Withdrawn,
-            Review.Opened,
-            Review.Decided,
-            Review.AppealDecided,
-            Review.Withdrawn,
-            MicroCredential.Specified,
-            MicroCredential.Revised,
-            Credential.Issued,
-            Credential.Revoked,
-            Recognition.Requested,
-            Recognition.Decided,
-            Recognition.AppealDecided,
-        )
-    )
     view_class = DashboardView
 
     def changes(self) -> DashboardChanges:
@@ -686,27 +392,27 @@ class Dashboard(Projection[DashboardChanges]):
     def process_event(self, event: Any, position: int, changes: DashboardChanges) -> None:
         """Other events change no figure."""
 
-    @process_event.register(Provider.Registered)
+    @process_event.register(event_class(Provider, "Registered"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.providers.create(provider_id=event.originator_id, country=event.country)
 
-    @process_event.register(Agency.Registered)
+    @process_event.register(event_class(Agency, "Registered"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.agencies.create(agency_id=event.originator_id, registered_on=event.stamp.effective)
 
-    @process_event.register(Agency.Suspended)
+    @process_event.register(event_class(Agency, "Suspended"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.agencies.set(event.originator_id, suspended_since=event.stamp.effective)
 
-    @process_event.register(Agency.Reinstated)
+    @process_event.register(event_class(Agency, "Reinstated"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.agencies.set(event.originator_id, suspended_since=None)
 
-    @process_event.register(Agency.Deregistered)
+    @process_event.register(event_class(Agency, "Deregistered"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.agencies.set(event.originator_id, deregistered_on=event.stamp.effective)
 
-    @process_event.register(Accreditation.Granted)
+    @process_event.register(event_class(Accreditation, "Granted"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.bases.create(
             basis_id=event.originator_id,
@@ -717,44 +423,44 @@ class Dashboard(Projection[DashboardChanges]):
             valid_to=event.valid_to,
         )
 
-    @process_event.register(Accreditation.Renewed)
+    @process_event.register(event_class(Accreditation, "Renewed"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.bases.set(event.originator_id, valid_to=event.valid_to)
 
-    @process_event.register(Accreditation.Suspended)
+    @process_event.register(event_class(Accreditation, "Suspended"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.bases.set(event.originator_id, suspended_since=event.stamp.effective)
 
-    @process_event.register(Accreditation.Reinstated)
+    @process_event.register(event_class(Accreditation, "Reinstated"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.bases.set(event.originator_id, suspended_since=None)
 
-    @process_event.register(Accreditation.Withdrawn)
-    @process_event.register(Review.Withdrawn)
+    @process_event.register(event_class(Accreditation, "Withdrawn"))
+    @process_event.register(event_class(Review, "Withdrawn"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.bases.set(event.originator_id, withdrawn_on=event.stamp.effective)
 
-    @process_event.register(Review.Opened)
+    @process_event.register(event_class(Review, "Opened"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.bases.create(
             basis_id=event.originator_id, kind=BasisKind.REVIEW, agency_id=event.agency_id, positive=False
         )
 
-    @process_event.register(Review.Decided)
-    @process_event.register(Review.AppealDecided)
+    @process_event.register(event_class(Review, "Decided"))
+    @process_event.register(event_class(Review, "AppealDecided"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         if event.decision is not None:  # an appeal that upholds the decision leaves it as it is
             changes.bases.set(event.originator_id, **review_decision(event.decision))
 
-    @process_event.register(MicroCredential.Specified)
+    @process_event.register(event_class(MicroCredential, "Specified"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.specs[event.originator_id] = Specs(first=1, levels=[cell_of(event.specification)])
 
-    @process_event.register(MicroCredential.Revised)
+    @process_event.register(event_class(MicroCredential, "Revised"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.specs.setdefault(event.originator_id, Specs(first=None)).levels.append(cell_of(event.specification))
 
-    @process_event.register(Credential.Issued)
+    @process_event.register(event_class(Credential, "Issued"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         month = event.stamp.effective.replace(day=1)
         issue = Issue(event.provider_id, event.microcredential_id, event.spec_version, month, event.qa_basis.id)
@@ -763,16 +469,16 @@ class Dashboard(Projection[DashboardChanges]):
         else:
             credentials.append(event.originator_id)
 
-    @process_event.register(Credential.Revoked)
+    @process_event.register(event_class(Credential, "Revoked"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.revoked.append(event.originator_id)
 
-    @process_event.register(Recognition.Requested)
+    @process_event.register(event_class(Recognition, "Requested"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         changes.requested[event.originator_id] = Requested(event.credential_id, event.institution_id)
 
-    @process_event.register(Recognition.Decided)
-    @process_event.register(Recognition.AppealDecided)
+    @process_event.register(event_class(Recognition, "Decided"))
+    @process_event.register(event_class(Recognition, "AppealDecided"))
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         if event.verdict is None:  # an appeal that upholds the decision leaves it as it is
             return

@@ -31,9 +31,10 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import structlog
 from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.persistence import Notification, Subscription, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresTrackingRecorder
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -172,8 +173,23 @@ class Projection(ABC, Generic[Changes]):
     name: ClassVar[str]
     """Names the tracking table (``<name>_tracking``) and prefixes the projection's own settings."""
     topics: ClassVar[tuple[str, ...]] = ()
-    """Topics of the events the projection needs; empty for every event."""
+    """Topics of the events the projection needs; empty for every event. By default, those of the event classes
+    ``process_event`` is registered for."""
     view_class: ClassVar[type[View[Any]]]
+    decodes: ClassVar[bool] = True
+    """Whether it folds decoded domain events; if not, only the stored records (``Recorded.stored``)."""
+    gather: ClassVar[float] = 0.0
+    """Seconds a follower lets news gather after the first of it, so that a burst is applied as one page."""
+    merges: ClassVar[bool] = True
+    """Whether pages read while the view was busy are applied together, in one transaction, or one at a time."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Take the topics, unless the class names them, from the event classes ``process_event`` handles."""
+        super().__init_subclass__(**kwargs)
+        method = inspect.getattr_static(cls, "process_event")
+        if "topics" not in vars(cls) and isinstance(method, functools.singledispatchmethod):
+            handled = (c for c in method.dispatcher.registry if c is not object)
+            cls.topics = tuple(sorted(get_topic(c) for c in handled))
 
     @abstractmethod
     def changes(self) -> Changes:
@@ -188,7 +204,7 @@ class Projection(ABC, Generic[Changes]):
         """The changes that these events, in order, make."""
         changes = self.changes()
         handlers = self.handlers
-        for position, _, event in recorded:
+        for position, _, event, _ in recorded:
             try:
                 handler = handlers[event.__class__]
             except KeyError:
@@ -207,6 +223,15 @@ class Projection(ABC, Generic[Changes]):
         if isinstance(method, functools.singledispatchmethod):
             return types.MethodType(method.dispatcher.dispatch(event_class), self)
         return self.process_event
+
+
+def event_class(aggregate: type[Aggregate], name: str) -> type[DomainEvent]:
+    """The class of ``aggregate``'s event ``name``, which the library's ``@event`` decorator makes when the
+    aggregate's class is created, out of a type checker's sight."""
+    found = vars(aggregate).get(name)
+    if not (isinstance(found, type) and issubclass(found, DomainEvent)):
+        raise TypeError(f"{aggregate.__qualname__} has no event {name}")
+    return found
 
 
 def open_view(projection: type[Projection[Any]], env: Mapping[str, str], *, schema: str | None = None) -> View[Any]:
@@ -249,21 +274,23 @@ class Projector(Generic[Changes]):
         When the view turns out to be further on (another worker, or a rebuild,
         got there first), only the events after its position are applied.
         """
-        while self.position < end:
-            changes = self.projection.fold(self.wanted_after_position(page))
+        start = self.position  # the events folded and the start checked are one position's, whatever other
+        while start < end:  # threads applying through this projector do meanwhile
+            changes = self.projection.fold(self.wanted_after(page, start))
             try:
-                self.view.apply(self.app.name, self.position, end, changes)
+                self.view.apply(self.app.name, start, end, changes)
             except PositionMoved as moved:
-                if moved.tracked < self.position:
+                if moved.tracked < start:
                     raise  # tracking only moves forward: someone reset the view under a running projector
-                log.info("projection.position_moved", projection=self.name, expected=self.position, to=moved.tracked)
-                self.position = moved.tracked
+                log.info("projection.position_moved", projection=self.name, expected=start, to=moved.tracked)
+                start = moved.tracked
             else:
-                self.position = end
+                start = end
+            self.position = max(self.position, start)
 
-    def wanted_after_position(self, page: Sequence[Recorded]) -> Sequence[Recorded]:
-        """The events of ``page`` that this projector wants, after its position."""
-        position, wanted = self.position, self.wanted
+    def wanted_after(self, page: Sequence[Recorded], position: int) -> Sequence[Recorded]:
+        """The events of ``page`` that this projector wants, after ``position``."""
+        wanted = self.wanted
         if wanted:
             return [r for r in page if r.topic in wanted and r.position > position]
         return page if not page or page[0].position > position else [r for r in page if r.position > position]
@@ -271,7 +298,8 @@ class Projector(Generic[Changes]):
     def follow(self, stop: threading.Event, *, page_size: int = PAGE_SIZE, idle: float = IDLE) -> None:
         """Catch up, then apply new events as they are recorded, until ``stop`` is set.
 
-        Whatever has arrived when the projector is ready is applied in one
+        Whatever has arrived when the projector is ready (after letting news
+        gather for the projection's ``gather`` seconds) is applied in one
         transaction. After ``idle`` seconds without news it catches up again,
         which moves the position over events of topics it does not need, so that
         ``lag`` counts only work left to do.
@@ -284,9 +312,9 @@ class Projector(Generic[Changes]):
             feeder.start()
             try:
                 while not stop.is_set():
-                    if batch := _take(arrived, page_size, idle):
+                    if batch := _take(arrived, page_size, idle, self.projection.gather, stop):
                         with cyclic_gc_paused():
-                            self.apply(reader.decode(batch), batch[-1].id)
+                            self.apply(reader.decode(batch, events=self.projection.decodes), batch[-1].id)
                     else:
                         catch_up(self.app, [self], page_size=page_size, stop=stop)
             finally:
@@ -303,11 +331,16 @@ def _feed(subscription: Subscription[Any], arrived: queue.Queue[Notification | B
         arrived.put(error)
 
 
-def _take(arrived: queue.Queue[Notification | BaseException], limit: int, timeout: float) -> list[Notification]:
-    """What has arrived, up to ``limit``, waiting at most ``timeout`` for the first one."""
+def _take(
+    arrived: queue.Queue[Notification | BaseException], limit: int, timeout: float, gather: float, stop: threading.Event
+) -> list[Notification]:
+    """What has arrived, up to ``limit``, waiting at most ``timeout`` for the first one, then ``gather`` seconds
+    for more (unless stopped)."""
     batch: list[Notification] = []
     try:
         item = arrived.get(timeout=timeout)
+        if gather:
+            stop.wait(gather)
         while True:
             if isinstance(item, BaseException):
                 raise item
@@ -342,6 +375,7 @@ def catch_up(
     everything = any(not p.wanted for p in projectors)
     topics = () if everything else tuple(sorted(set().union(*(p.wanted for p in projectors))))
     reader = LogReader(app)
+    decodes = any(p.projection.decodes for p in projectors)
     read = 0
     # The next page is selected while this thread decodes one, and each projector applies pages on a
     # thread of its own: database time and decoding overlap.
@@ -354,7 +388,7 @@ def catch_up(
             for stored, end in reader.pages_ahead(reported, head, topics, page_size):
                 if stop and stop.is_set():
                     break
-                page = reader.decode(stored)
+                page = reader.decode(stored, events=decodes)
                 for applier in appliers:
                     applier.take(page, end)
                 read += len(stored)
@@ -393,7 +427,8 @@ class _Applier:
         self.waiting.extend(page)
         self.pages += 1
         self.end = end
-        if self.pages >= APPLY_AHEAD or self.applying is None or self.applying.done():
+        merges = self.projector.projection.merges
+        if not merges or self.pages >= APPLY_AHEAD or self.applying is None or self.applying.done():
             self.wait()  # at once if the projector is free; raises the failure of the pages in hand
             self.start()
 

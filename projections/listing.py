@@ -21,7 +21,7 @@ MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Page(Generic[R]):
     """Rows in the order of their key; ``after`` is the key to ask the next page after, None on the last page."""
 

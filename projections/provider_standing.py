@@ -5,27 +5,24 @@ accredited it, for which levels, fields and countries, until when, on which
 conditions, whether a grant was suspended or withdrawn and why; and which
 agency reviewed which of its micro-credentials, with what decision and
 appeal. Agencies and providers have rows of their own, so that the API
-serves them from tables too.
+serves them from tables too. The rows it answers with, and the queries, are in
+``provider_standing_queries``.
 """
 
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
-from mcreg.projections.engine import Projection, View
-from mcreg.projections.listing import DEFAULT_PAGE_SIZE, Page, fetch_size, page, where
+from mcreg.projections.engine import Projection, View, event_class
+from mcreg.projections.provider_standing_queries import StandingQueries
 from mcreg.projections.tables import Rows, Table, TableWriter
 from mcreg.registry.aggregates.accreditation import Accreditation
 from mcreg.registry.aggregates.agency import Agency
@@ -36,12 +33,12 @@ AGENCIES = Table(
     "standing_agencies",
     columns=(
         ("agency_id", "uuid"),
-        ("name", "text"),
+        ("name", "text NOT NULL"),
         ("acronym", "text"),
-        ("country", "text"),
+        ("country", "text NOT NULL"),
         ("deqar_id", "text"),
-        ("esg_activities", "text[]"),
-        ("registered_on", "date"),
+        ("esg_activities", "text[] NOT NULL"),
+        ("registered_on", "date NOT NULL"),
         ("suspended_since", "date"),
         ("suspension_reason", "text"),
         ("deregistered_on", "date"),
@@ -54,14 +51,14 @@ PROVIDERS = Table(
     "standing_providers",
     columns=(
         ("provider_id", "uuid"),
-        ("names", "jsonb"),
-        ("country", "text"),
-        ("provider_type", "text"),
+        ("names", "jsonb NOT NULL"),
+        ("country", "text NOT NULL"),
+        ("provider_type", "text NOT NULL"),
         ("deqar_id", "text"),
         ("eter_id", "text"),
         ("schac", "text"),
         ("erasmus_code", "text"),
-        ("registered_on", "date"),
+        ("registered_on", "date NOT NULL"),
         ("closed_on", "date"),
     ),
     key=("provider_id",),
@@ -71,19 +68,19 @@ ACCREDITATIONS = Table(
     "standing_accreditations",
     columns=(
         ("accreditation_id", "uuid"),
-        ("provider_id", "uuid"),
-        ("granted_by", "uuid"),
+        ("provider_id", "uuid NOT NULL"),
+        ("granted_by", "uuid NOT NULL"),
         ("agency_id", "uuid"),
         ("local_identifier", "text"),
-        ("outcome", "text"),
-        ("eqf_levels", "int4[]"),
-        ("isced_fields", "text[]"),
-        ("jurisdictions", "text[]"),
-        ("micro_credentials", "bool"),
-        ("valid_from", "date"),
-        ("valid_to", "date"),
+        ("outcome", "text NOT NULL"),
+        ("eqf_levels", "int4[] NOT NULL"),
+        ("isced_fields", "text[] NOT NULL"),
+        ("jurisdictions", "text[] NOT NULL"),
+        ("micro_credentials", "bool NOT NULL"),
+        ("valid_from", "date NOT NULL"),
+        ("valid_to", "date NOT NULL"),
         ("report_url", "text"),
-        ("decided_on", "date"),
+        ("decided_on", "date NOT NULL"),
         ("suspended_since", "date"),
         ("suspension_reason", "text"),
         ("withdrawn_on", "date"),
@@ -97,8 +94,8 @@ CONDITIONS = Table(
     columns=(
         ("accreditation_id", "uuid"),
         ("number", "int4"),
-        ("text", "text"),
-        ("deadline", "date"),
+        ("text", "text NOT NULL"),
+        ("deadline", "date NOT NULL"),
         ("fulfilled_on", "date"),
     ),
     key=("accreditation_id", "number"),
@@ -108,12 +105,12 @@ REVIEWS = Table(
     "standing_reviews",
     columns=(
         ("review_id", "uuid"),
-        ("agency_id", "uuid"),
-        ("microcredential_id", "uuid"),
-        ("provider_id", "uuid"),
-        ("spec_version", "int4"),
+        ("agency_id", "uuid NOT NULL"),
+        ("microcredential_id", "uuid NOT NULL"),
+        ("provider_id", "uuid NOT NULL"),
+        ("spec_version", "int4 NOT NULL"),
         ("local_identifier", "text"),
-        ("opened_on", "date"),
+        ("opened_on", "date NOT NULL"),
         ("report_url", "text"),
         ("report_summary", "text"),
         ("report_published_on", "date"),
@@ -143,122 +140,7 @@ REVIEWS = Table(
         "withdrawal_reason",
     ),
 )
-
-
-@dataclass(frozen=True)
-class AgencyRow:
-    """A QA agency and where its registration stands."""
-
-    agency_id: UUID
-    name: str
-    acronym: str | None
-    country: str
-    deqar_id: str | None
-    esg_activities: list[str]
-    registered_on: date
-    suspended_since: date | None  # the start of an open suspension
-    suspension_reason: str | None
-    deregistered_on: date | None
-    deregistration_reason: str | None
-
-    @property
-    def status(self) -> str:
-        """``registered``, ``suspended`` or ``deregistered``, as last recorded."""
-        if self.deregistered_on is not None:
-            return "deregistered"
-        return "suspended" if self.suspended_since is not None else "registered"
-
-
-@dataclass(frozen=True)
-class ProviderRow:
-    """A provider (an issuer, a recognising institution, or both)."""
-
-    provider_id: UUID
-    names: dict[str, str]  # ISO 639-1 → name
-    country: str
-    provider_type: str
-    deqar_id: str | None
-    eter_id: str | None
-    schac: str | None
-    erasmus_code: str | None
-    registered_on: date
-    closed_on: date | None
-
-
-@dataclass(frozen=True)
-class ConditionRow:
-    """A condition of an accreditation, numbered from 0 as the command that fulfils it numbers it."""
-
-    number: int
-    text: str
-    deadline: date
-    fulfilled_on: date | None
-
-
-@dataclass(frozen=True)
-class AccreditationRow:
-    """An accreditation as last recorded; an empty scope list sets no limit on that axis."""
-
-    accreditation_id: UUID
-    provider_id: UUID
-    granted_by: UUID
-    agency_id: UUID | None  # None when a national authority granted it
-    local_identifier: str | None
-    outcome: str
-    eqf_levels: list[int]
-    isced_fields: list[str]
-    jurisdictions: list[str]
-    micro_credentials: bool
-    valid_from: date
-    valid_to: date
-    report_url: str | None
-    decided_on: date
-    suspended_since: date | None  # the start of an open suspension
-    suspension_reason: str | None
-    withdrawn_on: date | None
-    withdrawal_reason: str | None
-    conditions: tuple[ConditionRow, ...]
-
-
-@dataclass(frozen=True)
-class ReviewRow:
-    """An agency's review of one micro-credential, with its report, decision and appeal."""
-
-    review_id: UUID
-    agency_id: UUID
-    microcredential_id: UUID
-    provider_id: UUID
-    spec_version: int
-    local_identifier: str | None
-    opened_on: date
-    report_url: str | None
-    report_summary: str | None
-    report_published_on: date | None
-    decision: str | None
-    valid_from: date | None
-    valid_to: date | None
-    conditions: str | None
-    decided_on: date | None
-    appeal_lodged_on: date | None
-    appeal_outcome: str | None
-    withdrawn_on: date | None
-    withdrawal_reason: str | None
-
-    @property
-    def appeal(self) -> str | None:
-        """None if never appealed, else ``pending`` or the appeal's outcome (``upheld`` / ``overturned``)."""
-        if self.appeal_lodged_on is None:
-            return None
-        return self.appeal_outcome or "pending"
-
-
-@dataclass(frozen=True)
-class ProviderQA:
-    """A provider with every accreditation granted to it and every review of its micro-credentials."""
-
-    provider: ProviderRow
-    accreditations: tuple[AccreditationRow, ...]
-    reviews: tuple[ReviewRow, ...]
+TABLES = (AGENCIES, PROVIDERS, ACCREDITATIONS, CONDITIONS, REVIEWS)
 
 
 @dataclass
@@ -272,206 +154,41 @@ class StandingChanges:
     reviews: Rows = field(default_factory=REVIEWS.changes)
 
 
-class ProviderStandingView(View[StandingChanges]):
-    """The standing tables, read by agency, by provider and by country."""
+class ProviderStandingView(StandingQueries, View[StandingChanges]):
+    """The standing tables, written a page at a time; read by agency, by provider and by country."""
 
-    tables = tuple(t.name for t in (AGENCIES, PROVIDERS, ACCREDITATIONS, CONDITIONS, REVIEWS))
+    tables = tuple(t.name for t in TABLES)
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        self.sql_create_statements.extend(t.create_statement(self.schema) for t in TABLES)
         self.sql_create_statements.extend(
             SQL(statement).format(self.schema)
             for statement in (
-                "CREATE TABLE IF NOT EXISTS {0}.standing_agencies ("
-                "agency_id uuid PRIMARY KEY, name text NOT NULL, acronym text, country text NOT NULL, "
-                "deqar_id text, esg_activities text[] NOT NULL, registered_on date NOT NULL, "
-                "suspended_since date, suspension_reason text, deregistered_on date, deregistration_reason text)",
-                "CREATE TABLE IF NOT EXISTS {0}.standing_providers ("
-                "provider_id uuid PRIMARY KEY, names jsonb NOT NULL, country text NOT NULL, "
-                "provider_type text NOT NULL, deqar_id text, eter_id text, schac text, erasmus_code text, "
-                "registered_on date NOT NULL, closed_on date)",
                 "CREATE INDEX IF NOT EXISTS standing_providers_by_country "
                 "ON {0}.standing_providers (country, provider_id)",
-                "CREATE TABLE IF NOT EXISTS {0}.standing_accreditations ("
-                "accreditation_id uuid PRIMARY KEY, provider_id uuid NOT NULL, granted_by uuid NOT NULL, "
-                "agency_id uuid, local_identifier text, outcome text NOT NULL, eqf_levels integer[] NOT NULL, "
-                "isced_fields text[] NOT NULL, jurisdictions text[] NOT NULL, micro_credentials boolean NOT NULL, "
-                "valid_from date NOT NULL, valid_to date NOT NULL, report_url text, decided_on date NOT NULL, "
-                "suspended_since date, suspension_reason text, withdrawn_on date, withdrawal_reason text)",
                 "CREATE INDEX IF NOT EXISTS standing_accreditations_by_provider "
                 "ON {0}.standing_accreditations (provider_id)",
                 "CREATE INDEX IF NOT EXISTS standing_accreditations_by_agency "
                 "ON {0}.standing_accreditations (agency_id)",
-                "CREATE TABLE IF NOT EXISTS {0}.standing_conditions ("
-                "accreditation_id uuid NOT NULL, number integer NOT NULL, text text NOT NULL, deadline date NOT NULL, "
-                "fulfilled_on date, PRIMARY KEY (accreditation_id, number))",
-                "CREATE TABLE IF NOT EXISTS {0}.standing_reviews ("
-                "review_id uuid PRIMARY KEY, agency_id uuid NOT NULL, microcredential_id uuid NOT NULL, "
-                "provider_id uuid NOT NULL, spec_version integer NOT NULL, local_identifier text, "
-                "opened_on date NOT NULL, report_url text, report_summary text, report_published_on date, "
-                "decision text, valid_from date, valid_to date, conditions text, decided_on date, "
-                "appeal_lodged_on date, appeal_outcome text, withdrawn_on date, withdrawal_reason text)",
                 "CREATE INDEX IF NOT EXISTS standing_reviews_by_provider ON {0}.standing_reviews (provider_id)",
                 "CREATE INDEX IF NOT EXISTS standing_reviews_by_microcredential "
                 "ON {0}.standing_reviews (microcredential_id)",
                 "CREATE INDEX IF NOT EXISTS standing_reviews_by_agency ON {0}.standing_reviews (agency_id)",
             )
         )
-        self.writers = [TableWriter(self.schema, t) for t in (AGENCIES, PROVIDERS, ACCREDITATIONS, CONDITIONS, REVIEWS)]
-        self.select_agencies_statement = SQL(
-            "SELECT * FROM {0}.standing_agencies WHERE agency_id = ANY(%s) ORDER BY agency_id"
-        ).format(self.schema)
-        self.list_agencies_statement = SQL(
-            "SELECT * FROM {schema}.standing_agencies{where} ORDER BY agency_id LIMIT %(limit)s"
-        )
-        self.agency_conditions = {"country": SQL("country = %(country)s"), "after": SQL("agency_id > %(after)s")}
-        self.select_providers_statement = SQL(
-            "SELECT * FROM {0}.standing_providers WHERE provider_id = ANY(%s) ORDER BY provider_id"
-        ).format(self.schema)
-        self.list_providers_statement = SQL(
-            "SELECT * FROM {schema}.standing_providers{where} ORDER BY provider_id LIMIT %(limit)s"
-        )
-        self.provider_conditions = {
-            "country": SQL("country = %(country)s"),
-            "provider_type": SQL("provider_type = %(provider_type)s"),
-            "after": SQL("provider_id > %(after)s"),
-        }
-        # One row per condition (or one with NULL condition columns), so that a grant and its conditions are
-        # read in one statement, as of one moment.
-        self.select_accreditations_statement = SQL(
-            "SELECT a.*, c.number, c.text, c.deadline, c.fulfilled_on "
-            "FROM {0}.standing_accreditations AS a LEFT JOIN {0}.standing_conditions AS c USING (accreditation_id) "
-            "WHERE a.provider_id = ANY(%s) ORDER BY a.valid_from, a.accreditation_id, c.number"
-        ).format(self.schema)
-        self.select_reviews_statement = SQL(
-            "SELECT * FROM {0}.standing_reviews WHERE provider_id = ANY(%s) ORDER BY opened_on, review_id"
-        ).format(self.schema)
+        self.writers = [TableWriter(self.schema, t) for t in TABLES]
 
     def write(self, curs: Cursor[DictRow], changes: StandingChanges) -> None:
         tables = (changes.agencies, changes.providers, changes.accreditations, changes.conditions, changes.reviews)
         for writer, rows in zip(self.writers, tables, strict=True):
             writer.write(curs, rows)
 
-    def agency(self, agency_id: UUID) -> AgencyRow | None:
-        """The agency, if the view has seen it registered."""
-        return self.agencies_by_id([agency_id]).get(agency_id)
-
-    def agencies_by_id(self, agency_ids: Iterable[UUID]) -> dict[UUID, AgencyRow]:
-        """The agencies with these ids that the view has seen registered (a DataLoader's batch)."""
-        with self.datastore.transaction() as curs:
-            curs.execute(self.select_agencies_statement, [list(agency_ids)], prepare=True)
-            return {row["agency_id"]: AgencyRow(**row) for row in curs.fetchall()}
-
-    def agencies(
-        self, country: str | None = None, *, after: UUID | None = None, limit: int = DEFAULT_PAGE_SIZE
-    ) -> Page[AgencyRow]:
-        """Agencies, of one country if given, in the order of their ids, after ``after``."""
-        params = {"country": country, "after": after, "limit": fetch_size(limit)}
-        statement = self.list_agencies_statement.format(schema=self.schema, where=where(self.agency_conditions, params))
-        with self.datastore.transaction() as curs:
-            curs.execute(statement, params)
-            return page([AgencyRow(**row) for row in curs.fetchall()], limit, lambda a: a.agency_id)
-
-    def provider(self, provider_id: UUID) -> ProviderRow | None:
-        """The provider, if the view has seen it registered."""
-        return self.providers_by_id([provider_id]).get(provider_id)
-
-    def providers_by_id(self, provider_ids: Iterable[UUID]) -> dict[UUID, ProviderRow]:
-        """The providers with these ids that the view has seen registered (a DataLoader's batch)."""
-        with self.datastore.transaction() as curs:
-            curs.execute(self.select_providers_statement, [list(provider_ids)], prepare=True)
-            return {row["provider_id"]: ProviderRow(**row) for row in curs.fetchall()}
-
-    def providers(
-        self,
-        country: str | None = None,
-        provider_type: str | None = None,
-        *,
-        after: UUID | None = None,
-        limit: int = DEFAULT_PAGE_SIZE,
-    ) -> Page[ProviderRow]:
-        """Providers, of one country and type if given, in the order of their ids, after ``after``."""
-        params = {"country": country, "provider_type": provider_type, "after": after, "limit": fetch_size(limit)}
-        statement = self.list_providers_statement.format(
-            schema=self.schema, where=where(self.provider_conditions, params)
-        )
-        with self.datastore.transaction() as curs:
-            curs.execute(statement, params)
-            return page([ProviderRow(**row) for row in curs.fetchall()], limit, lambda p: p.provider_id)
-
-    def accreditations_of(self, provider_ids: Iterable[UUID]) -> dict[UUID, list[AccreditationRow]]:
-        """Each provider's accreditations with their conditions, oldest validity first (a DataLoader's batch)."""
-        with self.datastore.transaction() as curs:
-            return self._accreditations(curs, list(provider_ids))
-
-    def reviews_of(self, provider_ids: Iterable[UUID]) -> dict[UUID, list[ReviewRow]]:
-        """The reviews of each provider's micro-credentials, oldest first (a DataLoader's batch)."""
-        with self.datastore.transaction() as curs:
-            return self._reviews(curs, list(provider_ids))
-
-    def standing(self, provider_id: UUID) -> ProviderQA | None:
-        """A provider's whole QA standing, read as of one moment; None for a provider the view has not seen."""
-        with self.datastore.transaction() as curs:
-            curs.execute(self.snapshot_statement)
-            curs.execute(self.select_providers_statement, [[provider_id]])
-            row = curs.fetchone()
-            if row is None:
-                return None
-            accreditations = self._accreditations(curs, [provider_id]).get(provider_id, [])
-            reviews = self._reviews(curs, [provider_id]).get(provider_id, [])
-        return ProviderQA(ProviderRow(**row), tuple(accreditations), tuple(reviews))
-
-    def _accreditations(self, curs: Cursor[DictRow], provider_ids: list[UUID]) -> dict[UUID, list[AccreditationRow]]:
-        curs.execute(self.select_accreditations_statement, [provider_ids])
-        grants: dict[UUID, dict[str, Any]] = {}
-        conditions: dict[UUID, list[ConditionRow]] = defaultdict(list)
-        for row in curs.fetchall():
-            condition = {name: row.pop(name) for name in ("number", "text", "deadline", "fulfilled_on")}
-            grants.setdefault(row["accreditation_id"], row)
-            if condition["number"] is not None:
-                conditions[row["accreditation_id"]].append(ConditionRow(**condition))
-        by_provider: dict[UUID, list[AccreditationRow]] = defaultdict(list)
-        for accreditation_id, grant in grants.items():
-            accreditation = AccreditationRow(**grant, conditions=tuple(conditions[accreditation_id]))
-            by_provider[accreditation.provider_id].append(accreditation)
-        return dict(by_provider)
-
-    def _reviews(self, curs: Cursor[DictRow], provider_ids: list[UUID]) -> dict[UUID, list[ReviewRow]]:
-        curs.execute(self.select_reviews_statement, [provider_ids])
-        by_provider: dict[UUID, list[ReviewRow]] = defaultdict(list)
-        for row in curs.fetchall():
-            by_provider[row["provider_id"]].append(ReviewRow(**row))
-        return dict(by_provider)
-
 
 class ProviderStanding(Projection[StandingChanges]):
     """Keeps the standing tables from the events of agencies, providers, accreditations and reviews."""
 
     name = "provider_standing"
-    topics = tuple(
-        get_topic(cls)
-        for cls in (
-            Agency.Registered,
-            Agency.Suspended,
-            Agency.Reinstated,
-            Agency.Deregistered,
-            Provider.Registered,
-            Provider.Renamed,
-            Provider.Closed,
-            Accreditation.Granted,
-            Accreditation.ConditionFulfilled,
-            Accreditation.Renewed,
-            Accreditation.Suspended,
-            Accreditation.Reinstated,
-            Accreditation.Withdrawn,
-            Review.Opened,
-            Review.ReportPublished,
-            Review.Decided,
-            Review.Appealed,
-            Review.AppealDecided,
-            Review.Withdrawn,
-        )
-    )
     view_class = ProviderStandingView
 
     def changes(self) -> StandingChanges:
@@ -481,7 +198,7 @@ class ProviderStanding(Projection[StandingChanges]):
     def process_event(self, event: Any, position: int, changes: StandingChanges) -> None:
         """Other events do not change anyone's standing."""
 
-    @process_event.register(Agency.Registered)
+    @process_event.register(event_class(Agency, "Registered"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.agencies.create(
             agency_id=event.originator_id,
@@ -493,21 +210,21 @@ class ProviderStanding(Projection[StandingChanges]):
             registered_on=event.stamp.effective,
         )
 
-    @process_event.register(Agency.Suspended)
+    @process_event.register(event_class(Agency, "Suspended"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.agencies.set(event.originator_id, suspended_since=event.stamp.effective, suspension_reason=event.reason)
 
-    @process_event.register(Agency.Reinstated)
+    @process_event.register(event_class(Agency, "Reinstated"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.agencies.set(event.originator_id, suspended_since=None, suspension_reason=None)
 
-    @process_event.register(Agency.Deregistered)
+    @process_event.register(event_class(Agency, "Deregistered"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.agencies.set(
             event.originator_id, deregistered_on=event.stamp.effective, deregistration_reason=event.reason
         )
 
-    @process_event.register(Provider.Registered)
+    @process_event.register(event_class(Provider, "Registered"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         identifiers = event.identifiers
         changes.providers.create(
@@ -522,15 +239,15 @@ class ProviderStanding(Projection[StandingChanges]):
             registered_on=event.stamp.effective,
         )
 
-    @process_event.register(Provider.Renamed)
+    @process_event.register(event_class(Provider, "Renamed"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.providers.set(event.originator_id, names=dict(event.names))
 
-    @process_event.register(Provider.Closed)
+    @process_event.register(event_class(Provider, "Closed"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.providers.set(event.originator_id, closed_on=event.stamp.effective)
 
-    @process_event.register(Accreditation.Granted)
+    @process_event.register(event_class(Accreditation, "Granted"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         scope = event.scope
         changes.accreditations.create(
@@ -558,33 +275,33 @@ class ProviderStanding(Projection[StandingChanges]):
                 fulfilled_on=condition.fulfilled_on,
             )
 
-    @process_event.register(Accreditation.ConditionFulfilled)
+    @process_event.register(event_class(Accreditation, "ConditionFulfilled"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.conditions.set((event.originator_id, event.index), fulfilled_on=event.stamp.effective)
 
-    @process_event.register(Accreditation.Renewed)
+    @process_event.register(event_class(Accreditation, "Renewed"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.accreditations.set(event.originator_id, valid_to=event.valid_to)
         if event.report_url:  # a renewal without a new report keeps the old one
             changes.accreditations.set(event.originator_id, report_url=event.report_url)
 
-    @process_event.register(Accreditation.Suspended)
+    @process_event.register(event_class(Accreditation, "Suspended"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.accreditations.set(
             event.originator_id, suspended_since=event.stamp.effective, suspension_reason=event.reason
         )
 
-    @process_event.register(Accreditation.Reinstated)
+    @process_event.register(event_class(Accreditation, "Reinstated"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.accreditations.set(event.originator_id, suspended_since=None, suspension_reason=None)
 
-    @process_event.register(Accreditation.Withdrawn)
+    @process_event.register(event_class(Accreditation, "Withdrawn"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.accreditations.set(
             event.originator_id, withdrawn_on=event.stamp.effective, withdrawal_reason=event.reason
         )
 
-    @process_event.register(Review.Opened)
+    @process_event.register(event_class(Review, "Opened"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.reviews.create(
             review_id=event.originator_id,
@@ -596,7 +313,7 @@ class ProviderStanding(Projection[StandingChanges]):
             opened_on=event.stamp.effective,
         )
 
-    @process_event.register(Review.ReportPublished)
+    @process_event.register(event_class(Review, "ReportPublished"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         report = event.report
         changes.reviews.set(
@@ -606,21 +323,21 @@ class ProviderStanding(Projection[StandingChanges]):
             report_published_on=report.published_on,
         )
 
-    @process_event.register(Review.Decided)
+    @process_event.register(event_class(Review, "Decided"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.reviews.set(event.originator_id, **decided(event.decision, event.stamp.effective))
 
-    @process_event.register(Review.Appealed)
+    @process_event.register(event_class(Review, "Appealed"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.reviews.set(event.originator_id, appeal_lodged_on=event.stamp.effective)
 
-    @process_event.register(Review.AppealDecided)
+    @process_event.register(event_class(Review, "AppealDecided"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.reviews.set(event.originator_id, appeal_outcome=event.outcome)
         if event.decision is not None:  # overturned: the new decision replaces the first
             changes.reviews.set(event.originator_id, **decided(event.decision, event.stamp.effective))
 
-    @process_event.register(Review.Withdrawn)
+    @process_event.register(event_class(Review, "Withdrawn"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.reviews.set(event.originator_id, withdrawn_on=event.stamp.effective, withdrawal_reason=event.reason)
 

@@ -5,21 +5,23 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from eventsourcing.application import Application
 
 from mcreg.projections import rebuild as rebuilding
-from mcreg.projections.audit_timeline import AuditTimeline
-from mcreg.projections.catalogue import Catalogue
-from mcreg.projections.credential_status import CredentialStatus
-from mcreg.projections.dashboard import Dashboard
-from mcreg.projections.engine import IDLE, PAGE_SIZE, Progress, Projection, Projector, catch_up, open_view
-from mcreg.projections.provider_standing import ProviderStanding
+from mcreg.projections.audit_timeline import AuditTimeline, AuditTimelineView
+from mcreg.projections.catalogue import Catalogue, CatalogueView
+from mcreg.projections.credential_status import CredentialStatus, CredentialStatusView
+from mcreg.projections.dashboard import Dashboard, DashboardView
+from mcreg.projections.engine import IDLE, PAGE_SIZE, Progress, Projection, Projector, View, catch_up, open_view
+from mcreg.projections.provider_standing import ProviderStanding, ProviderStandingView
 from mcreg.projections.rebuild import Comparison
-from mcreg.projections.recognitions import Recognitions
-from mcreg.projections.status_lists import StatusLists
+from mcreg.projections.recognitions import Recognitions, RecognitionsView
+from mcreg.projections.status_lists import StatusLists, StatusListsView
 from mcreg.projections.worker import ProjectionWorker
+
+AnyView = TypeVar("AnyView", bound=View[Any])
 
 READ_MODELS: tuple[type[Projection[Any]], ...] = (
     CredentialStatus,
@@ -32,7 +34,7 @@ READ_MODELS: tuple[type[Projection[Any]], ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Check:
     """What a check read, and how each rebuilt projection compares with its live tables."""
 
@@ -63,6 +65,43 @@ class ReadModels:
 
     def __getitem__(self, name: str) -> Projector[Any]:
         return self.projectors[name]
+
+    def view(self, projection: type[Projection[Any]], view_class: type[AnyView]) -> AnyView:
+        """The view of one read model, as its own class; KeyError when it was not opened."""
+        view = self.projectors[projection.name].view
+        if not isinstance(view, view_class):
+            raise TypeError(f"{projection.name} is kept in a {type(view).__name__}, not a {view_class.__name__}")
+        return view
+
+    # The typed accessor of each read model: what the API, GraphQL and the services query.
+
+    @property
+    def credential_status(self) -> CredentialStatusView:
+        return self.view(CredentialStatus, CredentialStatusView)
+
+    @property
+    def audit_timeline(self) -> AuditTimelineView:
+        return self.view(AuditTimeline, AuditTimelineView)
+
+    @property
+    def provider_standing(self) -> ProviderStandingView:
+        return self.view(ProviderStanding, ProviderStandingView)
+
+    @property
+    def catalogue(self) -> CatalogueView:
+        return self.view(Catalogue, CatalogueView)
+
+    @property
+    def recognitions(self) -> RecognitionsView:
+        return self.view(Recognitions, RecognitionsView)
+
+    @property
+    def dashboard(self) -> DashboardView:
+        return self.view(Dashboard, DashboardView)
+
+    @property
+    def status_lists(self) -> StatusListsView:
+        return self.view(StatusLists, StatusListsView)
 
     def select(self, names: Iterable[str] | None = None) -> list[Projector[Any]]:
         """The named projectors, all by default; KeyError for a name that is not a read model."""

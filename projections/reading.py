@@ -15,9 +15,9 @@ reading are done more cheaply here, with the same results:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, Protocol, cast
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -35,14 +35,6 @@ MEMO_SIZE = 10_000
 """Distinct values remembered per transcoding; a transcoding's memo starts afresh when it is full."""
 
 
-class Recorded(NamedTuple):
-    """A domain event and its place in the notification log."""
-
-    position: int
-    topic: str
-    event: Any
-
-
 class StoredRow(NamedTuple):
     """A row of the notification log, as the library's mapper reads a stored event (and a ``Notification``)."""
 
@@ -51,6 +43,30 @@ class StoredRow(NamedTuple):
     originator_version: int
     topic: str
     state: bytes
+
+
+class StoredEvent(Protocol):
+    """A stored event as the notification log holds it: a ``StoredRow``, or a library ``Notification``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def originator_id(self) -> Any: ...
+    @property
+    def originator_version(self) -> int: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def state(self) -> bytes: ...
+
+
+class Recorded(NamedTuple):
+    """A stored event, its place in the notification log, and the domain event it records (if decoded)."""
+
+    position: int
+    topic: str
+    event: Any
+    stored: StoredEvent
 
 
 class MemoTranscoder(JSONTranscoder):
@@ -173,8 +189,11 @@ class LogReader:
                 following.append(ahead.submit(next, pages, None))
                 yield page
 
-    def decode(self, stored: Iterable[Any]) -> list[Recorded]:
-        """The domain events of these stored events (rows of ``pages``, or the library's notifications), with
-        their places in the log."""
-        to_domain_event = self.mapper.to_domain_event
-        return [Recorded(s.id, s.topic, to_domain_event(s)) for s in stored]
+    def decode(self, stored: Iterable[StoredEvent], *, events: bool = True) -> list[Recorded]:
+        """These stored events (rows of ``pages``, or the library's notifications) with their places in the log,
+        and decoded as domain events if ``events`` (``None`` otherwise)."""
+        if not events:
+            return [Recorded(s.id, s.topic, None, s) for s in stored]
+        # The mapper reads only the five attributes a ``StoredEvent`` (the protocol) has, whatever their holder.
+        to_domain_event = cast(Callable[[StoredEvent], Any], self.mapper.to_domain_event)
+        return [Recorded(s.id, s.topic, to_domain_event(s), s) for s in stored]

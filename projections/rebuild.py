@@ -30,7 +30,7 @@ CREATE_SCHEMA = SQL("CREATE SCHEMA {0}")
 DROP_SCHEMA = SQL("DROP SCHEMA IF EXISTS {0} CASCADE")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Comparison:
     """A projection's live tables against a rebuild at the same position: rows found on one side only."""
 
@@ -113,7 +113,7 @@ def scratch_copies(
             opening = [threads.submit(open_view, type(p.projection), env, schema=schema) for p in live]
         for projector, view in zip(live, opening, strict=True):
             if view.exception() is None:
-                copies.append(Projector(app, type(projector.projection)(), view.result()))
+                copies.append(Projector(app, projector.projection, view.result()))
         for view in opening:
             view.result()  # the first failure, once every view that opened is among the copies to close
         yield copies
@@ -155,5 +155,6 @@ def advance(curs: Cursor[DictRow], rebuilt: Projector[Any], target: int, page_si
     they are swapped in or thrown away when it ends)."""
     reader = LogReader(rebuilt.app)
     for stored, end in reader.pages(rebuilt.position, target, rebuilt.projection.topics, page_size):
-        rebuilt.view.write(curs, rebuilt.projection.fold(reader.decode(stored)))
+        recorded = reader.decode(stored, events=rebuilt.projection.decodes)
+        rebuilt.view.write(curs, rebuilt.projection.fold(recorded))
         rebuilt.position = end

@@ -19,13 +19,12 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
 from mcreg.projections.countries import ProviderCountries, countries_table
-from mcreg.projections.engine import Projection, View
+from mcreg.projections.engine import Projection, View, event_class
 from mcreg.projections.listing import DEFAULT_PAGE_SIZE, Page, fetch_size, page, where
 from mcreg.projections.tables import Rows, Table, TableWriter
 from mcreg.registry.aggregates.credential import Credential
@@ -36,7 +35,7 @@ from mcreg.registry.vocabulary import RecognitionStatus
 PROVIDERS = countries_table("recognition_providers")
 CREDENTIALS = Table(
     "recognition_credentials",
-    columns=(("credential_id", "uuid"), ("issuer_id", "uuid"), ("issuer_country", "text")),
+    columns=(("credential_id", "uuid"), ("issuer_id", "uuid NOT NULL"), ("issuer_country", "text NOT NULL")),
     key=("credential_id",),
 )
 DECISION = (
@@ -55,16 +54,16 @@ RECOGNITIONS = Table(
     "recognitions",
     columns=(
         ("recognition_id", "uuid"),
-        ("requested_at_position", "int8"),
-        ("credential_id", "uuid"),
-        ("institution_id", "uuid"),
-        ("institution_country", "text"),
-        ("issuer_id", "uuid"),
-        ("issuer_country", "text"),
-        ("purpose", "text"),
-        ("requested_by", "text"),
-        ("requested_on", "date"),
-        ("status", "text"),
+        ("requested_at_position", "int8 NOT NULL"),
+        ("credential_id", "uuid NOT NULL"),
+        ("institution_id", "uuid NOT NULL"),
+        ("institution_country", "text NOT NULL"),
+        ("issuer_id", "uuid NOT NULL"),
+        ("issuer_country", "text NOT NULL"),
+        ("purpose", "text NOT NULL"),
+        ("requested_by", "text NOT NULL"),
+        ("requested_on", "date NOT NULL"),
+        ("status", "text NOT NULL"),
         *DECISION,
         ("appeal_lodged_on", "date"),
         ("appeal_outcome", "text"),
@@ -75,7 +74,7 @@ RECOGNITIONS = Table(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecognitionRow:
     """A recognition request and the decision in force on it."""
 
@@ -131,19 +130,10 @@ class RecognitionsView(View[RecognitionChanges]):
         super().__init__(datastore, **kwargs)
         self.providers = ProviderCountries(self.schema, PROVIDERS)
         self.sql_create_statements.append(self.providers.create_statement)
+        self.sql_create_statements.extend(t.create_statement(self.schema) for t in (CREDENTIALS, RECOGNITIONS))
         self.sql_create_statements.extend(
             SQL(statement).format(self.schema)
             for statement in (
-                "CREATE TABLE IF NOT EXISTS {0}.recognition_credentials ("
-                "credential_id uuid PRIMARY KEY, issuer_id uuid NOT NULL, issuer_country text NOT NULL)",
-                "CREATE TABLE IF NOT EXISTS {0}.recognitions ("
-                "recognition_id uuid PRIMARY KEY, requested_at_position bigint NOT NULL, "
-                "credential_id uuid NOT NULL, institution_id uuid NOT NULL, institution_country text NOT NULL, "
-                "issuer_id uuid NOT NULL, issuer_country text NOT NULL, purpose text NOT NULL, "
-                "requested_by text NOT NULL, requested_on date NOT NULL, status text NOT NULL, "
-                "outcome text, ects_recognised numeric, differences jsonb, decided_on date, "
-                "credential_status text, qa_basis_kind text, qa_basis_id uuid, qa_basis_version integer, "
-                "qa_standing text, appeal_lodged_on date, appeal_outcome text, withdrawn_on date)",
                 "CREATE INDEX IF NOT EXISTS recognitions_by_credential "
                 "ON {0}.recognitions (credential_id, requested_at_position)",
                 "CREATE INDEX IF NOT EXISTS recognitions_by_institution "
@@ -159,6 +149,10 @@ class RecognitionsView(View[RecognitionChanges]):
             "WHERE credential_id = ANY(%s)"
         ).format(self.schema)
         self.select_statement = SQL("SELECT * FROM {0}.recognitions WHERE recognition_id = ANY(%s)").format(self.schema)
+        self.outcomes_statement = SQL(
+            "SELECT outcome, count(*)::integer AS recognitions FROM {0}.recognitions "
+            "WHERE credential_id = %s AND outcome IS NOT NULL GROUP BY outcome ORDER BY min(requested_at_position)"
+        ).format(self.schema)
         self.list_statement = SQL(
             "SELECT * FROM {schema}.recognitions{where} ORDER BY requested_at_position LIMIT %(limit)s"
         )
@@ -211,6 +205,13 @@ class RecognitionsView(View[RecognitionChanges]):
         (a ``requested_at_position``)."""
         return self._list({"credential_id": credential_id, "after": after}, limit)
 
+    def outcomes_of(self, credential_id: UUID) -> dict[str, int]:
+        """How many institutions' recognitions of one credential are decided with each outcome (in force now),
+        outcomes in the order of the first recognition requested with each."""
+        with self.datastore.transaction() as curs:
+            curs.execute(self.outcomes_statement, [credential_id], prepare=True)
+            return {row["outcome"]: row["recognitions"] for row in curs.fetchall()}
+
     def of_institution(
         self,
         institution_id: UUID,
@@ -235,18 +236,6 @@ class Recognitions(Projection[RecognitionChanges]):
     """Keeps the recognitions from their events, with the issuers of credentials and the countries of providers."""
 
     name = "recognitions"
-    topics = tuple(
-        get_topic(cls)
-        for cls in (
-            Provider.Registered,
-            Credential.Issued,
-            Recognition.Requested,
-            Recognition.Decided,
-            Recognition.Appealed,
-            Recognition.AppealDecided,
-            Recognition.Withdrawn,
-        )
-    )
     view_class = RecognitionsView
 
     def changes(self) -> RecognitionChanges:
@@ -256,15 +245,15 @@ class Recognitions(Projection[RecognitionChanges]):
     def process_event(self, event: Any, position: int, changes: RecognitionChanges) -> None:
         """Other events do not change a recognition."""
 
-    @process_event.register(Provider.Registered)
+    @process_event.register(event_class(Provider, "Registered"))
     def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
         changes.providers.create(provider_id=event.originator_id, country=event.country)
 
-    @process_event.register(Credential.Issued)
+    @process_event.register(event_class(Credential, "Issued"))
     def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
         changes.issued.append((event.originator_id, event.provider_id))
 
-    @process_event.register(Recognition.Requested)
+    @process_event.register(event_class(Recognition, "Requested"))
     def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
         changes.recognitions.create(
             recognition_id=event.originator_id,
@@ -277,19 +266,19 @@ class Recognitions(Projection[RecognitionChanges]):
             status=RecognitionStatus.REQUESTED,
         )
 
-    @process_event.register(Recognition.Decided)
+    @process_event.register(event_class(Recognition, "Decided"))
     def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
         changes.recognitions.set(
             event.originator_id, status=RecognitionStatus.DECIDED, **decision(event.verdict, event.stamp.effective)
         )
 
-    @process_event.register(Recognition.Appealed)
+    @process_event.register(event_class(Recognition, "Appealed"))
     def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
         changes.recognitions.set(
             event.originator_id, status=RecognitionStatus.APPEALED, appeal_lodged_on=event.stamp.effective
         )
 
-    @process_event.register(Recognition.AppealDecided)
+    @process_event.register(event_class(Recognition, "AppealDecided"))
     def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
         changes.recognitions.set(
             event.originator_id, status=RecognitionStatus.APPEAL_DECIDED, appeal_outcome=event.outcome
@@ -297,7 +286,7 @@ class Recognitions(Projection[RecognitionChanges]):
         if event.verdict is not None:  # overturned: the new decision replaces the first
             changes.recognitions.set(event.originator_id, **decision(event.verdict, event.stamp.effective))
 
-    @process_event.register(Recognition.Withdrawn)
+    @process_event.register(event_class(Recognition, "Withdrawn"))
     def _(self, event: Any, position: int, changes: RecognitionChanges) -> None:
         changes.recognitions.set(
             event.originator_id, status=RecognitionStatus.WITHDRAWN, withdrawn_on=event.stamp.effective

@@ -32,16 +32,16 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL
 
-from mcreg.projections.engine import Projection, View
+from mcreg.projections.engine import Projection, View, event_class
+from mcreg.projections.tables import Table, TableWriter
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.trust.status_list import MIN_BITS, PURPOSES
 
@@ -65,7 +65,8 @@ def status_index(issuer_id: UUID, number: int, credential_id: UUID, attempt: int
     return int.from_bytes(digest[:8], "big") % LIST_SIZE
 
 
-class StatusPlace(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class StatusPlace:
     """Where a credential's bits are: the same index on its issuer's revocation and suspension lists ``number``."""
 
     issuer_id: UUID
@@ -73,24 +74,38 @@ class StatusPlace(NamedTuple):
     index: int
 
 
-class ListState(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class StatusEntry:
+    """A credential's place, and its bits as its lists show them now."""
+
+    place: StatusPlace
+    revoked: bool
+    suspended: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ListState:
     """What one list (an issuer, a purpose and a number) says now."""
 
     bits: list[int]  # the set bits, in order
     changed_at: datetime  # when a bit last changed; if none ever did, when the list's first credential was issued
 
 
-COLUMNS = (
-    ("credential_id", "uuid"),
-    ("issuer_id", "uuid"),
-    ("list_number", "int4"),
-    ("idx", "int4"),
-    ("issued_at", "timestamptz"),
-    ("revoked_at", "timestamptz"),
-    ("suspended", "bool"),
-    ("suspension_changed_at", "timestamptz"),
+ENTRIES = Table(
+    "issuer_status_entries",
+    columns=(
+        ("credential_id", "uuid"),
+        ("issuer_id", "uuid NOT NULL"),
+        ("list_number", "int4 NOT NULL"),
+        ("idx", "int4 NOT NULL"),
+        ("issued_at", "timestamptz NOT NULL"),
+        ("revoked_at", "timestamptz"),
+        ("suspended", "bool NOT NULL"),
+        ("suspension_changed_at", "timestamptz"),
+    ),
+    key=("credential_id",),
 )
-"""The columns of a row as ``StatusLists`` builds it, in order, with their types for binary COPY."""
+"""A row as ``StatusLists`` builds it, in order (the positions below name its columns)."""
 _CREDENTIAL, _ISSUER, _NUMBER, _INDEX, _ISSUED_AT, _REVOKED_AT, _SUSPENDED, _SUSPENSION_CHANGED_AT = range(8)
 
 ListKey = tuple[UUID, int]  # (issuer, list number)
@@ -125,23 +140,13 @@ class StatusChanges:
 class StatusListsView(View[StatusChanges]):
     """``issuer_status_entries`` (a row per credential) and ``issuer_status_lists`` (a row per list)."""
 
-    tables = ("issuer_status_entries", "issuer_status_lists")
+    tables = (ENTRIES.name, "issuer_status_lists")
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.sql_create_statements.extend(
             [
-                SQL(
-                    "CREATE TABLE IF NOT EXISTS {0}.issuer_status_entries ("
-                    "credential_id uuid PRIMARY KEY, "
-                    "issuer_id uuid NOT NULL, "
-                    "list_number integer NOT NULL, "
-                    "idx integer NOT NULL, "
-                    "issued_at timestamptz NOT NULL, "
-                    "revoked_at timestamptz, "
-                    "suspended boolean NOT NULL, "
-                    "suspension_changed_at timestamptz)"
-                ).format(self.schema),
+                ENTRIES.create_statement(self.schema),
                 # No two credentials share a place; placing a credential probes it.
                 SQL(
                     "CREATE UNIQUE INDEX IF NOT EXISTS issuer_status_entries_by_place "
@@ -167,10 +172,7 @@ class StatusListsView(View[StatusChanges]):
                 ).format(self.schema),
             ]
         )
-        self.copy_rows_statement = SQL("COPY {0}.issuer_status_entries ({1}) FROM STDIN (FORMAT BINARY)").format(
-            self.schema, SQL(", ").join(Identifier(column) for column, _ in COLUMNS)
-        )
-        self.copy_types = [pg_type for _, pg_type in COLUMNS]
+        self.entries = TableWriter(self.schema, ENTRIES)
         self.select_open_lists_statement = SQL(
             "SELECT DISTINCT ON (issuer_id) issuer_id, list_number, used FROM {0}.issuer_status_lists "
             "WHERE issuer_id = ANY(%s) ORDER BY issuer_id, list_number DESC"
@@ -233,10 +235,7 @@ class StatusListsView(View[StatusChanges]):
     def write(self, curs: Cursor[DictRow], changes: StatusChanges) -> None:
         if changes.issued:
             self.place(curs, list(changes.issued.values()))
-            with curs.copy(self.copy_rows_statement) as copy:
-                copy.set_types(self.copy_types)
-                for row in changes.issued.values():
-                    copy.write_row(row)
+            self.entries.copy(curs, changes.issued.values())
         # Suspensions first: a revocation in the same page comes after them, and reads what they wrote.
         if changes.suspensions:
             suspended, at = zip(*changes.suspensions.values(), strict=True)
@@ -340,14 +339,16 @@ class StatusListsView(View[StatusChanges]):
             row = curs.fetchone()
         return StatusPlace(row["issuer_id"], row["list_number"], row["idx"]) if row else None
 
-    def entry(self, credential_id: UUID) -> tuple[StatusPlace, bool, bool] | None:
-        """The credential's place and its bits as its lists show them now: (place, revoked, suspended)."""
+    def entry(self, credential_id: UUID) -> StatusEntry | None:
+        """The credential's place and its bits as its lists show them now."""
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self.select_entry_statement, [credential_id], prepare=True)
             row = curs.fetchone()
         if row is None:
             return None
-        return StatusPlace(row["issuer_id"], row["list_number"], row["idx"]), row["revoked"], row["suspended"]
+        return StatusEntry(
+            StatusPlace(row["issuer_id"], row["list_number"], row["idx"]), row["revoked"], row["suspended"]
+        )
 
     def list_state(self, issuer_id: UUID, purpose: str, number: int) -> ListState | None:
         """The set bits of one list and when it last changed; None while the issuer has no such list."""
@@ -369,9 +370,6 @@ class StatusLists(Projection[StatusChanges]):
     """
 
     name = "issuer_status_lists"
-    topics = tuple(
-        get_topic(cls) for cls in (Credential.Issued, Credential.Suspended, Credential.Reinstated, Credential.Revoked)
-    )
     view_class = StatusListsView
 
     def changes(self) -> StatusChanges:
@@ -381,19 +379,19 @@ class StatusLists(Projection[StatusChanges]):
     def process_event(self, event: Any, position: int, changes: StatusChanges) -> None:
         """Other events do not change a status list."""
 
-    @process_event.register(Credential.Issued)
+    @process_event.register(event_class(Credential, "Issued"))
     def _(self, event: Any, position: int, changes: StatusChanges) -> None:
         row = [event.originator_id, event.provider_id, None, None, event.timestamp, None, False, None]
         changes.issued[event.originator_id] = row  # list number and index are given when the page is written
 
-    @process_event.register(Credential.Suspended)
+    @process_event.register(event_class(Credential, "Suspended"))
     def _(self, event: Any, position: int, changes: StatusChanges) -> None:
         changes.suspension(event.originator_id, True, event.timestamp)
 
-    @process_event.register(Credential.Reinstated)
+    @process_event.register(event_class(Credential, "Reinstated"))
     def _(self, event: Any, position: int, changes: StatusChanges) -> None:
         changes.suspension(event.originator_id, False, event.timestamp)
 
-    @process_event.register(Credential.Revoked)
+    @process_event.register(event_class(Credential, "Revoked"))
     def _(self, event: Any, position: int, changes: StatusChanges) -> None:
         changes.revocation(event.originator_id, event.timestamp)

@@ -16,21 +16,29 @@ from typing import Any
 
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier, Literal
+from psycopg.sql import SQL, Composed, Identifier, Literal
 from psycopg.types.json import Jsonb
 
 Column = tuple[str, str]
-"""A column's name and its PostgreSQL type, as binary COPY and typed arrays name it (``uuid``, ``text[]``…)."""
+"""A column's name and its definition as ``CREATE TABLE`` takes it: its PostgreSQL type, as binary COPY and typed
+arrays name it (``uuid``, ``int4``, ``text[]``…), then its constraints (``NOT NULL``)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Table:
-    """A read table's columns in COPY order, its primary key, and the columns later events may set."""
+    """A read table's columns in COPY order, its primary key, and the columns later events may set.
+
+    The one place a table's columns are listed: its ``CREATE TABLE``, its COPY and its UPDATE are derived from it.
+    """
 
     name: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     settable: tuple[str, ...] = ()
+    computed: tuple[Column, ...] = ()
+    """Columns PostgreSQL computes from the others (``GENERATED ALWAYS AS``): created, never written."""
+    primary: bool = True
+    """Whether ``key`` is the primary key; if not, a unique index created apart (one where NULLs are equal)."""
 
     def __post_init__(self) -> None:
         names = {name for name, _ in self.columns}
@@ -38,6 +46,43 @@ class Table:
             raise ValueError(f"{self.name}: key and settable columns must be columns")
         if set(self.key) & set(self.settable):
             raise ValueError(f"{self.name}: a key column cannot be set")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The column names, in order."""
+        return tuple(name for name, _ in self.columns)
+
+    @property
+    def types(self) -> dict[str, str]:
+        """Each column's PostgreSQL type, without its constraints."""
+        return {name: definition.split()[0] for name, definition in self.columns}
+
+    def create_statement(self, schema: Identifier) -> Composed:
+        """``CREATE TABLE IF NOT EXISTS`` of this table in ``schema``."""
+        definitions = [
+            SQL("{0} {1}").format(Identifier(name), SQL(definition))
+            for name, definition in (*self.columns, *self.computed)
+        ]
+        if self.primary:
+            definitions.append(SQL("PRIMARY KEY ({0})").format(SQL(", ").join(map(Identifier, self.key))))
+        return SQL("CREATE TABLE IF NOT EXISTS {0}.{1} ({2})").format(
+            schema, Identifier(self.name), SQL(", ").join(definitions)
+        )
+
+    def add_statement(self, schema: Identifier, counts: tuple[str, ...]) -> Composed:
+        """An ``INSERT`` of rows (a typed array per column, in column order) that, where a row with the same key
+        is there already, adds their ``counts`` columns to its own instead: for tables of counters."""
+        types = self.types
+        return SQL(
+            "INSERT INTO {0}.{1} AS t ({2}) SELECT * FROM unnest({3}) ON CONFLICT ({4}) DO UPDATE SET {5}"
+        ).format(
+            schema,
+            Identifier(self.name),
+            SQL(", ").join(map(Identifier, self.names)),
+            SQL(", ").join(SQL("%s::{0}[]").format(SQL(types[name])) for name in self.names),
+            SQL(", ").join(map(Identifier, self.key)),
+            SQL(", ").join(SQL("{0} = t.{0} + excluded.{0}").format(Identifier(name)) for name in counts),
+        )
 
     def changes(self) -> Rows:
         """An empty page's changes to this table."""
@@ -74,8 +119,8 @@ class TableWriter:
 
     def __init__(self, schema: Identifier, table: Table) -> None:
         self.table = table
-        self.names = tuple(name for name, _ in table.columns)
-        types = dict(table.columns)
+        self.names = table.names
+        types = table.types
         self.copy_types = [types[name] for name in self.names]
         qualified = SQL("{0}.{1}").format(schema, Identifier(table.name))
         self.copy_statement = SQL("COPY {0} ({1}) FROM STDIN (FORMAT BINARY)").format(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from starlette.concurrency import run_in_threadpool
@@ -13,7 +13,7 @@ from strawberry.fastapi import BaseContext
 
 from mcreg.projections.catalogue import CatalogueRow
 from mcreg.projections.credential_status import CredentialStatusRow
-from mcreg.projections.provider_standing import AccreditationRow, AgencyRow, ProviderRow, ReviewRow
+from mcreg.projections.provider_standing_queries import AccreditationRow, AgencyRow, ProviderRow, ReviewRow
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.recognitions import RecognitionRow
 from mcreg.registry.application import Registry
@@ -57,24 +57,20 @@ class Context(BaseContext):
     def __post_init__(self) -> None:
         super().__init__()
         self.credentials: DataLoader[UUID, CredentialStatusRow | None] = DataLoader(self._load_credentials)
-        standing = self.view("provider_standing")
+        standing = self.read_models.provider_standing
         self.agencies: DataLoader[UUID, AgencyRow | None] = DataLoader(by_id(standing.agencies_by_id))
         self.providers: DataLoader[UUID, ProviderRow | None] = DataLoader(by_id(standing.providers_by_id))
         self.accreditations: DataLoader[UUID, list[AccreditationRow]] = DataLoader(of_each(standing.accreditations_of))
         self.reviews: DataLoader[UUID, list[ReviewRow]] = DataLoader(of_each(standing.reviews_of))
         self.micro_credentials: DataLoader[UUID, CatalogueRow | None] = DataLoader(
-            by_id(self.view("catalogue").get_many)
+            by_id(self.read_models.catalogue.get_many)
         )
         self.recognitions: DataLoader[UUID, RecognitionRow | None] = DataLoader(
-            by_id(self.view("recognitions").get_many)
+            by_id(self.read_models.recognitions.get_many)
         )
 
-    def view(self, name: str) -> Any:
-        """The view of one read model, whose methods resolvers call (blocking: through ``run_in_threadpool``)."""
-        return self.read_models[name].view
-
     async def _load_credentials(self, ids: list[UUID]) -> list[CredentialStatusRow | None]:
-        view = self.view("credential_status")
+        view = self.read_models.credential_status
         rows = {row.credential_id: row for row in await run_in_threadpool(view.get_many, ids)}
         return [rows.get(i) for i in ids]
 

@@ -9,9 +9,9 @@ from typing import TypeVar
 import strawberry
 
 from mcreg.api.graphql.paging import month_text
-from mcreg.projections.dashboard import DashboardFigures
-from mcreg.projections.dashboard import QACoverage as DashboardCoverage
-from mcreg.projections.dashboard import Volumes as DashboardVolumes
+from mcreg.projections.dashboard_queries import DashboardFigures
+from mcreg.projections.dashboard_queries import QACoverage as DashboardCoverage
+from mcreg.projections.dashboard_queries import Volumes as DashboardVolumes
 
 K = TypeVar("K")
 V = TypeVar("V")

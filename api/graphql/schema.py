@@ -111,7 +111,7 @@ class Query:
         after: str | None = None,
     ) -> Connection[Credential]:
         limit = page_size(first)
-        view = info.context.view("credential_status")
+        view = info.context.read_models.credential_status
         chosen = checked(lambda field, value: v.choice(field, value, CredentialStatus), "status", status)
         rows = await run_in_threadpool(
             view.by_provider,
@@ -131,11 +131,11 @@ class Query:
         self, info: Info[Context, None], aggregate_id: strawberry.ID, first: int | None = None, after: str | None = None
     ) -> Connection[Event]:
         limit = page_size(first)
-        view = info.context.view("audit_timeline")
+        view = info.context.read_models.audit_timeline
         rows = await run_in_threadpool(
             view.of_aggregate, parse_id(aggregate_id, "aggregateId"), limit + 1, after_position(after) or 0
         )
-        edges = [Edge(cursor=encode_cursor(r["aggregate_version"]), node=Event.of(r)) for r in rows[:limit]]
+        edges = [Edge(cursor=encode_cursor(r.aggregate_version), node=Event.of(r)) for r in rows[:limit]]
         return Connection(
             edges=edges,
             page_info=PageInfo(has_next_page=len(rows) > limit, end_cursor=edges[-1].cursor if edges else None),
@@ -152,7 +152,7 @@ class Query:
     ) -> Connection[Agency]:
         limit = page_size(first)
         page = await run_in_threadpool(
-            info.context.view("provider_standing").agencies,
+            info.context.read_models.provider_standing.agencies,
             checked(v.country, "country", country),
             after=after_id(after),
             limit=limit,
@@ -176,7 +176,7 @@ class Query:
         limit = page_size(first)
         provider_type = checked(lambda field, value: v.choice(field, value, ProviderType), "type", type_)
         page = await run_in_threadpool(
-            info.context.view("provider_standing").providers,
+            info.context.read_models.provider_standing.providers,
             checked(v.country, "country", country),
             provider_type.value if provider_type else None,
             after=after_id(after),
@@ -217,7 +217,7 @@ class Query:
             raise BadInput("ectsMax: must not be less than ectsMin")
         page = await run_in_threadpool(
             partial(
-                info.context.view("catalogue").search,
+                info.context.read_models.catalogue.search,
                 search,
                 country=checked(v.country, "country", country),
                 provider_id=parse_id(provider_id, "providerId") if provider_id is not None else None,
@@ -259,7 +259,7 @@ class Query:
         limit = page_size(first)
         if (credential_id is None) == (institution_id is None):
             raise BadInput("recognitions: give either credentialId or institutionId")
-        view = info.context.view("recognitions")
+        view = info.context.read_models.recognitions
         if credential_id is not None:
             if status is not None:
                 raise BadInput("status: filters an institution's recognitions only")
@@ -301,7 +301,7 @@ class Query:
         if from_month and to_month and from_month > to_month:
             raise BadInput("to: must not be before from")
         figures = await run_in_threadpool(
-            info.context.view("dashboard").dashboard, checked(v.country, "country", country), from_month, to_month
+            info.context.read_models.dashboard.dashboard, checked(v.country, "country", country), from_month, to_month
         )
         return Dashboard.of(figures)
 

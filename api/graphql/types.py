@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
 from mcreg.api.graphql.context import Context
+from mcreg.projections.audit_timeline import TimelineEntry
 from mcreg.projections.catalogue import CatalogueRow
 from mcreg.projections.credential_status import CredentialStatusRow
-from mcreg.projections.provider_standing import AccreditationRow, AgencyRow, ProviderRow, ReviewRow
+from mcreg.projections.provider_standing_queries import AccreditationRow, AgencyRow, ProviderRow, ReviewRow
 from mcreg.projections.recognitions import RecognitionRow
 from mcreg.registry.quality import QAStanding as DomainQAStanding
 
@@ -121,19 +121,19 @@ class Event:
     idempotency_key: str | None
 
     @staticmethod
-    def of(row: dict[str, Any]) -> Event:
+    def of(row: TimelineEntry) -> Event:
         return Event(
-            position=row["notification_id"],
-            aggregate_id=strawberry.ID(str(row["aggregate_id"])),
-            version=row["aggregate_version"],
-            aggregate_type=row["aggregate_type"],
-            event_type=row["event_type"],
-            actor_org=strawberry.ID(str(row["actor_org"])),
-            actor_role=row["actor_role"],
-            actor_key_id=row["actor_key_id"],
-            recorded_at=row["recorded_at"],
-            effective=row["effective_on"],
-            idempotency_key=row["idempotency_key"],
+            position=row.notification_id,
+            aggregate_id=strawberry.ID(str(row.aggregate_id)),
+            version=row.aggregate_version,
+            aggregate_type=row.aggregate_type,
+            event_type=row.event_type,
+            actor_org=strawberry.ID(str(row.actor_org)),
+            actor_role=row.actor_role,
+            actor_key_id=row.actor_key_id,
+            recorded_at=row.recorded_at,
+            effective=row.effective_on,
+            idempotency_key=row.idempotency_key,
         )
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
@@ -30,9 +29,6 @@ from mcreg.api.rest.common import (
 )
 from mcreg.api.rest.status_lists import IssuerKeyOut
 from mcreg.api.rest.verify import CheckOut, InclusionOut, StatusBitOut
-from mcreg.projections.listing import MAX_PAGE_SIZE
-from mcreg.projections.read_models import ReadModels
-from mcreg.projections.recognitions import Recognitions, RecognitionsView
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.registry.aggregates.microcredential import MicroCredential
@@ -162,18 +158,6 @@ class Verification(Output):
     vc_href: str = Field(
         description="The signed OB3/VC 2.0 export (for the provider and authorities); POST /v1/verify checks a copy"
     )
-
-
-def recognition_outcomes(read_models: ReadModels, credential_id: UUID) -> dict[str, int]:
-    view = cast(RecognitionsView, read_models[Recognitions.name].view)  # read models are looked up by name
-    counts: Counter[str] = Counter()
-    after = None
-    while True:
-        page = view.of_credential(credential_id, after=after, limit=MAX_PAGE_SIZE)
-        counts.update(row.outcome for row in page.rows if row.outcome)
-        if not page.has_next:
-            return dict(counts)
-        after = page.after
 
 
 def _batch_errors(errors: list[RowError]) -> list[RowResult]:
@@ -356,7 +340,7 @@ def verify_credential(
         eqf_level=spec.eqf_level,
         qa_at_issue=StandingOut.model_validate(standing.qa_at_issue),
         qa_as_of=StandingOut.model_validate(standing.qa_as_of),
-        recognitions=recognition_outcomes(read_models, credential_id),
+        recognitions=read_models.recognitions.outcomes_of(credential_id),
         signature="signed",
         signing_key=IssuerKeyOut.model_validate(evidence.signing_key) if evidence.signing_key else None,
         status_list=[StatusBitOut.model_validate(bit) for bit in evidence.status] if evidence.status else None,

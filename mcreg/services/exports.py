@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from mcreg.projections.read_models import ReadModels
-from mcreg.projections.status_lists import StatusLists, StatusListsView, StatusPlace
+from mcreg.projections.status_lists import StatusListsView, StatusPlace
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.issuer_keys import IssuerKey, KeyStatus, whole_second
 from mcreg.registry.aggregates.microcredential import MicroCredential
@@ -93,8 +93,8 @@ class CredentialExports:
 
     @property
     def status_lists(self) -> StatusListsView:
-        """The ``issuer_status_lists`` read model (read models are looked up by name, so typed here)."""
-        return cast(StatusListsView, self.read_models[StatusLists.name].view)
+        """The ``issuer_status_lists`` read model."""
+        return self.read_models.status_lists
 
     def status_place(self, credential_id: UUID) -> StatusPlace:
         """The credential's place on its issuer's lists; ``NotPlacedYet`` until the read model has seen it."""

@@ -500,7 +500,7 @@ class CredentialVerifier:
             for purpose in PURPOSES:
                 checks.skipped(CheckName(purpose), "the status lists have not placed the credential yet (milliseconds)")
         else:
-            place, revoked, suspended = entry
+            place, revoked, suspended = entry.place, entry.revoked, entry.suspended
             status = []
             for purpose, set_ in zip(PURPOSES, (revoked, suspended), strict=True):
                 url = status_list_url(self.exports.public_url, issuer_id, purpose, place.number)

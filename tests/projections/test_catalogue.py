@@ -24,7 +24,7 @@ def history(services: Services, read_models: ReadModels) -> History:
 
 @pytest.fixture
 def catalogue(read_models: ReadModels) -> CatalogueView:
-    view = read_models["catalogue"].view
+    view = read_models.catalogue
     assert isinstance(view, CatalogueView)
     return view
 

@@ -24,7 +24,7 @@ def test_each_row_agrees_with_its_credential(services: Services, world: World, r
 
     read_models.catch_up()
 
-    view = read_models["credential_status"].view
+    view = read_models.credential_status
     for credential_id in (active, suspended, reinstated, revoked, later):
         credential = registry.get(Credential, credential_id)
         row = view.get(credential_id)
@@ -52,7 +52,7 @@ def test_rows_hold_no_learner_personal_data(world: World, read_models: ReadModel
     (credential_id,) = issue_many(world, 1)  # the learner is "Learner 0", born 1995-12-10, ada@example.org
     read_models.catch_up()
 
-    row = read_models["credential_status"].view.get(credential_id)
+    row = read_models.credential_status.get(credential_id)
 
     values = [str(value) for value in dataclasses.asdict(row).values()]
     assert not any("Learner" in v or "ada@example.org" in v or "1995-12-10" in v for v in values)
@@ -64,7 +64,7 @@ def test_a_provider_looks_up_its_credentials_by_status(services: Services, world
     other = World(services.registry)
     other.issue()
     read_models.catch_up()
-    view = read_models["credential_status"].view
+    view = read_models.credential_status
 
     assert {row.credential_id for row in view.by_provider(world.provider_id)} == set(credentials)
     assert [row.credential_id for row in view.by_provider(world.provider_id, "revoked")] == [credentials[3]]
@@ -75,7 +75,7 @@ def test_a_provider_pages_through_its_credentials_in_issue_order(world: World, r
     march = issue_many(world, 3, date(2024, 3, 1))
     april = issue_many(world, 2, date(2024, 4, 1))
     read_models.catch_up()
-    view = read_models["credential_status"].view
+    view = read_models.credential_status
 
     pages, after = [], None
     while page := view.by_provider(world.provider_id, limit=2, after=after):

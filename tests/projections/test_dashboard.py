@@ -10,7 +10,8 @@ import pytest
 
 from mcreg.bootstrap import Services
 from mcreg.demo import build_demo
-from mcreg.projections.dashboard import DashboardView, IssuedCount, Volumes
+from mcreg.projections.dashboard import DashboardView
+from mcreg.projections.dashboard_queries import IssuedCount, Volumes
 from mcreg.projections.read_models import ReadModels
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.microcredential import MicroCredential
@@ -28,7 +29,7 @@ AFTERWARDS = date(2025, 6, 1)
 
 @pytest.fixture
 def dashboard(read_models: ReadModels) -> DashboardView:
-    view = read_models["dashboard"].view
+    view = read_models.dashboard
     assert isinstance(view, DashboardView)
     return view
 
@@ -204,7 +205,7 @@ def test_the_figures_of_a_demo_registry_equal_counts_over_its_aggregates(
     issued: Counter = Counter()
     revoked: Counter = Counter()
     standing: Counter = Counter()
-    for row in read_models["credential_status"].view.rows("credential_status"):
+    for row in read_models.credential_status.rows("credential_status"):
         credential = registry.get(Credential, row["credential_id"])
         spec = registry.get(MicroCredential, credential.microcredential_id).specification_at(credential.spec_version)
         country = registry.get(Provider, credential.provider_id).country
@@ -213,7 +214,7 @@ def test_the_figures_of_a_demo_registry_equal_counts_over_its_aggregates(
         revoked[cell] += credential.revoked_on is not None
         standing[registry.qa_standing(credential.qa_basis, today).standing.value] += 1
     decided: Counter = Counter()
-    for row in read_models["recognitions"].view.rows("recognitions"):
+    for row in read_models.recognitions.rows("recognitions"):
         recognition = registry.get(Recognition, row["recognition_id"])
         if recognition.verdict is not None:
             decided[row["issuer_country"], row["institution_country"], recognition.verdict.outcome.value] += 1

@@ -138,5 +138,5 @@ def test_two_workers_on_the_same_tables_apply_each_event_once(
     assert errors == []
     assert set(read_models.lag().values()) == {0}
     events = services.registry.recorder.max_notification_id()
-    assert len(read_models["audit_timeline"].view.rows("audit_timeline")) == events
+    assert len(read_models.audit_timeline.rows("audit_timeline")) == events
     assert read_models.check().equal

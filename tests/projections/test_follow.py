@@ -35,9 +35,9 @@ def test_the_worker_catches_up_then_applies_a_new_event_as_it_is_recorded(
         credential_id = world.issue(date(2024, 3, 2), learner=learner("Grace Hopper"))
         head = wait_until_projected(read_models, services)
 
-        row = read_models["credential_status"].view.get(credential_id)
+        row = read_models.credential_status.get(credential_id)
         assert row is not None and row.status == "active" and row.updated_at_position == head
-        assert [r["event_type"] for r in read_models["audit_timeline"].view.of_aggregate(credential_id)] == ["Issued"]
+        assert [r.event_type for r in read_models.audit_timeline.of_aggregate(credential_id)] == ["Issued"]
 
     assert not worker.running
     assert worker.errors == {}

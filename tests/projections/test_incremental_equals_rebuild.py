@@ -92,7 +92,7 @@ def test_incremental_projection_equals_a_rebuild(database: Database, tmp_path_fa
         read_models.rebuild(page_size=5)
         assert snapshot(read_models) == projected
 
-        view = read_models["credential_status"].view
+        view = read_models.credential_status
         for credential_id in credentials:
             row, aggregate = view.get(credential_id), registry.get(Credential, credential_id)
             assert (row.status, row.revoked_on) == (aggregate.status, aggregate.revoked_on)

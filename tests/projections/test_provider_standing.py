@@ -36,7 +36,7 @@ def test_an_institution_reads_a_providers_accreditations_with_scope_conditions_s
     registry.withdraw_accreditation(agency, conditional, reason="conditions not met", effective=date(2023, 3, 1))
     read_models.catch_up(["provider_standing"])
 
-    standing = read_models["provider_standing"].view.standing(world.provider_id)
+    standing = read_models.provider_standing.standing(world.provider_id)
 
     assert standing.provider.names == {"en": "Universiteit Voorbeeld"}
     first, withdrawn = standing.accreditations  # oldest validity first
@@ -75,7 +75,7 @@ def test_the_reviews_of_a_providers_micro_credentials_show_decision_validity_and
 ):
     history = record_history(services.registry)
     read_models.catch_up(["provider_standing"])
-    view = read_models["provider_standing"].view
+    view = read_models.provider_standing
 
     standing = view.standing(history.be_provider_id)
 
@@ -128,9 +128,7 @@ def test_a_withdrawn_review_and_a_pending_appeal(services: Services, world: Worl
     registry.withdraw_review(agency, withdrawn, reason="opened in error", effective=date(2023, 4, 2))
     read_models.catch_up(["provider_standing"])
 
-    reviews = {
-        r.review_id: r for r in read_models["provider_standing"].view.reviews_of([world.provider_id])[world.provider_id]
-    }
+    reviews = {r.review_id: r for r in read_models.provider_standing.reviews_of([world.provider_id])[world.provider_id]}
 
     assert (reviews[pending].decision, reviews[pending].appeal) == ("negative", "pending")
     assert (reviews[withdrawn].decision, reviews[withdrawn].appeal) == (None, None)
@@ -150,7 +148,7 @@ def test_providers_of_a_country_a_page_at_a_time_and_agencies_with_their_registr
     registry.close_provider(OPERATOR, next(iter(nl - {world.provider_id})), effective=date(2024, 8, 1))
     registry.suspend_agency(OPERATOR, world.agency_id, reason="EQAR review", effective=date(2024, 2, 1))
     read_models.catch_up(["provider_standing"])
-    view = read_models["provider_standing"].view
+    view = read_models.provider_standing
 
     first = view.providers("NL", limit=2)
     second = view.providers("NL", limit=2, after=first.after)

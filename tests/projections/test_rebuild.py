@@ -30,7 +30,7 @@ def test_readers_keep_reading_the_live_tables_during_a_rebuild_and_the_rebuilt_o
     world.registry.revoke_credential(world.provider, credentials[0], reason="fraud", effective=date(2024, 5, 1))
     read_models.catch_up()
     before = snapshot(read_models)
-    status = read_models["credential_status"].view
+    status = read_models.credential_status
     done, seen, failures = threading.Event(), [], []
 
     def read_all_the_time() -> None:
@@ -88,7 +88,7 @@ def test_a_rebuild_moves_a_view_that_was_behind_to_the_head(world: World, read_m
     read_models.rebuild()
 
     assert set(read_models.lag().values()) == {0}
-    assert len(read_models["credential_status"].view.rows("credential_status")) == 7
+    assert len(read_models.credential_status.rows("credential_status")) == 7
     assert read_models.catch_up() == 0
 
 
@@ -112,7 +112,7 @@ def test_a_check_compares_at_the_live_position_and_changes_nothing(
 
 def tamper(read_models: ReadModels, credential_id) -> None:
     """A row changed behind the projection's back, as a bug or a stray UPDATE would."""
-    view = read_models["credential_status"].view
+    view = read_models.credential_status
     changes = CredentialChanges(
         states={credential_id: State(CredentialStatus.REVOKED, date(2024, 5, 1), "fraud", None, 1)}
     )
@@ -131,11 +131,11 @@ def test_a_check_finds_a_row_that_differs_and_leaves_it_for_a_rebuild_to_repair(
     assert not result.equal
     assert (status.only_live, status.only_rebuilt) == ({"credential_status": 1}, {"credential_status": 1})
     assert all(other.equal for other in others)
-    assert read_models["credential_status"].view.get(credentials[2]).status == "revoked"
+    assert read_models.credential_status.get(credentials[2]).status == "revoked"
 
     read_models.rebuild(["credential_status"])
 
-    assert read_models["credential_status"].view.get(credentials[2]).status == "active"
+    assert read_models.credential_status.get(credentials[2]).status == "active"
     assert read_models.check().equal
 
 

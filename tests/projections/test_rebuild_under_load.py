@@ -44,6 +44,6 @@ def test_rebuilding_and_checking_while_the_worker_follows_new_events(
     assert worker.errors == {}
     assert set(read_models.lag().values()) == {0}
     assert read_models.check().equal
-    rows = read_models["credential_status"].view.rows("credential_status")
+    rows = read_models.credential_status.rows("credential_status")
     assert len(rows) > len(credentials)
-    assert len(read_models["audit_timeline"].view.rows("audit_timeline")) == head
+    assert len(read_models.audit_timeline.rows("audit_timeline")) == head

@@ -26,7 +26,7 @@ def test_an_institution_reads_its_decisions_with_both_countries_and_what_it_knew
 ):
     history = record_history(services.registry)
     read_models.catch_up(["recognitions"])
-    view = read_models["recognitions"].view
+    view = read_models.recognitions
     full, overturned, partial, withdrawn = history.recognitions
 
     rows = view.of_institution(history.de_institution_id).rows
@@ -117,7 +117,7 @@ def test_a_credentials_holder_sees_every_institutions_decision_on_it(
         decided_on=date(2024, 5, 1),
     )
     read_models.catch_up(["recognitions"])
-    view = read_models["recognitions"].view
+    view = read_models.recognitions
 
     first = view.of_credential(credential_id, limit=2)
     rest = view.of_credential(credential_id, limit=2, after=first.after)
@@ -128,6 +128,8 @@ def test_a_credentials_holder_sees_every_institutions_decision_on_it(
     decided = first.rows[0]
     assert (decided.outcome, decided.credential_status, decided.qa_standing) == ("refused", "suspended", "in_force")
     assert view.of_credential(institutions[0]).rows == ()
+    assert view.outcomes_of(credential_id) == {"refused": 1}  # decided ones only, counted in one query
+    assert view.outcomes_of(institutions[0]) == {}
 
 
 def test_catching_up_a_page_of_one_event_at_a_time_equals_a_rebuild(services: Services, read_models: ReadModels):

@@ -21,6 +21,7 @@ from mcreg.api.rest.transparency import router
 from mcreg.bootstrap import Services, open_transparency_log
 from mcreg.cli.audit import app as audit_app
 from mcreg.database import Database
+from mcreg.projections.log_tree import TreeView
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.transparency_log import (
     LEAF_DOMAIN,
@@ -256,16 +257,16 @@ def test_a_runner_killed_mid_page_leaves_the_log_as_it_was(
 ):
     issue_many(world, 30)
     signed = 0
-    write_checkpoint = TransparencyLog._write_checkpoint
+    write_checkpoint = TreeView.write_checkpoint
 
-    def dies_on_the_third_page(self: TransparencyLog, curs: Any, size: int, root: bytes) -> None:
+    def dies_on_the_third_page(self: TreeView, curs: Any, signer: Signer, size: int, root: bytes) -> None:
         nonlocal signed
-        write_checkpoint(self, curs, size, root)  # leaves, nodes and checkpoint are in the transaction...
+        write_checkpoint(self, curs, signer, size, root)  # leaves, nodes and checkpoint are in the transaction...
         signed += 1
         if signed == 3:
             raise PowerCut  # ...and go with it
 
-    monkeypatch.setattr(TransparencyLog, "_write_checkpoint", dies_on_the_third_page)
+    monkeypatch.setattr(TreeView, "write_checkpoint", dies_on_the_third_page)
     with pytest.raises(PowerCut):
         tlog.catch_up(page_size=6)
     monkeypatch.undo()
@@ -622,3 +623,27 @@ def test_the_api_refuses_what_is_not_in_the_log(client: TestClient, logged: list
         assert response.status_code == status, (url, response.text)
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["type"].endswith(f"/problems/{slug}"), url
+
+
+# --- the tree is a read model -----------------------------------------------------------------------------
+
+
+def test_a_rebuilt_tree_equals_the_live_one_and_keeps_what_the_log_signed(
+    services: Services, world: World, tlog: TransparencyLog
+):
+    issue_many(world, 12)
+    tlog.catch_up(page_size=9)
+    signed = tlog.checkpoint(9)
+    check = tlog.check(page_size=4)
+    assert check.equal and check.position == tlog.tracked()[0]
+
+    issue_many(world, 3)  # recorded after the live log's position: the rebuild logs them too
+    assert tlog.rebuild(page_size=5) == len(stored(services))
+    events = stored(services)
+    assert tlog.tracked() == (events[-1].id, len(events))
+    assert tlog.root() == expected_tree(services).root()
+    assert tlog.checkpoint(9) == signed  # sizes signed before stay as they were signed
+    assert latest(tlog).size == len(events)
+    report = tlog.audit()
+    assert report.ok, report.findings
+    assert tlog.catch_up() == 0
