@@ -8,20 +8,35 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from psycopg import Connection, Cursor
 from psycopg.rows import TupleRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
-from mcreg.projections.log_tree import LogCorrupted, event_leaf_hash
+from mcreg.projections.log_tree import LogCorrupted, TreeView, event_leaf_hash
 from mcreg.projections.reading import StoredRow
 from mcreg.registry.trust.merkle import EMPTY_ROOT, Frontier, InvalidProofError, verify_consistency
 from mcreg.registry.trust.signed_note import Checkpoint, NoteError, Verifier, open_checkpoint
 
-if TYPE_CHECKING:  # the log runs its audits: an import at run time would be a circle
-    from mcreg.projections.transparency_log import TransparencyLog
+
+class Proof(Protocol):
+    @property
+    def hashes(self) -> list[bytes]: ...
+
+
+class AuditedLog(Protocol):
+    """What an audit reads of the log: ``TransparencyLog`` is one, and runs its audits."""
+
+    view: TreeView
+    events_table: str
+
+    def reading(self) -> AbstractContextManager[Cursor[TupleRow]]: ...
+
+    def consistency(self, curs: Cursor[TupleRow], size1: int, size2: int) -> Proof: ...
+
 
 AUDIT_PAGE = 10_000
 """Leaves an audit reads and checks at a time."""
@@ -113,7 +128,7 @@ class Audit:
     """
 
     def __init__(
-        self, log: TransparencyLog, verifier: Verifier, sample: int, page_size: int, progress: Progress | None
+        self, log: AuditedLog, verifier: Verifier, sample: int, page_size: int, progress: Progress | None
     ) -> None:
         self.log = log
         self.sql = AuditStatements(log.view.schema, log.events_table)

@@ -14,6 +14,7 @@ from mcreg.cli.help import Command
 from mcreg.cli.shared import console, position_bar, start
 from mcreg.projections.engine import PAGE_SIZE
 from mcreg.projections.read_models import ReadModels
+from mcreg.projections.rebuild import Comparison
 
 app = typer.Typer()
 
@@ -70,38 +71,54 @@ def project(
 
 @app.command("rebuild", cls=Command, epilog="Examples: mcreg rebuild; mcreg rebuild --check credential_status")
 def rebuild(
-    name: str | None = typer.Argument(None, help="The read model to rebuild; all of them by default."),
+    name: str | None = typer.Argument(
+        None, help="The read model to rebuild, or transparency_log; all of them and the log by default."
+    ),
     check: bool = typer.Option(False, "--check", help="Rebuild aside and compare with the live tables only."),
     page_size: int = typer.Option(PAGE_SIZE, min=1, help="Events applied in one transaction."),
 ) -> None:
-    """Rebuild read models from the first event and swap them in; with --check, only compare (exit 1 if different)."""
+    """Rebuild read models from the first event and swap them in; with --check, only compare (exit 1 if different).
+
+    The transparency log's tree is rebuilt the same way; the checkpoints it has signed stay.
+    """
     services = start()
     read_models = open_read_models(services)
+    log = open_transparency_log(services)
     try:
-        if name is not None and name not in read_models.names:
-            raise typer.BadParameter(f"must be one of {', '.join(read_models.names)}", param_hint="NAME")
-        names = [name] if name else read_models.names
+        if name is not None and name not in (*read_models.names, log.name):
+            raise typer.BadParameter(f"must be one of {', '.join([*read_models.names, log.name])}", param_hint="NAME")
+        names = [n for n in read_models.names if name in (None, n)]
+        with_log = name in (None, log.name)
         began = time.perf_counter()
+        read = 0
+        comparisons: list[Comparison] = []
         with position_bar("checking" if check else "rebuilding") as progress:
             if check:
-                result = read_models.check(names, page_size=page_size, progress=progress)
-                read = result.events
+                if names:
+                    result = read_models.check(names, page_size=page_size, progress=progress)
+                    read, comparisons = result.events, list(result.comparisons)
+                if with_log:
+                    comparisons.append(log.check(page_size=page_size, progress=progress))
             else:
-                read = read_models.rebuild(names, page_size=page_size, progress=progress)
+                if names:
+                    read = read_models.rebuild(names, page_size=page_size, progress=progress)
+                if with_log:
+                    read = max(read, log.rebuild(page_size=page_size, progress=progress))
         elapsed = time.perf_counter() - began
-        console.print(f"{', '.join(names)}: {read:,} events in {elapsed:.1f} s ({read / elapsed:,.0f} events/s)")
-        if check:
-            for comparison in result.comparisons:
-                if comparison.equal:
-                    console.print(f"{comparison.projection}: [green]equal[/] at position {comparison.position:,}")
-                else:
-                    only_live, only_rebuilt = sum(comparison.only_live.values()), sum(comparison.only_rebuilt.values())
-                    console.print(
-                        f"{comparison.projection}: [red]different[/] at position {comparison.position:,}: "
-                        f"{only_live:,} rows only in the live tables, {only_rebuilt:,} only in the rebuild"
-                    )
-            if not result.equal:
-                raise typer.Exit(1)
+        rebuilt = [*names, log.name] if with_log else names
+        console.print(f"{', '.join(rebuilt)}: {read:,} events in {elapsed:.1f} s ({read / elapsed:,.0f} events/s)")
+        for comparison in comparisons:
+            if comparison.equal:
+                console.print(f"{comparison.projection}: [green]equal[/] at position {comparison.position:,}")
+            else:
+                only_live, only_rebuilt = sum(comparison.only_live.values()), sum(comparison.only_rebuilt.values())
+                console.print(
+                    f"{comparison.projection}: [red]different[/] at position {comparison.position:,}: "
+                    f"{only_live:,} rows only in the live tables, {only_rebuilt:,} only in the rebuild"
+                )
+        if not all(c.equal for c in comparisons):
+            raise typer.Exit(1)
     finally:
+        log.close()
         read_models.close()
         services.close()

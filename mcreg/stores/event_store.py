@@ -9,11 +9,15 @@ RETURNING) in one ordinary transaction instead.
 
 On top of it, ``ReadCheckingRecorder`` makes a command fail when what it
 decided on changed before it committed (decision 25).
+
+The stored records are also read here as they are, for the auditors' feed
+(``select_feed``), and streamed out and copied back in for a backup
+(``stored_records``, ``load_records``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -22,7 +26,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError, StoredEv
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic, retry
 from psycopg import Cursor
-from psycopg.rows import DictRow, dict_row
+from psycopg.rows import DictRow, dict_row, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from mcreg.registry.read_versions import check_read_versions, relied_on
@@ -71,12 +75,19 @@ class ReadCheckingRecorder(BulkSafeApplicationRecorder):
 RECORDER_TOPIC = get_topic(ReadCheckingRecorder)
 
 
+def events_table(recorder: Any) -> Identifier:
+    """The recorder's events table, schema-qualified."""
+    return Identifier(recorder.datastore.schema or "public", recorder.events_table_name)
+
+
 WINDOW = 100_000
 """Positions a feed page filtered by type scans at most."""
 
 
 @dataclass(frozen=True)
 class FeedRecord:
+    """A stored event as the store holds it: its position, aggregate, version, topic and state bytes."""
+
     position: int
     aggregate_id: UUID
     version: int
@@ -97,7 +108,7 @@ def select_feed(recorder: Any, after: int, limit: int, aggregate: UUID | None, t
     Filtering by aggregate uses the primary key. Filtering by type has no index, so a page scans at most
     ``WINDOW`` positions: bounded work on a log of any length.
     """
-    table = Identifier(recorder.datastore.schema or "public", recorder.events_table_name)
+    table = events_table(recorder)
     conditions = [SQL("notification_id > %(after)s")]
     params: dict[str, Any] = {"after": after, "limit": limit, "stop": after + WINDOW}
     if aggregate is not None:
@@ -130,9 +141,48 @@ def select_feed(recorder: Any, after: int, limit: int, aggregate: UUID | None, t
 
 def created_at_position(recorder: Any, aggregate_id: UUID) -> int | None:
     """The log position of an aggregate's first event (version 1), by the event store's primary key."""
-    table = Identifier(recorder.datastore.schema or "public", recorder.events_table_name)
+    table = events_table(recorder)
     statement = SQL("SELECT notification_id FROM {} WHERE originator_id = %s AND originator_version = 1")
     with recorder.datastore.transaction(commit=False) as curs:
         curs.execute(statement.format(table), [aggregate_id])
         row = curs.fetchone()
     return None if row is None else int(row["notification_id"])
+
+
+def stored_records(recorder: Any, head: int, batch: int) -> Iterator[FeedRecord]:
+    """Every stored event up to position ``head``, in log order, streamed through a server-side cursor (constant
+    memory for a log of any size), in one read-only snapshot."""
+    statement = SQL(
+        "SELECT notification_id, originator_id, originator_version, topic, state FROM {}"
+        " WHERE notification_id <= %s ORDER BY notification_id"
+    ).format(events_table(recorder))
+    with (
+        recorder.datastore.transaction(commit=False) as curs,
+        curs.connection.cursor(name="mcreg_stored_records", row_factory=tuple_row) as cursor,
+    ):
+        cursor.itersize = batch
+        cursor.execute(statement, [head])
+        for position, originator_id, version, topic, state in cursor:
+            yield FeedRecord(position, originator_id, version, topic, bytes(state))
+
+
+def load_records(
+    recorder: Any, records: Iterable[FeedRecord], head: int, progress: Callable[[int], None], batch: int
+) -> int:
+    """Write ``records`` with their own positions into the event store (one COPY, one transaction), so that new
+    events continue after ``head``; the number written."""
+    table = events_table(recorder)
+    loaded = 0
+    with recorder.datastore.transaction(commit=True) as curs:
+        columns = "notification_id, originator_id, originator_version, topic, state"
+        with curs.copy(SQL("COPY {} ({}) FROM STDIN").format(table, SQL(columns))) as copy:
+            for r in records:
+                copy.write_row((r.position, r.aggregate_id, r.version, r.topic, r.state))
+                loaded += 1
+                if loaded % batch == 0:
+                    progress(loaded)
+        curs.execute(
+            SQL("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), %s, %s)"),
+            [table.as_string(curs.connection), max(head, 1), head > 0],
+        )
+    return loaded

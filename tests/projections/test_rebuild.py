@@ -11,11 +11,12 @@ import pytest
 import structlog
 from typer.testing import CliRunner
 
-from mcreg.bootstrap import Services
+from mcreg.bootstrap import Services, open_transparency_log
 from mcreg.cli import app as cli
 from mcreg.database import Database
 from mcreg.projections.credential_status import CredentialChanges, State
 from mcreg.projections.engine import catch_up
+from mcreg.projections.log_tree import LEAVES
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.rebuild import scratch_copies, swap
 from mcreg.registry.vocabulary import CredentialStatus
@@ -171,3 +172,29 @@ def test_the_rebuild_command_checks_and_rebuilds(
 
     unknown = runner.invoke(cli, ["rebuild", "learner_names"], env=env)
     assert unknown.exit_code == 2
+
+
+def test_the_rebuild_command_checks_and_rebuilds_the_transparency_log_keeping_its_checkpoints(
+    runner: CliRunner, database: Database, schema: str, services: Services, world: World
+):
+    issue_many(world, 3)
+    log = open_transparency_log(services)
+    try:
+        log.catch_up()
+        size, root, checkpoint = log.size(), log.root(), log.checkpoint()
+        env = {"MCREG_DATABASE_URL": database.conninfo, "POSTGRES_SCHEMA": schema, "MCREG_LOG_FORMAT": "json"}
+        with psycopg.connect(database.conninfo, autocommit=True) as conn:
+            conn.execute(f"UPDATE {schema}.{LEAVES.name} SET hash = %s WHERE idx = 1", [bytes(32)])
+
+        different = runner.invoke(cli, ["rebuild", "transparency_log", "--check"], env=env)
+        assert different.exit_code == 1, different.output
+        assert "transparency_log: different" in different.output
+
+        rebuilt = runner.invoke(cli, ["rebuild", "transparency_log"], env=env)
+        assert rebuilt.exit_code == 0, rebuilt.output
+        everything = runner.invoke(cli, ["rebuild", "--check"], env=env)
+        assert everything.exit_code == 0, everything.output
+        assert "transparency_log: equal" in everything.output
+        assert (log.size(), log.root(), log.checkpoint()) == (size, root, checkpoint)
+    finally:
+        log.close()
