@@ -7,6 +7,8 @@ other for ever (psycopg issue 685). This recorder runs the very same
 statements (table lock for gap-free notification order, NOTIFY, INSERT …
 RETURNING) in one ordinary transaction instead.
 
+Its subscriptions listen before they first read (``ListeningSubscription``).
+
 On top of it, ``ReadCheckingRecorder`` makes a command fail when what it
 decided on changed before it committed (decision 25).
 
@@ -17,13 +19,14 @@ The stored records are also read here as they are, for the auditors' feed
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresSubscription
 from eventsourcing.utils import get_topic, retry
 from psycopg import Cursor
 from psycopg.rows import DictRow, dict_row, tuple_row
@@ -43,6 +46,42 @@ class BulkSafeApplicationRecorder(PostgresApplicationRecorder):
             return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 
 
+class ListeningSubscription(PostgresSubscription):
+    """The library's subscription, but its first read waits until it is listening.
+
+    The library starts reading and LISTENing in two threads at once: a commit that
+    lands after the first read but before the LISTEN is registered announces
+    itself to no one, and waits for the next commit (or a follower's idle
+    catch-up) to be seen. Listening first closes that window.
+    """
+
+    LISTEN_TIMEOUT = 10.0
+
+    def __init__(self, recorder: PostgresApplicationRecorder, gt: int | None = None, topics: Sequence[str] = ()):
+        self._listening = threading.Event()  # before the library's __init__ starts the reading thread
+        super().__init__(recorder, gt=gt, topics=topics)
+
+    def _loop_on_pull(self) -> None:
+        self._listening.wait(self.LISTEN_TIMEOUT)
+        super()._loop_on_pull()
+
+    def _listen(self) -> None:
+        # The library's loop, telling the reading thread when the LISTEN is in place.
+        try:
+            with self._recorder.datastore.get_connection() as conn:
+                conn.execute(SQL("LISTEN {0}").format(Identifier(self._recorder.channel_name)))
+                self._listening.set()
+                while not self._has_been_stopped and not self._thread_error:
+                    for _ in conn.notifies(timeout=0.1, stop_after=1):
+                        self._has_been_notified.set()
+        except BaseException as error:
+            if self._thread_error is None:
+                self._thread_error = error
+            self.stop()
+        finally:
+            self._listening.set()
+
+
 class ReadCheckingRecorder(BulkSafeApplicationRecorder):
     """Refuses a save when an aggregate its command relied on changed after the command read it.
 
@@ -52,6 +91,9 @@ class ReadCheckingRecorder(BulkSafeApplicationRecorder):
     this transaction commits, so the check is exact, not a race of its own. The
     rule is ``mcreg.registry.read_versions``'s, which the in-memory recorder applies too.
     """
+
+    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> ListeningSubscription:
+        return ListeningSubscription(self, gt=gt, topics=topics)
 
     def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         super()._insert_stored_events(curs, stored_events, **kwargs)
