@@ -16,7 +16,7 @@ from mcreg.bootstrap import Services
 from mcreg.registry.vocabulary import Role
 from mcreg.stores.api_keys import KeyRefused
 from tests.api.rest import As, caller
-from tests.test_deqar_import import KNOWN_INSTITUTIONS
+from tests.registry.test_deqar_import import KNOWN_INSTITUTIONS
 from tests.testdata import data_path
 from tests.world import SPEC, World
 

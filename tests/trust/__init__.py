@@ -1,5 +1,2 @@
-"""Tests of the trust primitives: Merkle proofs, signed notes, Data Integrity proofs, status lists.
-
-Their published vectors are under ``tests/data`` (``merkle``, ``vc-di-eddsa``, ``elm``), read through
-``tests.testdata``.
-"""
+"""Trust as a stranger checks it, end to end: signed exports, issuer keys and DIDs, the transparency log and
+its audit. The primitives they rest on are tested in ``tests/registry/trust``."""

@@ -19,7 +19,7 @@ from mcreg.cli import bench as bench_command
 from mcreg.cli.keys import KeyRole
 from mcreg.registry.vocabulary import Role
 
-CHECKOUT = Path(__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[2]
 COMMANDS = [
     ["serve"],
     ["project"],
