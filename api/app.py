@@ -11,7 +11,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from mcreg.api.auth import Authenticator
 from mcreg.api.deps import Visitor
-from mcreg.api.graphql.context import Context
+from mcreg.api.graphql.context import GraphQLContext
 from mcreg.api.graphql.schema import create_schema
 from mcreg.api.observability import Metrics, RequestMiddleware
 from mcreg.api.problems import install as install_problems
@@ -105,8 +105,8 @@ def create_app(services: Services, read_models: ReadModels, transparency_log: Tr
     for module in ROUTERS:
         app.include_router(module.router)
 
-    def context(actor: Visitor) -> Context:
-        return Context(registry=services.registry, read_models=read_models, actor=actor)
+    def context(actor: Visitor) -> GraphQLContext:
+        return GraphQLContext(registry=services.registry, read_models=read_models, actor=actor)
 
     app.include_router(
         GraphQLRouter(

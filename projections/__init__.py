@@ -2,9 +2,10 @@
 
 ``engine`` runs projections in pages (``reading`` reads and decodes the log,
 ``tables`` declares a read table's columns once and writes pages set-based);
-each read model is one module with its typed accessor (its view's methods,
-answering frozen dataclasses): ``credential_status``, ``audit_timeline``,
-``provider_standing`` (rows and queries in ``provider_standing_queries``),
+each read model is one module with its projection (``…Projection``) and typed
+accessor (its ``…View``'s methods, answering frozen dataclasses):
+``credential_status``, ``audit_timeline``, ``provider_standing`` (rows and
+queries in ``provider_standing_queries``),
 ``catalogue``, ``recognitions``, ``dashboard`` (figures and queries in
 ``dashboard_queries``) and ``status_lists``. ``read_models`` puts them on one
 database schema and gives each view typed; ``rebuild`` swaps in or checks a

@@ -93,7 +93,7 @@ class AuditTimelineView(View[list[Row]]):
             return [TimelineEntry(**row) for row in curs.fetchall()]
 
 
-class AuditTimeline(Projection[list[Row]]):
+class AuditTimelineProjection(Projection[list[Row]]):
     """Keeps ``audit_timeline`` from every event of the log."""
 
     name = "audit_timeline"

@@ -107,7 +107,7 @@ class CatalogueRow:
 
 
 @dataclass
-class Revision:
+class PageRevisions:
     """A page's revisions of a micro-credential specified in an earlier page: the last one, and how many."""
 
     in_force_from: date
@@ -121,7 +121,7 @@ class CatalogueChanges:
 
     providers: Rows = field(default_factory=PROVIDERS.changes)
     microcredentials: Rows = field(default_factory=CATALOGUE.changes)
-    revisions: dict[UUID, Revision] = field(default_factory=dict)
+    revisions: dict[UUID, PageRevisions] = field(default_factory=dict)
 
 
 class CatalogueView(View[CatalogueChanges]):
@@ -184,7 +184,7 @@ class CatalogueView(View[CatalogueChanges]):
         if changes.microcredentials.updated:
             self.microcredentials.update(curs, changes.microcredentials.updated)
 
-    def revised(self, curs: Cursor[DictRow], revisions: dict[UUID, Revision]) -> list[dict[str, Any]]:
+    def revised(self, curs: Cursor[DictRow], revisions: dict[UUID, PageRevisions]) -> list[dict[str, Any]]:
         """Delete the rows of revised micro-credentials; their new rows, which keep what a specification does not
         say. (Replacing a row whole writes its list columns too, which an UPDATE from arrays cannot.)"""
         curs.execute(self.delete_revised_statement, [list(revisions)])
@@ -251,7 +251,7 @@ class CatalogueView(View[CatalogueChanges]):
             return page([CatalogueRow(**row) for row in curs.fetchall()], limit, lambda r: r.microcredential_id)
 
 
-class Catalogue(Projection[CatalogueChanges]):
+class CatalogueProjection(Projection[CatalogueChanges]):
     """Keeps the catalogue from the events of micro-credentials (and the countries of their providers)."""
 
     name = "catalogue"
@@ -288,7 +288,7 @@ class Catalogue(Projection[CatalogueChanges]):
             revision.specification, revision.in_force_from = specification, in_force_from
             revision.count += 1
         else:
-            changes.revisions[event.originator_id] = Revision(in_force_from, specification)
+            changes.revisions[event.originator_id] = PageRevisions(in_force_from, specification)
 
     @process_event.register(event_class(MicroCredential, "Retired"))
     def _(self, event: Any, position: int, changes: CatalogueChanges) -> None:

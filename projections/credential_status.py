@@ -21,7 +21,7 @@ from psycopg.sql import SQL
 from mcreg.projections.engine import Projection, View, event_class
 from mcreg.projections.tables import Table, TableWriter
 from mcreg.registry.aggregates.credential import Credential
-from mcreg.registry.vocabulary import CredentialStatus as Status
+from mcreg.registry.vocabulary import CredentialStatus
 
 CREDENTIALS = Table(
     "credential_status",
@@ -46,13 +46,13 @@ CREDENTIALS = Table(
     key=("credential_id",),
     settable=("status", "revoked_on", "revocation_reason", "suspended_since", "updated_at_position"),
 )
-"""A row as ``CredentialStatus`` builds it, in order: the columns of a ``State`` last."""
+"""A row as ``CredentialStatusProjection`` builds it, in order: the columns of a ``State`` last."""
 
 
 class State(NamedTuple):
     """The columns a suspension, reinstatement or revocation sets: all of them, so the latest event wins."""
 
-    status: Status
+    status: CredentialStatus
     revoked_on: date | None
     revocation_reason: str | None
     suspended_since: date | None  # while suspended: the start of the open suspension
@@ -168,7 +168,7 @@ class CredentialStatusView(View[CredentialChanges]):
             return [CredentialStatusRow(**row) for row in curs.fetchall()]
 
 
-class CredentialStatus(Projection[CredentialChanges]):
+class CredentialStatusProjection(Projection[CredentialChanges]):
     """Keeps ``credential_status`` from the credentials' events."""
 
     name = "credential_status"
@@ -196,7 +196,7 @@ class CredentialStatus(Projection[CredentialChanges]):
             basis.version,
             event.learner.learner_id,
             # The State of a credential just issued, written out: no State object for each credential.
-            Status.ACTIVE,
+            CredentialStatus.ACTIVE,
             None,
             None,
             None,
@@ -205,14 +205,16 @@ class CredentialStatus(Projection[CredentialChanges]):
 
     @process_event.register(event_class(Credential, "Suspended"))
     def _(self, event: Any, position: int, changes: CredentialChanges) -> None:
-        changes.set_state(event.originator_id, State(Status.SUSPENDED, None, None, event.stamp.effective, position))
+        changes.set_state(
+            event.originator_id, State(CredentialStatus.SUSPENDED, None, None, event.stamp.effective, position)
+        )
 
     @process_event.register(event_class(Credential, "Reinstated"))
     def _(self, event: Any, position: int, changes: CredentialChanges) -> None:
-        changes.set_state(event.originator_id, State(Status.ACTIVE, None, None, None, position))
+        changes.set_state(event.originator_id, State(CredentialStatus.ACTIVE, None, None, None, position))
 
     @process_event.register(event_class(Credential, "Revoked"))
     def _(self, event: Any, position: int, changes: CredentialChanges) -> None:
         # Revocation is final: it ends an open suspension too.
-        state = State(Status.REVOKED, event.stamp.effective, event.reason, None, position)
+        state = State(CredentialStatus.REVOKED, event.stamp.effective, event.reason, None, position)
         changes.set_state(event.originator_id, state)

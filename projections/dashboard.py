@@ -175,7 +175,7 @@ class Issue(NamedTuple):
     basis_id: UUID
 
 
-class Verdict(NamedTuple):
+class CountedVerdict(NamedTuple):
     """The decision in force on a recognition: its outcome, and the month it was taken."""
 
     outcome: str
@@ -188,7 +188,7 @@ class Requested:
 
     credential_id: UUID
     institution_id: UUID
-    verdict: Verdict | None = None
+    verdict: CountedVerdict | None = None
 
 
 @dataclass
@@ -210,7 +210,7 @@ class DashboardChanges:
     issued: dict[Issue, list[UUID]] = field(default_factory=dict)  # the page's credentials, by issue
     revoked: list[UUID] = field(default_factory=list)
     requested: dict[UUID, Requested] = field(default_factory=dict)
-    verdicts: dict[UUID, Verdict] = field(default_factory=dict)  # on recognitions requested in earlier pages
+    verdicts: dict[UUID, CountedVerdict] = field(default_factory=dict)  # on recognitions requested in earlier pages
 
 
 class DashboardView(DashboardQueries, View[DashboardChanges]):
@@ -334,7 +334,7 @@ class DashboardView(DashboardQueries, View[DashboardChanges]):
         return [known[c] for c in credential_ids]
 
     def count_recognitions(
-        self, curs: Cursor[DictRow], requested: dict[UUID, Requested], verdicts: dict[UUID, Verdict]
+        self, curs: Cursor[DictRow], requested: dict[UUID, Requested], verdicts: dict[UUID, CountedVerdict]
     ) -> None:
         """Store each recognition's countries and decision in force; move its count to the cell of a new decision."""
         deltas: Counter[FlowCell] = Counter()
@@ -379,7 +379,7 @@ def flow_cell(row: Mapping[str, Any]) -> FlowCell:
     return FlowCell(row["issuer_country"], row["recognising_country"], row["month"], row["outcome"])
 
 
-class Dashboard(Projection[DashboardChanges]):
+class DashboardProjection(Projection[DashboardChanges]):
     """Keeps the dashboard's counters from the events of credentials, recognitions and their QA."""
 
     name = "dashboard"
@@ -482,7 +482,7 @@ class Dashboard(Projection[DashboardChanges]):
     def _(self, event: Any, position: int, changes: DashboardChanges) -> None:
         if event.verdict is None:  # an appeal that upholds the decision leaves it as it is
             return
-        verdict = Verdict(event.verdict.outcome, event.stamp.effective.replace(day=1))
+        verdict = CountedVerdict(event.verdict.outcome, event.stamp.effective.replace(day=1))
         if (requested := changes.requested.get(event.originator_id)) is not None:
             requested.verdict = verdict
         else:

@@ -1,6 +1,6 @@
 """The transparency log's tree as a read model: every stored event an RFC 9162 leaf, each page a signed checkpoint.
 
-``LogTree`` follows the notification log on the projection engine like every
+``LogTreeProjection`` follows the notification log on the projection engine like every
 other read model, but reads the stored records rather than decoded events.
 Leaf ``i`` is the ``i``-th event of the notification log (0-based, dense: gaps
 that rolled-back transactions leave in the notification ids are skipped).
@@ -49,7 +49,7 @@ from psycopg.rows import DictRow, TupleRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from mcreg.projections.engine import Projection, View
-from mcreg.projections.reading import Recorded, StoredEvent
+from mcreg.projections.reading import Recorded, StoredEventLike
 from mcreg.projections.tables import Table, TableWriter
 from mcreg.registry.trust.merkle import EMPTY_ROOT, Frontier, covering_subtrees, leaf_hash
 from mcreg.registry.trust.signed_note import Checkpoint, Signer, sign_checkpoint
@@ -109,7 +109,7 @@ def encode_leaf(position: int, aggregate_id: UUID | str, version: int, topic: st
     )
 
 
-def event_leaf_hash(event: StoredEvent) -> bytes:
+def event_leaf_hash(event: StoredEventLike) -> bytes:
     """The leaf hash of a stored event."""
     return leaf_hash(encode_leaf(event.id, event.originator_id, event.originator_version, event.topic, event.state))
 
@@ -293,7 +293,7 @@ def lookup(found: dict[Range, bytes]) -> Callable[[int, int], bytes]:
     return subtree_root
 
 
-class LogTree(Projection[Leaves]):
+class LogTreeProjection(Projection[Leaves]):
     """Every stored event, in log order, as a leaf of the tree; ``signer`` signs each page's checkpoint."""
 
     name = "transparency_log"

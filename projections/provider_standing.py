@@ -185,7 +185,7 @@ class ProviderStandingView(StandingQueries, View[StandingChanges]):
             writer.write(curs, rows)
 
 
-class ProviderStanding(Projection[StandingChanges]):
+class ProviderStandingProjection(Projection[StandingChanges]):
     """Keeps the standing tables from the events of agencies, providers, accreditations and reviews."""
 
     name = "provider_standing"

@@ -10,27 +10,27 @@ from typing import Any, TypeVar
 from eventsourcing.application import Application
 
 from mcreg.projections import rebuild as rebuilding
-from mcreg.projections.audit_timeline import AuditTimeline, AuditTimelineView
-from mcreg.projections.catalogue import Catalogue, CatalogueView
-from mcreg.projections.credential_status import CredentialStatus, CredentialStatusView
-from mcreg.projections.dashboard import Dashboard, DashboardView
+from mcreg.projections.audit_timeline import AuditTimelineProjection, AuditTimelineView
+from mcreg.projections.catalogue import CatalogueProjection, CatalogueView
+from mcreg.projections.credential_status import CredentialStatusProjection, CredentialStatusView
+from mcreg.projections.dashboard import DashboardProjection, DashboardView
 from mcreg.projections.engine import IDLE, PAGE_SIZE, Progress, Projection, Projector, View, catch_up, open_view
-from mcreg.projections.provider_standing import ProviderStanding, ProviderStandingView
+from mcreg.projections.provider_standing import ProviderStandingProjection, ProviderStandingView
 from mcreg.projections.rebuild import Comparison
-from mcreg.projections.recognitions import Recognitions, RecognitionsView
-from mcreg.projections.status_lists import StatusLists, StatusListsView
+from mcreg.projections.recognitions import RecognitionsProjection, RecognitionsView
+from mcreg.projections.status_lists import StatusListsProjection, StatusListsView
 from mcreg.projections.worker import ProjectionWorker
 
 AnyView = TypeVar("AnyView", bound=View[Any])
 
 READ_MODELS: tuple[type[Projection[Any]], ...] = (
-    CredentialStatus,
-    AuditTimeline,
-    ProviderStanding,
-    Catalogue,
-    Recognitions,
-    Dashboard,
-    StatusLists,
+    CredentialStatusProjection,
+    AuditTimelineProjection,
+    ProviderStandingProjection,
+    CatalogueProjection,
+    RecognitionsProjection,
+    DashboardProjection,
+    StatusListsProjection,
 )
 
 
@@ -77,31 +77,31 @@ class ReadModels:
 
     @property
     def credential_status(self) -> CredentialStatusView:
-        return self.view(CredentialStatus, CredentialStatusView)
+        return self.view(CredentialStatusProjection, CredentialStatusView)
 
     @property
     def audit_timeline(self) -> AuditTimelineView:
-        return self.view(AuditTimeline, AuditTimelineView)
+        return self.view(AuditTimelineProjection, AuditTimelineView)
 
     @property
     def provider_standing(self) -> ProviderStandingView:
-        return self.view(ProviderStanding, ProviderStandingView)
+        return self.view(ProviderStandingProjection, ProviderStandingView)
 
     @property
     def catalogue(self) -> CatalogueView:
-        return self.view(Catalogue, CatalogueView)
+        return self.view(CatalogueProjection, CatalogueView)
 
     @property
     def recognitions(self) -> RecognitionsView:
-        return self.view(Recognitions, RecognitionsView)
+        return self.view(RecognitionsProjection, RecognitionsView)
 
     @property
     def dashboard(self) -> DashboardView:
-        return self.view(Dashboard, DashboardView)
+        return self.view(DashboardProjection, DashboardView)
 
     @property
     def status_lists(self) -> StatusListsView:
-        return self.view(StatusLists, StatusListsView)
+        return self.view(StatusListsProjection, StatusListsView)
 
     def select(self, names: Iterable[str] | None = None) -> list[Projector[Any]]:
         """The named projectors, all by default; KeyError for a name that is not a read model."""

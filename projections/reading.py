@@ -45,7 +45,7 @@ class StoredRow(NamedTuple):
     state: bytes
 
 
-class StoredEvent(Protocol):
+class StoredEventLike(Protocol):
     """A stored event as the notification log holds it: a ``StoredRow``, or a library ``Notification``."""
 
     @property
@@ -66,7 +66,7 @@ class Recorded(NamedTuple):
     position: int
     topic: str
     event: Any
-    stored: StoredEvent
+    stored: StoredEventLike
 
 
 class MemoTranscoder(JSONTranscoder):
@@ -189,11 +189,11 @@ class LogReader:
                 following.append(ahead.submit(next, pages, None))
                 yield page
 
-    def decode(self, stored: Iterable[StoredEvent], *, events: bool = True) -> list[Recorded]:
+    def decode(self, stored: Iterable[StoredEventLike], *, events: bool = True) -> list[Recorded]:
         """These stored events (rows of ``pages``, or the library's notifications) with their places in the log,
         and decoded as domain events if ``events`` (``None`` otherwise)."""
         if not events:
             return [Recorded(s.id, s.topic, None, s) for s in stored]
-        # The mapper reads only the five attributes a ``StoredEvent`` (the protocol) has, whatever their holder.
-        to_domain_event = cast(Callable[[StoredEvent], Any], self.mapper.to_domain_event)
+        # The mapper reads only the five attributes a ``StoredEventLike`` (the protocol) has, whatever their holder.
+        to_domain_event = cast(Callable[[StoredEventLike], Any], self.mapper.to_domain_event)
         return [Recorded(s.id, s.topic, to_domain_event(s), s) for s in stored]

@@ -232,7 +232,7 @@ class RecognitionsView(View[RecognitionChanges]):
             return page([RecognitionRow(**row) for row in curs.fetchall()], limit, lambda r: r.requested_at_position)
 
 
-class Recognitions(Projection[RecognitionChanges]):
+class RecognitionsProjection(Projection[RecognitionChanges]):
     """Keeps the recognitions from their events, with the issuers of credentials and the countries of providers."""
 
     name = "recognitions"

@@ -105,7 +105,7 @@ ENTRIES = Table(
     ),
     key=("credential_id",),
 )
-"""A row as ``StatusLists`` builds it, in order (the positions below name its columns)."""
+"""A row as ``StatusListsProjection`` builds it, in order (the positions below name its columns)."""
 _CREDENTIAL, _ISSUER, _NUMBER, _INDEX, _ISSUED_AT, _REVOKED_AT, _SUSPENDED, _SUSPENSION_CHANGED_AT = range(8)
 
 ListKey = tuple[UUID, int]  # (issuer, list number)
@@ -362,7 +362,7 @@ class StatusListsView(View[StatusChanges]):
         return ListState(list(row["bits"]), row["changed_at"] or row["opened_at"])
 
 
-class StatusLists(Projection[StatusChanges]):
+class StatusListsProjection(Projection[StatusChanges]):
     """Keeps ``issuer_status_entries`` and ``issuer_status_lists`` from the credentials' events.
 
     Named ``issuer_status_lists``, not ``status_lists`` as the registry-wide lists it replaces were: a new name

@@ -1,6 +1,6 @@
 """The registry's transparency log: its tree kept as a read model (``log_tree``), and what the log answers.
 
-``TransparencyLog`` is the projector of ``LogTree``: it catches up, follows and
+``TransparencyLog`` is the projector of ``LogTreeProjection``: it catches up, follows and
 rebuilds on the projection engine like every read model, each page of leaves
 and its signed C2SP checkpoint committing with the page's tracking row, so
 racing or crashed runners append each event once and the log signs each size
@@ -31,7 +31,7 @@ from mcreg.projections.log_tree import (
     LEAF_DOMAIN,
     Leaves,
     LogCorrupted,
-    LogTree,
+    LogTreeProjection,
     TreeView,
     encode_leaf,
     event_leaf_hash,
@@ -53,9 +53,9 @@ __all__ = [
     "AUDIT_SAMPLE",
     "LEAF_DOMAIN",
     "AuditReport",
-    "ConsistencyProof",
-    "InclusionProof",
+    "LogConsistencyProof",
     "LogCorrupted",
+    "LogInclusionProof",
     "LogLeaf",
     "TransparencyLog",
     "encode_leaf",
@@ -76,7 +76,7 @@ class LogLeaf:
 
 
 @dataclass(frozen=True, slots=True)
-class InclusionProof:
+class LogInclusionProof:
     """The path from a leaf to the root of the tree of ``tree_size`` leaves."""
 
     index: int
@@ -88,7 +88,7 @@ class InclusionProof:
 
 
 @dataclass(frozen=True, slots=True)
-class ConsistencyProof:
+class LogConsistencyProof:
     """The hashes that show the tree of ``to_size`` leaves extends the tree of ``from_size``."""
 
     from_size: int
@@ -112,7 +112,7 @@ class TransparencyLog(Projector[Leaves]):
 
     def __init__(self, app: Application[Any], env: Mapping[str, str], signer: Signer) -> None:
         self.env = dict(env)
-        super().__init__(app, LogTree(signer), cast(TreeView, open_view(LogTree, self.env)))
+        super().__init__(app, LogTreeProjection(signer), cast(TreeView, open_view(LogTreeProjection, self.env)))
         self.signer = signer
         self.verifier: Verifier = signer.verifier
         self.origin = signer.name
@@ -189,7 +189,7 @@ class TransparencyLog(Projector[Leaves]):
 
     def inclusion_proof(
         self, index: int | None = None, size: int | None = None, *, position: int | None = None
-    ) -> InclusionProof:
+    ) -> LogInclusionProof:
         """The proof that the leaf at ``index`` (or of the event at ``position``) is in the tree of ``size``.
 
         ``size`` defaults to the log's size, the latest checkpoint's.
@@ -214,7 +214,7 @@ class TransparencyLog(Projector[Leaves]):
             row = curs.execute(self.sql.position_of_index, [index]).fetchone()
             assert row is not None
         subtree_root = lookup(found)
-        return InclusionProof(
+        return LogInclusionProof(
             index=index,
             position=int(row[0]),
             tree_size=size,
@@ -223,7 +223,7 @@ class TransparencyLog(Projector[Leaves]):
             root=root_hash(size, subtree_root),
         )
 
-    def consistency_proof(self, from_size: int, to_size: int | None = None) -> ConsistencyProof:
+    def consistency_proof(self, from_size: int, to_size: int | None = None) -> LogConsistencyProof:
         """The proof that the tree of ``to_size`` (default: the log's size) extends the tree of ``from_size``."""
         with self.reading() as curs:
             to_size = self._checked_size(curs, to_size, "to")
@@ -231,14 +231,14 @@ class TransparencyLog(Projector[Leaves]):
                 raise InvalidInput("from", f"must be between 0 and {to_size}")
             return self.consistency(curs, from_size, to_size)
 
-    def consistency(self, curs: Cursor[TupleRow], size1: int, size2: int) -> ConsistencyProof:
+    def consistency(self, curs: Cursor[TupleRow], size1: int, size2: int) -> LogConsistencyProof:
         """The consistency proof between two sizes, from the subtrees ``curs`` sees (sizes not checked)."""
         wanted = [r for a, b in consistency_path(size1, size2) for r in covering_subtrees(a, b)]
         for size in (size1, size2):
             if size:
                 wanted += covering_subtrees(0, size)
         subtree_root = lookup(self.view.subtrees(curs, wanted))
-        return ConsistencyProof(
+        return LogConsistencyProof(
             from_size=size1,
             to_size=size2,
             from_root=root_hash(size1, subtree_root),

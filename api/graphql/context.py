@@ -47,7 +47,7 @@ def of_each(
 
 
 @dataclass
-class Context(BaseContext):
+class GraphQLContext(BaseContext):
     """One per request, so DataLoaders batch and cache within the request only."""
 
     registry: Registry

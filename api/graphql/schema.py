@@ -1,7 +1,8 @@
 """The GraphQL schema: its queries and the limits every document must pass.
 
-Types live in ``types.py`` and ``dashboard.py``; input checks, cursors and
-pages in ``paging.py``.
+Types live in ``types.py`` and ``dashboard.py``, each class named after its
+GraphQL type with ``Object`` appended (``CredentialObject`` is ``Credential``);
+input checks, cursors and pages in ``paging.py``.
 
 Resolvers read projection tables only, through the request's DataLoaders;
 the one exception is time travel (``credentialStanding``), which replays
@@ -28,8 +29,8 @@ from strawberry.extensions import (
 )
 from strawberry.types import Info
 
-from mcreg.api.graphql.context import Context
-from mcreg.api.graphql.dashboard import Dashboard
+from mcreg.api.graphql.context import GraphQLContext
+from mcreg.api.graphql.dashboard import DashboardObject
 from mcreg.api.graphql.paging import (
     MAX_SEARCH,
     BadInput,
@@ -47,14 +48,14 @@ from mcreg.api.graphql.paging import (
     parse_month,
 )
 from mcreg.api.graphql.types import (
-    Agency,
-    Credential,
-    CredentialStanding,
-    Event,
-    MicroCredential,
-    Provider,
-    QAStanding,
-    Recognition,
+    AgencyObject,
+    CredentialObject,
+    CredentialStandingObject,
+    EventObject,
+    MicroCredentialObject,
+    ProviderObject,
+    QAStandingObject,
+    RecognitionObject,
 )
 from mcreg.projections.listing import Page
 from mcreg.registry import validate as v
@@ -69,18 +70,18 @@ MAX_TOKENS = 2000
 @strawberry.type
 class Query:
     @strawberry.field(description="A credential by id, as last recorded.")
-    async def credential(self, info: Info[Context, None], id: strawberry.ID) -> Credential | None:
+    async def credential(self, info: Info[GraphQLContext, None], id: strawberry.ID) -> CredentialObject | None:
         row = await info.context.credentials.load(parse_id(id, "id"))
-        return Credential.of(row) if row else None
+        return CredentialObject.of(row) if row else None
 
     @strawberry.field(description="Time travel: status and QA standing on a business date, as known at a moment.")
     async def credential_standing(
         self,
-        info: Info[Context, None],
+        info: Info[GraphQLContext, None],
         id: strawberry.ID,
         as_of: date | None = None,
         known_at: datetime | None = None,
-    ) -> CredentialStanding | None:
+    ) -> CredentialStandingObject | None:
         if known_at is not None and known_at.tzinfo is None:
             raise BadInput("knownAt: must carry a time zone, e.g. 2025-01-31T12:00:00Z")
         try:
@@ -91,25 +92,25 @@ class Query:
             if error.status == 404:
                 return None
             raise BadInput(error.detail) from None
-        return CredentialStanding(
+        return CredentialStandingObject(
             credential_id=id,
             as_of=standing.as_of,
             known_at=standing.known_at,
             status=standing.status.value if standing.status else None,
             issued_on=standing.credential.issued_on,
-            qa_at_issue=QAStanding.of(standing.qa_at_issue),
-            qa_as_of=QAStanding.of(standing.qa_as_of),
+            qa_at_issue=QAStandingObject.of(standing.qa_at_issue),
+            qa_as_of=QAStandingObject.of(standing.qa_as_of),
         )
 
     @strawberry.field(description="A provider's credentials, oldest first, optionally of one status.")
     async def credentials(
         self,
-        info: Info[Context, None],
+        info: Info[GraphQLContext, None],
         provider_id: strawberry.ID,
         status: str | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> Connection[Credential]:
+    ) -> Connection[CredentialObject]:
         limit = page_size(first)
         view = info.context.read_models.credential_status
         chosen = checked(lambda field, value: v.choice(field, value, CredentialStatus), "status", status)
@@ -120,7 +121,9 @@ class Query:
             limit + 1,
             after_issue(after),
         )
-        edges = [Edge(cursor=encode_cursor(r.issued_on, r.credential_id), node=Credential.of(r)) for r in rows[:limit]]
+        edges = [
+            Edge(cursor=encode_cursor(r.issued_on, r.credential_id), node=CredentialObject.of(r)) for r in rows[:limit]
+        ]
         return Connection(
             edges=edges,
             page_info=PageInfo(has_next_page=len(rows) > limit, end_cursor=edges[-1].cursor if edges else None),
@@ -128,28 +131,36 @@ class Query:
 
     @strawberry.field(description="Every stored event of one aggregate, in order: the audit trail.")
     async def history(
-        self, info: Info[Context, None], aggregate_id: strawberry.ID, first: int | None = None, after: str | None = None
-    ) -> Connection[Event]:
+        self,
+        info: Info[GraphQLContext, None],
+        aggregate_id: strawberry.ID,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[EventObject]:
         limit = page_size(first)
         view = info.context.read_models.audit_timeline
         rows = await run_in_threadpool(
             view.of_aggregate, parse_id(aggregate_id, "aggregateId"), limit + 1, after_position(after) or 0
         )
-        edges = [Edge(cursor=encode_cursor(r.aggregate_version), node=Event.of(r)) for r in rows[:limit]]
+        edges = [Edge(cursor=encode_cursor(r.aggregate_version), node=EventObject.of(r)) for r in rows[:limit]]
         return Connection(
             edges=edges,
             page_info=PageInfo(has_next_page=len(rows) > limit, end_cursor=edges[-1].cursor if edges else None),
         )
 
     @strawberry.field(description="A QA agency by id.")
-    async def agency(self, info: Info[Context, None], id: strawberry.ID) -> Agency | None:
+    async def agency(self, info: Info[GraphQLContext, None], id: strawberry.ID) -> AgencyObject | None:
         row = await info.context.agencies.load(parse_id(id, "id"))
-        return Agency.of(row) if row else None
+        return AgencyObject.of(row) if row else None
 
     @strawberry.field(description="QA agencies, of one country if given, in a stable order.")
     async def agencies(
-        self, info: Info[Context, None], country: str | None = None, first: int | None = None, after: str | None = None
-    ) -> Connection[Agency]:
+        self,
+        info: Info[GraphQLContext, None],
+        country: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[AgencyObject]:
         limit = page_size(first)
         page = await run_in_threadpool(
             info.context.read_models.provider_standing.agencies,
@@ -157,22 +168,22 @@ class Query:
             after=after_id(after),
             limit=limit,
         )
-        return connection(page, Agency.of, lambda row: row.agency_id)
+        return connection(page, AgencyObject.of, lambda row: row.agency_id)
 
     @strawberry.field(description="A provider by id, with its accreditations and reviews.")
-    async def provider(self, info: Info[Context, None], id: strawberry.ID) -> Provider | None:
+    async def provider(self, info: Info[GraphQLContext, None], id: strawberry.ID) -> ProviderObject | None:
         row = await info.context.providers.load(parse_id(id, "id"))
-        return Provider.of(row) if row else None
+        return ProviderObject.of(row) if row else None
 
     @strawberry.field(description="Providers, of one country and type if given, in a stable order.")
     async def providers(
         self,
-        info: Info[Context, None],
+        info: Info[GraphQLContext, None],
         country: str | None = None,
         type_: Annotated[str | None, strawberry.argument(name="type")] = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> Connection[Provider]:
+    ) -> Connection[ProviderObject]:
         limit = page_size(first)
         provider_type = checked(lambda field, value: v.choice(field, value, ProviderType), "type", type_)
         page = await run_in_threadpool(
@@ -182,12 +193,14 @@ class Query:
             after=after_id(after),
             limit=limit,
         )
-        return connection(page, Provider.of, lambda row: row.provider_id)
+        return connection(page, ProviderObject.of, lambda row: row.provider_id)
 
     @strawberry.field(description="A micro-credential by id, as currently specified.")
-    async def micro_credential(self, info: Info[Context, None], id: strawberry.ID) -> MicroCredential | None:
+    async def micro_credential(
+        self, info: Info[GraphQLContext, None], id: strawberry.ID
+    ) -> MicroCredentialObject | None:
         row = await info.context.micro_credentials.load(parse_id(id, "id"))
-        return MicroCredential.of(row) if row else None
+        return MicroCredentialObject.of(row) if row else None
 
     @strawberry.field(
         description="The catalogue: micro-credentials matching every filter given, in a stable order. "
@@ -196,7 +209,7 @@ class Query:
     )
     async def micro_credentials(
         self,
-        info: Info[Context, None],
+        info: Info[GraphQLContext, None],
         search: str | None = None,
         country: str | None = None,
         provider_id: strawberry.ID | None = None,
@@ -208,7 +221,7 @@ class Query:
         retired: bool | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> Connection[MicroCredential]:
+    ) -> Connection[MicroCredentialObject]:
         limit = page_size(first)
         if search is not None and len(search) > MAX_SEARCH:
             raise BadInput(f"search: must be at most {MAX_SEARCH} characters")
@@ -231,17 +244,17 @@ class Query:
                 limit=limit,
             )
         )
-        return connection(page, MicroCredential.of, lambda row: row.microcredential_id)
+        return connection(page, MicroCredentialObject.of, lambda row: row.microcredential_id)
 
     @strawberry.field(
         description="A recognition by id: for its institution, the operator and the national authorities of the "
         "institution's and the issuer's countries (send their key as a bearer token)."
     )
-    async def recognition(self, info: Info[Context, None], id: strawberry.ID) -> Recognition | None:
+    async def recognition(self, info: Info[GraphQLContext, None], id: strawberry.ID) -> RecognitionObject | None:
         row = await info.context.recognitions.load(parse_id(id, "id"))
         if row and not info.context.may_read(row):
             raise BadInput("recognition: only its institution or an authority concerned may read it", "FORBIDDEN")
-        return Recognition.of(row) if row else None
+        return RecognitionObject.of(row) if row else None
 
     @strawberry.field(
         description="The recognitions of one credential, or of one institution (of one status if given), "
@@ -249,13 +262,13 @@ class Query:
     )
     async def recognitions(
         self,
-        info: Info[Context, None],
+        info: Info[GraphQLContext, None],
         credential_id: strawberry.ID | None = None,
         institution_id: strawberry.ID | None = None,
         status: str | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> Connection[Recognition]:
+    ) -> Connection[RecognitionObject]:
         limit = page_size(first)
         if (credential_id is None) == (institution_id is None):
             raise BadInput("recognitions: give either credentialId or institutionId")
@@ -283,7 +296,7 @@ class Query:
                 )
             )
         readable = Page(tuple(row for row in page.rows if info.context.may_read(row)), page.after)
-        return connection(readable, Recognition.of, lambda row: row.requested_at_position)
+        return connection(readable, RecognitionObject.of, lambda row: row.requested_at_position)
 
     @strawberry.field(
         description="A national authority's dashboard: for one country if given (issuer country for credentials, "
@@ -292,18 +305,18 @@ class Query:
     )
     async def dashboard(
         self,
-        info: Info[Context, None],
+        info: Info[GraphQLContext, None],
         country: str | None = None,
         from_: Annotated[str | None, strawberry.argument(name="from")] = None,
         to: str | None = None,
-    ) -> Dashboard:
+    ) -> DashboardObject:
         from_month, to_month = parse_month(from_, "from"), parse_month(to, "to")
         if from_month and to_month and from_month > to_month:
             raise BadInput("to: must not be before from")
         figures = await run_in_threadpool(
             info.context.read_models.dashboard.dashboard, checked(v.country, "country", country), from_month, to_month
         )
-        return Dashboard.of(figures)
+        return DashboardObject.of(figures)
 
 
 def create_schema(*, production: bool) -> strawberry.Schema:

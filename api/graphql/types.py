@@ -10,42 +10,42 @@ from uuid import UUID
 import strawberry
 from strawberry.types import Info
 
-from mcreg.api.graphql.context import Context
+from mcreg.api.graphql.context import GraphQLContext
 from mcreg.projections.audit_timeline import TimelineEntry
 from mcreg.projections.catalogue import CatalogueRow
 from mcreg.projections.credential_status import CredentialStatusRow
 from mcreg.projections.provider_standing_queries import AccreditationRow, AgencyRow, ProviderRow, ReviewRow
 from mcreg.projections.recognitions import RecognitionRow
-from mcreg.registry.quality import QAStanding as DomainQAStanding
+from mcreg.registry.quality import QAStanding
 
 
-@strawberry.type
-class QABasis:
+@strawberry.type(name="QABasis")
+class QABasisObject:
     kind: str
     id: strawberry.ID
     version: int
 
 
-@strawberry.type
-class QAStanding:
+@strawberry.type(name="QAStanding")
+class QAStandingObject:
     """Where a credential's QA decision stood on a date: in_force, expired, suspended, withdrawn, …"""
 
     standing: str
-    basis: QABasis | None
+    basis: QABasisObject | None
 
     @staticmethod
-    def of(standing: DomainQAStanding) -> QAStanding:
+    def of(standing: QAStanding) -> QAStandingObject:
         basis = standing.basis
-        return QAStanding(
+        return QAStandingObject(
             standing=standing.standing.value,
-            basis=QABasis(kind=basis.kind.value, id=strawberry.ID(str(basis.id)), version=basis.version)
+            basis=QABasisObject(kind=basis.kind.value, id=strawberry.ID(str(basis.id)), version=basis.version)
             if basis
             else None,
         )
 
 
-@strawberry.type
-class Credential:
+@strawberry.type(name="Credential")
+class CredentialObject:
     """A credential as the registry last recorded it (no learner personal data)."""
 
     id: strawberry.ID
@@ -58,11 +58,11 @@ class Credential:
     revoked_on: date | None
     revocation_reason: str | None
     suspended_since: date | None
-    qa_basis: QABasis
+    qa_basis: QABasisObject
 
     @staticmethod
-    def of(row: CredentialStatusRow) -> Credential:
-        return Credential(
+    def of(row: CredentialStatusRow) -> CredentialObject:
+        return CredentialObject(
             id=strawberry.ID(str(row.credential_id)),
             provider_id=strawberry.ID(str(row.provider_id)),
             micro_credential_id=strawberry.ID(str(row.microcredential_id)),
@@ -73,26 +73,26 @@ class Credential:
             revoked_on=row.revoked_on,
             revocation_reason=row.revocation_reason,
             suspended_since=row.suspended_since,
-            qa_basis=QABasis(
+            qa_basis=QABasisObject(
                 kind=row.qa_basis_kind, id=strawberry.ID(str(row.qa_basis_id)), version=row.qa_basis_version
             ),
         )
 
     @strawberry.field(description="The issuing provider.")
-    async def provider(self, info: Info[Context, None]) -> Provider | None:
+    async def provider(self, info: Info[GraphQLContext, None]) -> ProviderObject | None:
         row = await info.context.providers.load(UUID(self.provider_id))
-        return Provider.of(row) if row else None
+        return ProviderObject.of(row) if row else None
 
     @strawberry.field(
         description="The micro-credential, as currently specified (``specVersion`` says which one it was issued under)."
     )
-    async def micro_credential(self, info: Info[Context, None]) -> MicroCredential | None:
+    async def micro_credential(self, info: Info[GraphQLContext, None]) -> MicroCredentialObject | None:
         row = await info.context.micro_credentials.load(UUID(self.micro_credential_id))
-        return MicroCredential.of(row) if row else None
+        return MicroCredentialObject.of(row) if row else None
 
 
-@strawberry.type
-class CredentialStanding:
+@strawberry.type(name="CredentialStanding")
+class CredentialStandingObject:
     """A credential's status and QA standing on ``asOf``, as the registry had recorded them at ``knownAt``."""
 
     credential_id: strawberry.ID
@@ -100,12 +100,12 @@ class CredentialStanding:
     known_at: datetime | None
     status: str | None = strawberry.field(description="None before the issue date")
     issued_on: date
-    qa_at_issue: QAStanding
-    qa_as_of: QAStanding
+    qa_at_issue: QAStandingObject
+    qa_as_of: QAStandingObject
 
 
-@strawberry.type
-class Event:
+@strawberry.type(name="Event")
+class EventObject:
     """One stored event of an aggregate, with who recorded it and when it takes effect."""
 
     position: int
@@ -121,8 +121,8 @@ class Event:
     idempotency_key: str | None
 
     @staticmethod
-    def of(row: TimelineEntry) -> Event:
-        return Event(
+    def of(row: TimelineEntry) -> EventObject:
+        return EventObject(
             position=row.notification_id,
             aggregate_id=strawberry.ID(str(row.aggregate_id)),
             version=row.aggregate_version,
@@ -137,24 +137,24 @@ class Event:
         )
 
 
-@strawberry.type
-class LangString:
+@strawberry.type(name="LangString")
+class LangStringObject:
     """A text in one language (ISO 639-1)."""
 
     lang: str
     text: str
 
 
-def lang_strings(texts: Mapping[str, str]) -> list[LangString]:
-    return [LangString(lang=lang, text=text) for lang, text in sorted(texts.items())]
+def lang_strings(texts: Mapping[str, str]) -> list[LangStringObject]:
+    return [LangStringObject(lang=lang, text=text) for lang, text in sorted(texts.items())]
 
 
 def optional_id(value: UUID | None) -> strawberry.ID | None:
     return strawberry.ID(str(value)) if value is not None else None
 
 
-@strawberry.type
-class Agency:
+@strawberry.type(name="Agency")
+class AgencyObject:
     """A QA agency and where its registration stands: registered, suspended or deregistered."""
 
     id: strawberry.ID
@@ -171,8 +171,8 @@ class Agency:
     deregistration_reason: str | None
 
     @staticmethod
-    def of(row: AgencyRow) -> Agency:
-        return Agency(
+    def of(row: AgencyRow) -> AgencyObject:
+        return AgencyObject(
             id=strawberry.ID(str(row.agency_id)),
             name=row.name,
             acronym=row.acronym,
@@ -188,8 +188,8 @@ class Agency:
         )
 
 
-@strawberry.type
-class AccreditationScope:
+@strawberry.type(name="AccreditationScope")
+class AccreditationScopeObject:
     """What an accreditation covers: EQF levels, ISCED-F fields, jurisdictions, and whether micro-credentials."""
 
     eqf_levels: list[int]
@@ -198,8 +198,8 @@ class AccreditationScope:
     micro_credentials: bool
 
 
-@strawberry.type
-class AccreditationCondition:
+@strawberry.type(name="AccreditationCondition")
+class AccreditationConditionObject:
     """A condition attached to an accreditation, with its deadline and when it was fulfilled."""
 
     number: int
@@ -208,8 +208,8 @@ class AccreditationCondition:
     fulfilled_on: date | None
 
 
-@strawberry.type
-class Accreditation:
+@strawberry.type(name="Accreditation")
+class AccreditationObject:
     """A provider's accreditation by a QA agency (or its national authority), as last recorded."""
 
     id: strawberry.ID
@@ -218,7 +218,7 @@ class Accreditation:
     agency_id: strawberry.ID | None = strawberry.field(description="None when a national authority granted it")
     local_identifier: str | None
     outcome: str
-    scope: AccreditationScope
+    scope: AccreditationScopeObject
     valid_from: date
     valid_to: date
     report_url: str | None
@@ -227,18 +227,18 @@ class Accreditation:
     suspension_reason: str | None
     withdrawn_on: date | None
     withdrawal_reason: str | None
-    conditions: list[AccreditationCondition]
+    conditions: list[AccreditationConditionObject]
 
     @staticmethod
-    def of(row: AccreditationRow) -> Accreditation:
-        return Accreditation(
+    def of(row: AccreditationRow) -> AccreditationObject:
+        return AccreditationObject(
             id=strawberry.ID(str(row.accreditation_id)),
             provider_id=strawberry.ID(str(row.provider_id)),
             granted_by=strawberry.ID(str(row.granted_by)),
             agency_id=optional_id(row.agency_id),
             local_identifier=row.local_identifier,
             outcome=row.outcome,
-            scope=AccreditationScope(
+            scope=AccreditationScopeObject(
                 eqf_levels=list(row.eqf_levels),
                 isced_fields=list(row.isced_fields),
                 jurisdictions=list(row.jurisdictions),
@@ -253,21 +253,23 @@ class Accreditation:
             withdrawn_on=row.withdrawn_on,
             withdrawal_reason=row.withdrawal_reason,
             conditions=[
-                AccreditationCondition(number=c.number, text=c.text, deadline=c.deadline, fulfilled_on=c.fulfilled_on)
+                AccreditationConditionObject(
+                    number=c.number, text=c.text, deadline=c.deadline, fulfilled_on=c.fulfilled_on
+                )
                 for c in row.conditions
             ],
         )
 
     @strawberry.field(description="The agency that granted it; None when a national authority did.")
-    async def agency(self, info: Info[Context, None]) -> Agency | None:
+    async def agency(self, info: Info[GraphQLContext, None]) -> AgencyObject | None:
         if self.agency_id is None:
             return None
         row = await info.context.agencies.load(UUID(self.agency_id))
-        return Agency.of(row) if row else None
+        return AgencyObject.of(row) if row else None
 
 
-@strawberry.type
-class Review:
+@strawberry.type(name="Review")
+class ReviewObject:
     """An agency's review of one specification of a micro-credential: report, decision and appeal."""
 
     id: strawberry.ID
@@ -291,8 +293,8 @@ class Review:
     withdrawal_reason: str | None
 
     @staticmethod
-    def of(row: ReviewRow) -> Review:
-        return Review(
+    def of(row: ReviewRow) -> ReviewObject:
+        return ReviewObject(
             id=strawberry.ID(str(row.review_id)),
             agency_id=strawberry.ID(str(row.agency_id)),
             micro_credential_id=strawberry.ID(str(row.microcredential_id)),
@@ -315,22 +317,22 @@ class Review:
         )
 
     @strawberry.field(description="The reviewing agency.")
-    async def agency(self, info: Info[Context, None]) -> Agency | None:
+    async def agency(self, info: Info[GraphQLContext, None]) -> AgencyObject | None:
         row = await info.context.agencies.load(UUID(self.agency_id))
-        return Agency.of(row) if row else None
+        return AgencyObject.of(row) if row else None
 
     @strawberry.field(description="The reviewed micro-credential, as currently specified.")
-    async def micro_credential(self, info: Info[Context, None]) -> MicroCredential | None:
+    async def micro_credential(self, info: Info[GraphQLContext, None]) -> MicroCredentialObject | None:
         row = await info.context.micro_credentials.load(UUID(self.micro_credential_id))
-        return MicroCredential.of(row) if row else None
+        return MicroCredentialObject.of(row) if row else None
 
 
-@strawberry.type
-class Provider:
+@strawberry.type(name="Provider")
+class ProviderObject:
     """A provider: an issuer of micro-credentials, a recognising institution, or both."""
 
     id: strawberry.ID
-    names: list[LangString]
+    names: list[LangStringObject]
     country: str
     provider_type: str
     deqar_id: str | None
@@ -341,8 +343,8 @@ class Provider:
     closed_on: date | None
 
     @staticmethod
-    def of(row: ProviderRow) -> Provider:
-        return Provider(
+    def of(row: ProviderRow) -> ProviderObject:
+        return ProviderObject(
             id=strawberry.ID(str(row.provider_id)),
             names=lang_strings(row.names),
             country=row.country,
@@ -356,22 +358,22 @@ class Provider:
         )
 
     @strawberry.field(description="Its accreditations with their conditions, oldest validity first.")
-    async def accreditations(self, info: Info[Context, None]) -> list[Accreditation]:
-        return [Accreditation.of(row) for row in await info.context.accreditations.load(UUID(self.id))]
+    async def accreditations(self, info: Info[GraphQLContext, None]) -> list[AccreditationObject]:
+        return [AccreditationObject.of(row) for row in await info.context.accreditations.load(UUID(self.id))]
 
     @strawberry.field(description="The reviews of its micro-credentials, oldest first.")
-    async def reviews(self, info: Info[Context, None]) -> list[Review]:
-        return [Review.of(row) for row in await info.context.reviews.load(UUID(self.id))]
+    async def reviews(self, info: Info[GraphQLContext, None]) -> list[ReviewObject]:
+        return [ReviewObject.of(row) for row in await info.context.reviews.load(UUID(self.id))]
 
 
-@strawberry.type
-class LearningOutcome:
+@strawberry.type(name="LearningOutcome")
+class LearningOutcomeObject:
     text: str
     esco_uri: str | None
 
 
-@strawberry.type
-class MicroCredential:
+@strawberry.type(name="MicroCredential")
+class MicroCredentialObject:
     """A micro-credential's current standard elements (Annex I of the Council Recommendation)."""
 
     id: strawberry.ID
@@ -381,8 +383,8 @@ class MicroCredential:
     spec_version: int = strawberry.field(description="The number of specifications it has had")
     in_force_from: date = strawberry.field(description="When the current specification took effect")
     retired_on: date | None
-    title: list[LangString]
-    learning_outcomes: list[LearningOutcome]
+    title: list[LangStringObject]
+    learning_outcomes: list[LearningOutcomeObject]
     ects: Decimal
     eqf_level: int | None
     isced_field: str
@@ -397,8 +399,8 @@ class MicroCredential:
     further_information: str | None
 
     @staticmethod
-    def of(row: CatalogueRow) -> MicroCredential:
-        return MicroCredential(
+    def of(row: CatalogueRow) -> MicroCredentialObject:
+        return MicroCredentialObject(
             id=strawberry.ID(str(row.microcredential_id)),
             provider_id=strawberry.ID(str(row.provider_id)),
             provider_country=row.provider_country,
@@ -408,7 +410,7 @@ class MicroCredential:
             retired_on=row.retired_on,
             title=lang_strings(row.title),
             learning_outcomes=[
-                LearningOutcome(text=str(o["text"]), esco_uri=o.get("esco_uri")) for o in row.learning_outcomes
+                LearningOutcomeObject(text=str(o["text"]), esco_uri=o.get("esco_uri")) for o in row.learning_outcomes
             ],
             ects=row.ects,
             eqf_level=row.eqf_level,
@@ -425,19 +427,19 @@ class MicroCredential:
         )
 
     @strawberry.field(description="The provider that offers it.")
-    async def provider(self, info: Info[Context, None]) -> Provider | None:
+    async def provider(self, info: Info[GraphQLContext, None]) -> ProviderObject | None:
         row = await info.context.providers.load(UUID(self.provider_id))
-        return Provider.of(row) if row else None
+        return ProviderObject.of(row) if row else None
 
 
-@strawberry.type
-class SubstantialDifference:
+@strawberry.type(name="SubstantialDifference")
+class SubstantialDifferenceObject:
     difference: str
     reason: str
 
 
-@strawberry.type
-class Recognition:
+@strawberry.type(name="Recognition")
+class RecognitionObject:
     """A recognition request and the decision in force on it (free-text grounds and reasons are not shown)."""
 
     id: strawberry.ID
@@ -452,18 +454,18 @@ class Recognition:
     status: str
     outcome: str | None = strawberry.field(description="None until decided")
     ects_recognised: Decimal | None
-    differences: list[SubstantialDifference]
+    differences: list[SubstantialDifferenceObject]
     decided_on: date | None
     credential_status: str | None = strawberry.field(description="As the institution recorded it on the decision date")
-    qa_basis: QABasis | None
+    qa_basis: QABasisObject | None
     qa_standing: str | None = strawberry.field(description="The standing of that QA basis on the decision date")
     appeal: str | None = strawberry.field(description="None if never appealed, else pending, withdrawn or its outcome")
     appeal_lodged_on: date | None
     withdrawn_on: date | None
 
     @staticmethod
-    def of(row: RecognitionRow) -> Recognition:
-        return Recognition(
+    def of(row: RecognitionRow) -> RecognitionObject:
+        return RecognitionObject(
             id=strawberry.ID(str(row.recognition_id)),
             credential_id=strawberry.ID(str(row.credential_id)),
             institution_id=strawberry.ID(str(row.institution_id)),
@@ -477,11 +479,12 @@ class Recognition:
             outcome=row.outcome,
             ects_recognised=row.ects_recognised,
             differences=[
-                SubstantialDifference(difference=d["difference"], reason=d["reason"]) for d in row.differences or ()
+                SubstantialDifferenceObject(difference=d["difference"], reason=d["reason"])
+                for d in row.differences or ()
             ],
             decided_on=row.decided_on,
             credential_status=row.credential_status,
-            qa_basis=QABasis(
+            qa_basis=QABasisObject(
                 kind=row.qa_basis_kind, id=strawberry.ID(str(row.qa_basis_id)), version=row.qa_basis_version
             )
             if row.qa_basis_kind and row.qa_basis_id and row.qa_basis_version is not None
@@ -493,11 +496,11 @@ class Recognition:
         )
 
     @strawberry.field(description="The recognised credential, as last recorded.")
-    async def credential(self, info: Info[Context, None]) -> Credential | None:
+    async def credential(self, info: Info[GraphQLContext, None]) -> CredentialObject | None:
         row = await info.context.credentials.load(UUID(self.credential_id))
-        return Credential.of(row) if row else None
+        return CredentialObject.of(row) if row else None
 
     @strawberry.field(description="The recognising institution.")
-    async def institution(self, info: Info[Context, None]) -> Provider | None:
+    async def institution(self, info: Info[GraphQLContext, None]) -> ProviderObject | None:
         row = await info.context.providers.load(UUID(self.institution_id))
-        return Provider.of(row) if row else None
+        return ProviderObject.of(row) if row else None

@@ -68,7 +68,9 @@ class Names:
 
 
 @dataclass(frozen=True)
-class Revocation:
+class RevocationText:
+    """A reason and note the demo revokes credentials with, and how often it picks them."""
+
     reason: RevocationReason
     note: str
     weight: int  # how often, relative to the other revocations
@@ -86,7 +88,7 @@ class Texts:
     accreditation_suspension_reasons: tuple[str, ...]
     review_summaries: dict[QADecision, str]
     review_conditions: str
-    revocations: tuple[Revocation, ...]
+    revocations: tuple[RevocationText, ...]
     credential_suspensions: tuple[str, ...]
     differences: tuple[tuple[str, str], ...]  # (substantial difference, its reason)
     appeal_grounds: tuple[str, ...]
@@ -140,7 +142,9 @@ def _texts() -> Texts:
         accreditation_suspension_reasons=tuple(t["accreditation_suspension_reasons"]),
         review_summaries={QADecision(decision): text for decision, text in t["review_summaries"].items()},
         review_conditions=t["review_conditions"],
-        revocations=tuple(Revocation(RevocationReason(r["reason"]), r["note"], r["weight"]) for r in t["revocations"]),
+        revocations=tuple(
+            RevocationText(RevocationReason(r["reason"]), r["note"], r["weight"]) for r in t["revocations"]
+        ),
         credential_suspensions=tuple(t["credential_suspensions"]),
         differences=tuple((d["difference"], d["reason"]) for d in t["differences"]),
         appeal_grounds=tuple(t["appeal_grounds"]),

@@ -1,7 +1,8 @@
 """The registry application: takes commands, checks cross-aggregate rules, saves events.
 
 ``Registry`` is one eventsourcing ``Application`` composed of a command family per aggregate family,
-each a module here over the shared ``core`` (running a command; get → check → change → save):
+each a module here holding its ``…Commands`` class over the shared ``core`` (running a command;
+get → check → change → save):
 
 - ``organisations``: QA agencies, providers and the identifiers that name providers;
 - ``quality_assurance``: accreditations and reviews, and the QA cover they give issuing;

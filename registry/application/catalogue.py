@@ -22,7 +22,7 @@ def offers(actor: Actor, microcredential: MicroCredential) -> None:
     require_owner(actor, Role.PROVIDER, microcredential.provider_id, "micro-credential")
 
 
-class Catalogue(RegistryCore):
+class CatalogueCommands(RegistryCore):
     """Commands on micro-credentials."""
 
     @command

@@ -15,7 +15,7 @@ from mcreg.registry.aggregates.microcredential import MicroCredential
 from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.application.catalogue import offers
 from mcreg.registry.application.core import Context, command
-from mcreg.registry.application.quality_assurance import QualityAssurance
+from mcreg.registry.application.quality_assurance import QualityAssuranceCommands
 from mcreg.registry.errors import DomainError, Forbidden, InvalidInput, NoQualityAssurance, StateConflict
 from mcreg.registry.permissions import require_owner, require_role
 from mcreg.registry.quality import QABasis, QAStanding
@@ -79,7 +79,7 @@ def issued_it(actor: Actor, credential: Credential) -> None:
     require_owner(actor, Role.PROVIDER, credential.provider_id, "credential")
 
 
-class Issuance(QualityAssurance):
+class IssuanceCommands(QualityAssuranceCommands):
     """Commands on credentials, and what the registry says of one on a date."""
 
     @command
@@ -187,7 +187,7 @@ class _Checked:
 class _Issuing:
     """Builds credentials for one command, reading each micro-credential and QA cover once."""
 
-    def __init__(self, registry: Issuance, ctx: Context) -> None:
+    def __init__(self, registry: IssuanceCommands, ctx: Context) -> None:
         self.registry = registry
         self.ctx = ctx
         self.microcredentials: dict[UUID, MicroCredential] = {}

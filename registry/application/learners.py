@@ -15,7 +15,7 @@ from mcreg.registry.stamp import Actor, Stamp
 from mcreg.registry.vocabulary import Role
 
 
-class Learners(RegistryCore):
+class LearnerCommands(RegistryCore):
     """The learner's side of the registry: personal data sealed under a key only the vault holds."""
 
     def learner_data(self, credential_id: UUID) -> PersonalData | None:

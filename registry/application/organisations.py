@@ -28,7 +28,7 @@ def manages(actor: Actor, provider: Provider) -> None:
         governs(actor, provider)
 
 
-class Organisations(RegistryCore):
+class OrganisationCommands(RegistryCore):
     """Commands on agencies and providers, and lookups of providers by what names them."""
 
     # Agencies ---------------------------------------------------------------

@@ -34,7 +34,7 @@ def conducts(actor: Actor, review: Review) -> None:
     require_owner(actor, Role.QA_AGENCY, review.agency_id, "review")
 
 
-class QualityAssurance(RegistryCore):
+class QualityAssuranceCommands(RegistryCore):
     """Commands on accreditations and reviews; which decision quality-assures issuing, and where it stands."""
 
     # Accreditations ---------------------------------------------------------

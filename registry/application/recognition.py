@@ -13,7 +13,7 @@ from mcreg.registry.aggregates.microcredential import MicroCredential
 from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.aggregates.recognition import Recognition, SubstantialDifference, Verdict
 from mcreg.registry.application.core import Context, command
-from mcreg.registry.application.quality_assurance import QualityAssurance
+from mcreg.registry.application.quality_assurance import QualityAssuranceCommands
 from mcreg.registry.errors import InvalidInput
 from mcreg.registry.permissions import require_owner
 from mcreg.registry.stamp import Actor
@@ -25,7 +25,7 @@ def decides(actor: Actor, recognition: Recognition) -> None:
     require_owner(actor, Role.INSTITUTION, recognition.institution_id, "recognition")
 
 
-class Recognitions(QualityAssurance):
+class RecognitionCommands(QualityAssuranceCommands):
     """Commands on recognitions."""
 
     @command

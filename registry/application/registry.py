@@ -15,18 +15,20 @@ from mcreg.registry.aggregates.microcredential import LearningOutcome, Specifica
 from mcreg.registry.aggregates.provider import Provider, ProviderIdentifiers
 from mcreg.registry.aggregates.recognition import SubstantialDifference, Verdict
 from mcreg.registry.aggregates.review import Decision, Report
-from mcreg.registry.application.catalogue import Catalogue
-from mcreg.registry.application.issuance import BatchResult, Issuance, RowError
+from mcreg.registry.application.catalogue import CatalogueCommands
+from mcreg.registry.application.issuance import BatchResult, IssuanceCommands, RowError
 from mcreg.registry.application.keys import IssuerKeyCommands
-from mcreg.registry.application.learners import Learners
-from mcreg.registry.application.organisations import Organisations
-from mcreg.registry.application.recognition import Recognitions
+from mcreg.registry.application.learners import LearnerCommands
+from mcreg.registry.application.organisations import OrganisationCommands
+from mcreg.registry.application.recognition import RecognitionCommands
 from mcreg.registry.periods import Interruption
 from mcreg.registry.quality import QABasis, QAStanding
 from mcreg.registry.stamp import Actor, Stamp
 
 
-class Registry(Organisations, Catalogue, Issuance, Recognitions, IssuerKeyCommands, Learners):
+class Registry(
+    OrganisationCommands, CatalogueCommands, IssuanceCommands, RecognitionCommands, IssuerKeyCommands, LearnerCommands
+):
     """The micro-credential registry."""
 
     name = "Registry"

@@ -67,7 +67,7 @@ from mcreg.api import auth
 from mcreg.api.app import create_app
 from mcreg.bootstrap import Services, bootstrap, open_read_models
 from mcreg.database import Database
-from mcreg.projections.status_lists import StatusLists
+from mcreg.projections.status_lists import StatusListsProjection
 from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import Role
@@ -592,7 +592,7 @@ def _(s: Scene, role: Role, obj: str) -> Request:
 
 def placed(s: Scene) -> None:
     """Let the status lists place the scene's credentials (an export needs the credential's place)."""
-    s.client.app.state.read_models.catch_up([StatusLists.name])
+    s.client.app.state.read_models.catch_up([StatusListsProjection.name])
 
 
 def exported_document(document: str) -> Builder:

@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from mcreg.bootstrap import Services
-from mcreg.projections.credential_status import CredentialStatus, CredentialStatusView
+from mcreg.projections.credential_status import CredentialStatusProjection, CredentialStatusView
 from mcreg.projections.engine import Projection
 from mcreg.projections.read_models import ReadModels
 from mcreg.registry.application import IssueRow
@@ -52,7 +52,7 @@ def crashing_after(pages: int) -> type[Projection[Any]]:
             if CrashingView.written > pages:
                 raise PowerCut  # ...and go with it
 
-    class CrashingCredentialStatus(CredentialStatus):
+    class CrashingCredentialStatus(CredentialStatusProjection):
         view_class = CrashingView
 
     return CrashingCredentialStatus

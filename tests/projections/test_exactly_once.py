@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mcreg.bootstrap import Services
-from mcreg.projections.credential_status import CredentialStatus, CredentialStatusView
+from mcreg.projections.credential_status import CredentialStatusProjection, CredentialStatusView
 from mcreg.projections.engine import PositionMoved
 from mcreg.projections.read_models import READ_MODELS, ReadModels
 from mcreg.projections.reading import LogReader
@@ -40,7 +40,9 @@ def test_a_crash_inside_a_page_leaves_nothing_of_it_and_the_next_run_finishes_th
         crashing.close()
 
     status = read_models["credential_status"]
-    first_page_end = app.recorder.select_notifications(start=1, limit=4, topics=CredentialStatus.topics)[-1].id
+    first_page_end = app.recorder.select_notifications(start=1, limit=4, topics=CredentialStatusProjection.topics)[
+        -1
+    ].id
     assert status.view.position(app.name) == first_page_end
     assert len(status.view.rows("credential_status")) == 4  # the first page's credentials, none of the second's
 
@@ -70,7 +72,7 @@ def test_pages_read_while_a_projector_is_busy_are_never_applied_after_a_page_tha
             if SlowThenFailingView.written == 2:
                 raise PowerCut
 
-    class SlowThenFailing(CredentialStatus):
+    class SlowThenFailing(CredentialStatusProjection):
         view_class = SlowThenFailingView
 
     failing = ReadModels(app, read_models.env, [SlowThenFailing])
@@ -81,7 +83,7 @@ def test_pages_read_while_a_projector_is_busy_are_never_applied_after_a_page_tha
         failing.close()
 
     status = read_models["credential_status"]
-    first = app.recorder.select_notifications(start=1, limit=1, topics=CredentialStatus.topics)[0].id
+    first = app.recorder.select_notifications(start=1, limit=1, topics=CredentialStatusProjection.topics)[0].id
     assert SlowThenFailingView.written == 2  # nothing was written after the failure...
     assert status.view.position(app.name) == first  # ...so the view holds the first page only
     assert len(status.view.rows("credential_status")) == 1

@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from mcreg.bootstrap import Services
 from mcreg.projections import status_lists as status_model
 from mcreg.projections.read_models import ReadModels
-from mcreg.projections.status_lists import LIST_SIZE, StatusLists
+from mcreg.projections.status_lists import LIST_SIZE, StatusListsProjection
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.stamp import Actor
 from mcreg.registry.trust.data_integrity import ProofVerificationError, add_proof, decode_public_multikey, verify_proof
@@ -37,7 +37,7 @@ from tests.testdata import data_path
 from tests.world import OPERATOR, SPEC, World, learner
 
 ELM_SAMPLE = "Sample-MC-Annex1-unsigned.jsonld"  # the EDC micro-credential sample, in tests/data/elm
-STATUS = StatusLists.name
+STATUS = StatusListsProjection.name
 
 
 def placed(read_models: ReadModels) -> None:

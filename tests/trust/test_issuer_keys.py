@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from mcreg.bootstrap import Services
 from mcreg.projections.read_models import ReadModels
-from mcreg.projections.status_lists import StatusLists
+from mcreg.projections.status_lists import StatusListsProjection
 from mcreg.registry.aggregates.issuer_keys import REGISTRY_ISSUER_ID, IssuerKeys, KeyStatus
 from mcreg.registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
 from mcreg.registry.stamp import Actor
@@ -34,7 +34,7 @@ from mcreg.stores.issuer_keys import KEK_FILE, IssuerKeyStore, KeyEncryptionKey,
 from tests.api.rest import As, caller
 from tests.world import OPERATOR, World
 
-STATUS = StatusLists.name
+STATUS = StatusListsProjection.name
 
 
 def exported(provider: As, read_models: ReadModels, credential_id: UUID) -> dict[str, Any]:
