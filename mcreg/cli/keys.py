@@ -14,6 +14,7 @@ from mcreg.cli.help import Command, command_group
 from mcreg.cli.shared import CLI_OPERATOR, console, start
 from mcreg.registry.errors import DomainError
 from mcreg.registry.vocabulary import Role
+from mcreg.services.api_keys import issue_api_key
 
 app = command_group(
     "API keys of the organisations that call the registry.",
@@ -46,13 +47,19 @@ def keys_create(
     expires_in_days: int | None = typer.Option(None, min=1, help="Expire the key after this many days."),
 ) -> None:
     """Create an API key and print its token: the only time it is shown."""
-    from mcreg.api.rest.keys import NewKey, new_key
-
     services = start()
     try:
         expires_at = services.registry.clock() + timedelta(days=expires_in_days) if expires_in_days else None
-        body = NewKey(role=Role(role), org=org, country=country, name=name, expires_at=expires_at)
-        made = new_key(services.keys, services.registry, CLI_OPERATOR, body)
+        made = issue_api_key(
+            services.keys,
+            services.registry,
+            CLI_OPERATOR,
+            role=Role(role),
+            org=org,
+            country=country,
+            name=name,
+            expires_at=expires_at,
+        )
         structlog.get_logger(__name__).info("key.created", prefix=made.key.prefix, org=str(made.key.org), role=role)
         console.print(f"[bold]{made.token}[/]", soft_wrap=True)
         console.print(f"key {made.key.prefix}: {role.value} for organisation {made.key.org}; store the token now")
