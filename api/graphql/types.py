@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 import strawberry
@@ -17,6 +19,8 @@ from mcreg.projections.credential_status import CredentialStatusRow
 from mcreg.projections.provider_standing_queries import AccreditationRow, AgencyRow, ProviderRow, ReviewRow
 from mcreg.projections.recognitions import RecognitionRow
 from mcreg.registry.quality import QAStanding
+
+T = TypeVar("T")
 
 
 @strawberry.type(name="QABasis")
@@ -62,17 +66,12 @@ class CredentialObject:
 
     @staticmethod
     def of(row: CredentialStatusRow) -> CredentialObject:
-        return CredentialObject(
+        return copied(
+            CredentialObject,
+            row,
             id=strawberry.ID(str(row.credential_id)),
             provider_id=strawberry.ID(str(row.provider_id)),
             micro_credential_id=strawberry.ID(str(row.microcredential_id)),
-            spec_version=row.spec_version,
-            issued_on=row.issued_on,
-            valid_until=row.valid_until,
-            status=row.status,
-            revoked_on=row.revoked_on,
-            revocation_reason=row.revocation_reason,
-            suspended_since=row.suspended_since,
             qa_basis=QABasisObject(
                 kind=row.qa_basis_kind, id=strawberry.ID(str(row.qa_basis_id)), version=row.qa_basis_version
             ),
@@ -122,18 +121,14 @@ class EventObject:
 
     @staticmethod
     def of(row: TimelineEntry) -> EventObject:
-        return EventObject(
+        return copied(
+            EventObject,
+            row,
             position=row.notification_id,
             aggregate_id=strawberry.ID(str(row.aggregate_id)),
             version=row.aggregate_version,
-            aggregate_type=row.aggregate_type,
-            event_type=row.event_type,
             actor_org=strawberry.ID(str(row.actor_org)),
-            actor_role=row.actor_role,
-            actor_key_id=row.actor_key_id,
-            recorded_at=row.recorded_at,
             effective=row.effective_on,
-            idempotency_key=row.idempotency_key,
         )
 
 
@@ -147,6 +142,13 @@ class LangStringObject:
 
 def lang_strings(texts: Mapping[str, str]) -> list[LangStringObject]:
     return [LangStringObject(lang=lang, text=text) for lang, text in sorted(texts.items())]
+
+
+def copied(cls: Callable[..., T], row: object, **converted: object) -> T:
+    """A ``cls`` whose fields are ``row``'s attributes of the same names, except those ``converted`` (ids, nested
+    objects): a field is declared on the read model's row and on the GraphQL type, and copied here once."""
+    fields = dataclasses.fields(cast(Any, cls))
+    return cls(**{f.name: converted[f.name] if f.name in converted else getattr(row, f.name) for f in fields if f.init})
 
 
 def optional_id(value: UUID | None) -> strawberry.ID | None:
@@ -172,20 +174,7 @@ class AgencyObject:
 
     @staticmethod
     def of(row: AgencyRow) -> AgencyObject:
-        return AgencyObject(
-            id=strawberry.ID(str(row.agency_id)),
-            name=row.name,
-            acronym=row.acronym,
-            country=row.country,
-            deqar_id=row.deqar_id,
-            esg_activities=list(row.esg_activities),
-            registered_on=row.registered_on,
-            status=row.status,
-            suspended_since=row.suspended_since,
-            suspension_reason=row.suspension_reason,
-            deregistered_on=row.deregistered_on,
-            deregistration_reason=row.deregistration_reason,
-        )
+        return copied(AgencyObject, row, id=strawberry.ID(str(row.agency_id)), esg_activities=list(row.esg_activities))
 
 
 @strawberry.type(name="AccreditationScope")
@@ -231,33 +220,20 @@ class AccreditationObject:
 
     @staticmethod
     def of(row: AccreditationRow) -> AccreditationObject:
-        return AccreditationObject(
+        return copied(
+            AccreditationObject,
+            row,
             id=strawberry.ID(str(row.accreditation_id)),
             provider_id=strawberry.ID(str(row.provider_id)),
             granted_by=strawberry.ID(str(row.granted_by)),
             agency_id=optional_id(row.agency_id),
-            local_identifier=row.local_identifier,
-            outcome=row.outcome,
             scope=AccreditationScopeObject(
                 eqf_levels=list(row.eqf_levels),
                 isced_fields=list(row.isced_fields),
                 jurisdictions=list(row.jurisdictions),
                 micro_credentials=row.micro_credentials,
             ),
-            valid_from=row.valid_from,
-            valid_to=row.valid_to,
-            report_url=row.report_url,
-            decided_on=row.decided_on,
-            suspended_since=row.suspended_since,
-            suspension_reason=row.suspension_reason,
-            withdrawn_on=row.withdrawn_on,
-            withdrawal_reason=row.withdrawal_reason,
-            conditions=[
-                AccreditationConditionObject(
-                    number=c.number, text=c.text, deadline=c.deadline, fulfilled_on=c.fulfilled_on
-                )
-                for c in row.conditions
-            ],
+            conditions=[copied(AccreditationConditionObject, c) for c in row.conditions],
         )
 
     @strawberry.field(description="The agency that granted it; None when a national authority did.")
@@ -294,26 +270,13 @@ class ReviewObject:
 
     @staticmethod
     def of(row: ReviewRow) -> ReviewObject:
-        return ReviewObject(
+        return copied(
+            ReviewObject,
+            row,
             id=strawberry.ID(str(row.review_id)),
             agency_id=strawberry.ID(str(row.agency_id)),
             micro_credential_id=strawberry.ID(str(row.microcredential_id)),
             provider_id=strawberry.ID(str(row.provider_id)),
-            spec_version=row.spec_version,
-            local_identifier=row.local_identifier,
-            opened_on=row.opened_on,
-            report_url=row.report_url,
-            report_summary=row.report_summary,
-            report_published_on=row.report_published_on,
-            decision=row.decision,
-            valid_from=row.valid_from,
-            valid_to=row.valid_to,
-            conditions=row.conditions,
-            decided_on=row.decided_on,
-            appeal=row.appeal,
-            appeal_lodged_on=row.appeal_lodged_on,
-            withdrawn_on=row.withdrawn_on,
-            withdrawal_reason=row.withdrawal_reason,
         )
 
     @strawberry.field(description="The reviewing agency.")
@@ -344,18 +307,7 @@ class ProviderObject:
 
     @staticmethod
     def of(row: ProviderRow) -> ProviderObject:
-        return ProviderObject(
-            id=strawberry.ID(str(row.provider_id)),
-            names=lang_strings(row.names),
-            country=row.country,
-            provider_type=row.provider_type,
-            deqar_id=row.deqar_id,
-            eter_id=row.eter_id,
-            schac=row.schac,
-            erasmus_code=row.erasmus_code,
-            registered_on=row.registered_on,
-            closed_on=row.closed_on,
-        )
+        return copied(ProviderObject, row, id=strawberry.ID(str(row.provider_id)), names=lang_strings(row.names))
 
     @strawberry.field(description="Its accreditations with their conditions, oldest validity first.")
     async def accreditations(self, info: Info[GraphQLContext, None]) -> list[AccreditationObject]:
@@ -400,30 +352,16 @@ class MicroCredentialObject:
 
     @staticmethod
     def of(row: CatalogueRow) -> MicroCredentialObject:
-        return MicroCredentialObject(
+        return copied(
+            MicroCredentialObject,
+            row,
             id=strawberry.ID(str(row.microcredential_id)),
             provider_id=strawberry.ID(str(row.provider_id)),
-            provider_country=row.provider_country,
-            specified_on=row.specified_on,
-            spec_version=row.spec_version,
-            in_force_from=row.in_force_from,
-            retired_on=row.retired_on,
             title=lang_strings(row.title),
             learning_outcomes=[
                 LearningOutcomeObject(text=str(o["text"]), esco_uri=o.get("esco_uri")) for o in row.learning_outcomes
             ],
-            ects=row.ects,
-            eqf_level=row.eqf_level,
-            isced_field=row.isced_field,
-            assessment=row.assessment,
-            participation=row.participation,
-            qa_type=row.qa_type,
             languages=list(row.languages),
-            prerequisites=row.prerequisites,
-            supervision=row.supervision,
-            stackability=row.stackability,
-            stackable_towards=row.stackable_towards,
-            further_information=row.further_information,
         )
 
     @strawberry.field(description="The provider that offers it.")
@@ -465,34 +403,22 @@ class RecognitionObject:
 
     @staticmethod
     def of(row: RecognitionRow) -> RecognitionObject:
-        return RecognitionObject(
+        return copied(
+            RecognitionObject,
+            row,
             id=strawberry.ID(str(row.recognition_id)),
             credential_id=strawberry.ID(str(row.credential_id)),
             institution_id=strawberry.ID(str(row.institution_id)),
-            institution_country=row.institution_country,
             issuer_id=strawberry.ID(str(row.issuer_id)),
-            issuer_country=row.issuer_country,
-            purpose=row.purpose,
-            requested_by=row.requested_by,
-            requested_on=row.requested_on,
-            status=row.status,
-            outcome=row.outcome,
-            ects_recognised=row.ects_recognised,
             differences=[
                 SubstantialDifferenceObject(difference=d["difference"], reason=d["reason"])
                 for d in row.differences or ()
             ],
-            decided_on=row.decided_on,
-            credential_status=row.credential_status,
             qa_basis=QABasisObject(
                 kind=row.qa_basis_kind, id=strawberry.ID(str(row.qa_basis_id)), version=row.qa_basis_version
             )
             if row.qa_basis_kind and row.qa_basis_id and row.qa_basis_version is not None
             else None,
-            qa_standing=row.qa_standing,
-            appeal=row.appeal,
-            appeal_lodged_on=row.appeal_lodged_on,
-            withdrawn_on=row.withdrawn_on,
         )
 
     @strawberry.field(description="The recognised credential, as last recorded.")
