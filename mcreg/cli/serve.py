@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
+
 import typer
 
 from mcreg.bootstrap import followers, open_read_models, open_transparency_log
 from mcreg.cli.help import Command
 from mcreg.cli.shared import start
+from mcreg.settings import http_url
 
 app = typer.Typer()
 
@@ -22,13 +26,16 @@ def serve(
     """Serve the HTTP API: REST under /v1, OpenAPI docs at /docs, GraphQL at /graphql, /healthz and /metrics.
 
     The OpenAPI document is at /openapi.json; /readyz says whether the database answers and how far
-    behind each read model is.
+    behind each read model is. Links (problem types, DIDs, status lists) name the address served, 127.0.0.1
+    for 0.0.0.0, unless MCREG_PUBLIC_URL names another. SIGTERM stops it as Ctrl+C does.
     """
     import uvicorn
 
     from mcreg.api.app import create_app
 
-    services = start()
+    signal.signal(signal.SIGTERM, end_as_interrupted)
+    services = start(address=(host, port))
+    typer.echo(f"listening on {http_url(host, port)}; public URL {services.settings.public_url}")
     read_models = open_read_models(services)
     transparency_log = open_transparency_log(services)
     worker = followers(read_models, transparency_log) if projections else None
@@ -44,3 +51,11 @@ def serve(
         transparency_log.close()
         read_models.close()
         services.close()
+
+
+def end_as_interrupted(signum: int, _frame: FrameType | None) -> None:
+    """Leave on SIGTERM through the ``finally`` blocks and exit hooks that stop the workers and the database.
+
+    uvicorn shuts down gracefully on SIGTERM, then raises it again under the handler found before it started.
+    """
+    raise SystemExit(128 + signum)
