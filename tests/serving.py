@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -22,16 +26,31 @@ def free_port() -> int:
         return port
 
 
+@contextmanager
+def data_folder() -> Iterator[Path]:
+    """A data folder of its own, outside pytest's temporary folders, removed afterwards.
+
+    Run as root, the embedded server runs as another user, who must reach the folder; a pytest starting
+    meanwhile (another run on the machine) makes its own temporary folders private to root again.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="mcreg-served-"))
+    try:
+        yield folder / "data"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def fresh_machine(data_dir: Path, **variables: str) -> dict[str, str]:
     """The environment of a fresh machine: no database configured, so mcreg runs its own embedded one."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MCREG_", "POSTGRES_")) and k != "DATABASE_URL"}
     return env | {"MCREG_DATA_DIR": str(data_dir), "MCREG_LOG_FORMAT": "json"} | variables
 
 
-def serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    """`mcreg serve --port PORT`, its output in ``log``, answering /healthz when this returns."""
+def serve(env: dict[str, str], port: int, log: Path, host: str = "127.0.0.1") -> subprocess.Popen[bytes]:
+    """`mcreg serve --host HOST --port PORT`, its output in ``log``, answering /healthz when this returns."""
     with log.open("a") as out:
-        server = subprocess.Popen([MCREG, "serve", "--port", str(port)], env=env, stdout=out, stderr=out)
+        command = [MCREG, "serve", "--host", host, "--port", str(port)]
+        server = subprocess.Popen(command, env=env, stdout=out, stderr=out)
     deadline = time.monotonic() + 60
     while True:
         try:

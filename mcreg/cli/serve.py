@@ -10,7 +10,7 @@ import typer
 from mcreg.bootstrap import followers, open_read_models, open_transparency_log
 from mcreg.cli.help import Command
 from mcreg.cli.shared import start
-from mcreg.settings import http_url
+from mcreg.settings import LOOPBACK_FOR, http_url
 
 app = typer.Typer()
 
@@ -35,7 +35,10 @@ def serve(
 
     signal.signal(signal.SIGTERM, end_as_interrupted)
     services = start(address=(host, port))
-    typer.echo(f"listening on {http_url(host, port)}; public URL {services.settings.public_url}")
+    public_url = services.settings.public_url
+    typer.echo(f"listening on {http_url(host, port)}; public URL {public_url}")
+    if host in LOOPBACK_FOR and public_url == http_url(LOOPBACK_FOR[host], port):
+        typer.echo(f"{host} is every interface, no link can name it: set MCREG_PUBLIC_URL to the address clients use")
     read_models = open_read_models(services)
     transparency_log = open_transparency_log(services)
     worker = followers(read_models, transparency_log) if projections else None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.serving import MCREG, free_port, fresh_machine, no_postmaster_left, serve
+from tests.serving import MCREG, data_folder, free_port, fresh_machine, no_postmaster_left, serve
 
 # `mcreg serve` starts an embedded PostgreSQL of its own, which no fixture shows.
 pytestmark = pytest.mark.postgres
@@ -17,11 +18,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def embedded_env(tmp_path: Path) -> dict[str, str]:
-    return fresh_machine(tmp_path / "data")
+def data() -> Iterator[Path]:
+    """The data folder of a fresh machine."""
+    with data_folder() as folder:
+        yield folder
 
 
-def test_the_lifecycle_plays_over_http_against_mcreg_serve(embedded_env: dict[str, str], tmp_path: Path) -> None:
+def test_the_lifecycle_plays_over_http_against_mcreg_serve(data: Path, tmp_path: Path) -> None:
+    embedded_env = fresh_machine(data)
     made = subprocess.run(
         [MCREG, "keys", "create", "--role", "operator", "--name", "lifecycle"],
         env=embedded_env,
@@ -46,4 +50,4 @@ def test_the_lifecycle_plays_over_http_against_mcreg_serve(embedded_env: dict[st
     finally:
         server.terminate()
         server.wait(timeout=30)
-    assert no_postmaster_left(tmp_path / "data"), "the served registry's PostgreSQL outlived it"
+    assert no_postmaster_left(data), "the served registry's PostgreSQL outlived it"

@@ -10,16 +10,24 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 
-from tests.serving import free_port, fresh_machine, no_postmaster_left, postmasters, serve
+from tests.serving import data_folder, free_port, fresh_machine, no_postmaster_left, postmasters, serve
 
 # `mcreg serve` starts an embedded PostgreSQL of its own, which no fixture shows.
 pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def data() -> Iterator[Path]:
+    """The data folder of a fresh machine."""
+    with data_folder() as folder:
+        yield folder
 
 
 def stopped(server: subprocess.Popen[bytes], how: signal.Signals) -> int:
@@ -35,12 +43,13 @@ def kill_the_tree(server: subprocess.Popen[bytes]) -> None:
         child.kill()
 
 
-def test_serve_links_name_the_port_it_listens_on_and_sigterm_stops_its_postgres(tmp_path: Path) -> None:
-    data, log, port = tmp_path / "data", tmp_path / "serve.log", free_port()
-    server = serve(fresh_machine(data), port, log)
+def test_serve_links_name_the_port_it_listens_on_and_sigterm_stops_its_postgres(data: Path, tmp_path: Path) -> None:
+    log, port = tmp_path / "serve.log", free_port()
+    server = serve(fresh_machine(data), port, log, host="0.0.0.0")
     try:
-        here = f"http://127.0.0.1:{port}"
-        assert f"listening on {here}; public URL {here}" in log.read_text()
+        here = f"http://127.0.0.1:{port}"  # every interface is served; links name the loopback one
+        assert f"listening on http://0.0.0.0:{port}; public URL {here}" in log.read_text()
+        assert "set MCREG_PUBLIC_URL" in log.read_text()
         missing = httpx.get(f"{here}/v1/no-such-thing")
         assert missing.status_code == 404
         assert missing.json()["type"] == f"{here}/problems/not-found"
@@ -55,8 +64,8 @@ def test_serve_links_name_the_port_it_listens_on_and_sigterm_stops_its_postgres(
     assert json.loads((data / "pgdata" / ".handle_pids.json").read_text()) == [], "no stopped process stays a user"
 
 
-def test_a_set_public_url_wins_and_sigint_stops_serve_and_its_postgres(tmp_path: Path) -> None:
-    data, log, port = tmp_path / "data", tmp_path / "serve.log", free_port()
+def test_a_set_public_url_wins_and_sigint_stops_serve_and_its_postgres(data: Path, tmp_path: Path) -> None:
+    log, port = tmp_path / "serve.log", free_port()
     server = serve(fresh_machine(data, MCREG_PUBLIC_URL="https://registry.example"), port, log)
     try:
         assert f"listening on http://127.0.0.1:{port}; public URL https://registry.example" in log.read_text()
@@ -69,8 +78,8 @@ def test_a_set_public_url_wins_and_sigint_stops_serve_and_its_postgres(tmp_path:
     assert no_postmaster_left(data), "SIGINT to serve left its PostgreSQL running"
 
 
-def test_a_killed_serve_takes_its_postgres_with_it_and_the_next_one_comes_up(tmp_path: Path) -> None:
-    data, log = tmp_path / "data", tmp_path / "serve.log"
+def test_a_killed_serve_takes_its_postgres_with_it_and_the_next_one_comes_up(data: Path, tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
     env = fresh_machine(data)
     server = serve(env, free_port(), log)
     assert stopped(server, signal.SIGKILL) == -signal.SIGKILL
@@ -81,8 +90,10 @@ def test_a_killed_serve_takes_its_postgres_with_it_and_the_next_one_comes_up(tmp
     assert no_postmaster_left(data)
 
 
-def test_after_a_crash_that_left_its_postgres_running_the_next_serve_adopts_it_and_stops_it(tmp_path: Path) -> None:
-    data, log = tmp_path / "data", tmp_path / "serve.log"
+def test_a_postgres_left_running_by_a_crash_is_adopted_by_the_next_serve_and_stopped(
+    data: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "serve.log"
     env = fresh_machine(data)
     server = serve(env, free_port(), log)
     kill_the_tree(server)  # nothing of it is left to stop PostgreSQL
@@ -94,8 +105,8 @@ def test_after_a_crash_that_left_its_postgres_running_the_next_serve_adopts_it_a
     assert no_postmaster_left(data), "the adopted PostgreSQL outlived the serve that adopted it"
 
 
-def test_a_pid_file_left_by_a_crash_naming_a_live_stranger_does_not_stop_the_next_serve(tmp_path: Path) -> None:
-    data, log = tmp_path / "data", tmp_path / "serve.log"
+def test_a_stale_pid_file_naming_a_live_stranger_does_not_stop_the_next_serve(data: Path, tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
     env = fresh_machine(data)
     server = serve(env, free_port(), log)
     kill_the_tree(server)
