@@ -37,6 +37,8 @@ def data_folder() -> Iterator[Path]:
     try:
         yield folder / "data"
     finally:
+        for leftover in postmasters(folder / "data"):  # a failed test's: its own assertions say so
+            leftover.kill()
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -58,7 +60,10 @@ def serve(env: dict[str, str], port: int, log: Path, host: str = "127.0.0.1") ->
                 return server
         except httpx.TransportError:
             pass
-        assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            server.wait()
+            raise AssertionError(f"mcreg serve did not come up:\n{log.read_text()}")
         time.sleep(0.2)
 
 

@@ -37,10 +37,9 @@ def stopped(server: subprocess.Popen[bytes], how: signal.Signals) -> int:
 
 def kill_the_tree(server: subprocess.Popen[bytes]) -> None:
     """Kill ``server`` and every child it started at once (as an out-of-memory killer or a lost container might)."""
-    children = psutil.Process(server.pid).children(recursive=True)
+    for child in psutil.Process(server.pid).children(recursive=True):
+        child.kill()  # first: a watchdog that outlived its parent a moment would stop PostgreSQL
     stopped(server, signal.SIGKILL)
-    for child in children:
-        child.kill()
 
 
 def test_serve_links_name_the_port_it_listens_on_and_sigterm_stops_its_postgres(data: Path, tmp_path: Path) -> None:
@@ -85,8 +84,7 @@ def test_a_killed_serve_takes_its_postgres_with_it_and_the_next_one_comes_up(dat
     assert stopped(server, signal.SIGKILL) == -signal.SIGKILL
     assert no_postmaster_left(data, within=30), "the PostgreSQL of a killed serve outlived it"
 
-    again = serve(env, free_port(), log)
-    assert stopped(again, signal.SIGTERM) != -signal.SIGKILL
+    assert stopped(serve(env, free_port(), log), signal.SIGTERM) != -signal.SIGKILL
     assert no_postmaster_left(data)
 
 
@@ -100,8 +98,10 @@ def test_a_postgres_left_running_by_a_crash_is_adopted_by_the_next_serve_and_sto
     [orphan] = postmasters(data)
 
     again = serve(env, free_port(), log)
-    assert [process.pid for process in postmasters(data)] == [orphan.pid], "the orphan is reused, not doubled"
-    stopped(again, signal.SIGTERM)
+    try:
+        assert [process.pid for process in postmasters(data)] == [orphan.pid], "the orphan is reused, not doubled"
+    finally:
+        stopped(again, signal.SIGTERM)
     assert no_postmaster_left(data), "the adopted PostgreSQL outlived the serve that adopted it"
 
 
@@ -119,8 +119,7 @@ def test_a_stale_pid_file_naming_a_live_stranger_does_not_stop_the_next_serve(da
         lines = pid_file.read_text().splitlines()
         pid_file.write_text("\n".join([str(stranger.pid), *lines[1:]]) + "\n")
 
-        again = serve(env, free_port(), log)
-        stopped(again, signal.SIGTERM)
+        stopped(serve(env, free_port(), log), signal.SIGTERM)
         assert no_postmaster_left(data)
         assert stranger.poll() is None, "the stranger named by the stale pid file is left alone"
     finally:
