@@ -42,8 +42,17 @@ class Services:
         self.pool.close()
 
 
-def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None) -> Services:
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    address: tuple[str, int] | None = None,
+) -> Services:
+    """The registry and its stores. ``address`` is where an HTTP server will listen: links name it, unless the
+    settings name a public URL."""
     settings = settings or Settings()
+    if address:
+        settings = settings.served_at(*address)
     database = open_database(settings)
     env = database.library_env
     if settings.postgres_schema:

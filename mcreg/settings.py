@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     log_level: str = "info"
     public_url: str = Field(
         default="http://127.0.0.1:8000",
-        description="The address clients reach the API at; problem types and links are built on it.",
+        description="The address clients reach the API at; problem types, DIDs and links are built on it. "
+        "Unset: the address `mcreg serve` listens on (127.0.0.1 when it listens on every interface, 0.0.0.0).",
     )
     max_body_bytes: int = Field(default=1 << 20, description="Largest request body, except batches and imports.")
     max_batch_bytes: int = Field(default=64 << 20, description="Largest body of a batch issuance or an import.")
@@ -67,3 +68,18 @@ class Settings(BaseSettings):
         "Required in production; in development a file in the data directory is made when it is unset.",
     )
     jwt_jwks: Path | None = Field(default=None, description="A JWKS file with the issuer's public signing keys.")
+
+    def served_at(self, host: str, port: int) -> Settings:
+        """These settings for a server listening on ``host:port``: unless set, the public URL names that address."""
+        if "public_url" in self.model_fields_set:
+            return self
+        return self.model_copy(update={"public_url": http_url(LOOPBACK_FOR.get(host, host), port)})
+
+
+LOOPBACK_FOR = {"0.0.0.0": "127.0.0.1", "::": "::1"}
+"""A link cannot name every interface: it names the loopback address instead."""
+
+
+def http_url(host: str, port: int) -> str:
+    """``http://host:port``, an IPv6 host in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

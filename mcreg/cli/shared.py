@@ -21,11 +21,14 @@ CLI_OPERATOR = Actor(uuid5(NAMESPACE_URL, "mcreg:operator:cli"), Role.OPERATOR, 
 """The registry operator, acting from a shell on the registry's own machine."""
 
 
-def start(settings: Settings | None = None) -> Services:
-    """The services a command works with, built from the environment's settings, logging configured."""
+def start(settings: Settings | None = None, *, address: tuple[str, int] | None = None) -> Services:
+    """The services a command works with, built from the environment's settings, logging configured.
+
+    ``address`` is where the command serves HTTP, which links name unless ``MCREG_PUBLIC_URL`` is set.
+    """
     settings = settings or Settings()
     configure_logging(settings)
-    return bootstrap(settings)
+    return bootstrap(settings, address=address)
 
 
 def progress_bar(label: str) -> Progress:
