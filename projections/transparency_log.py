@@ -238,7 +238,8 @@ class TransparencyLog(Projector[Leaves]):
             return self.consistency(curs, from_size, to_size)
 
     def consistency(self, curs: Cursor[TupleRow], size1: int, size2: int) -> LogConsistencyProof:
-        """The consistency proof between two sizes ``0 < size1 <= size2``, from the subtrees ``curs`` sees."""
+        """The consistency proof between sizes ``0 < size1 <= size2``, from the subtrees ``curs`` sees (not checked
+        against the log's size)."""
         wanted = [r for a, b in consistency_path(size1, size2) for r in covering_subtrees(a, b)]
         wanted += covering_subtrees(0, size1) + covering_subtrees(0, size2)
         subtree_root = lookup(self.view.subtrees(curs, wanted))
