@@ -224,19 +224,24 @@ class TransparencyLog(Projector[Leaves]):
         )
 
     def consistency_proof(self, from_size: int, to_size: int | None = None) -> LogConsistencyProof:
-        """The proof that the tree of ``to_size`` (default: the log's size) extends the tree of ``from_size``."""
+        """The proof that the tree of ``to_size`` (default: the log's size) extends the tree of ``from_size``.
+
+        As RFC 9162 §2.1.4 defines them, ``0 < from_size <= to_size``: every tree extends the empty one, so
+        there is nothing to prove from size 0; equal sizes answer an empty proof between equal roots.
+        """
         with self.reading() as curs:
             to_size = self._checked_size(curs, to_size, "to")
-            if from_size < 0 or from_size > to_size:
-                raise InvalidInput("from", f"must be between 0 and {to_size}")
+            if from_size < 1:
+                raise InvalidInput("from", "must be at least 1: RFC 9162 proves no consistency from the empty tree")
+            if from_size > to_size:
+                raise InvalidInput("from", f"must not be above the newer tree size {to_size}")
             return self.consistency(curs, from_size, to_size)
 
     def consistency(self, curs: Cursor[TupleRow], size1: int, size2: int) -> LogConsistencyProof:
-        """The consistency proof between two sizes, from the subtrees ``curs`` sees (sizes not checked)."""
+        """The consistency proof between sizes ``0 < size1 <= size2``, from the subtrees ``curs`` sees (not checked
+        against the log's size)."""
         wanted = [r for a, b in consistency_path(size1, size2) for r in covering_subtrees(a, b)]
-        for size in (size1, size2):
-            if size:
-                wanted += covering_subtrees(0, size)
+        wanted += covering_subtrees(0, size1) + covering_subtrees(0, size2)
         subtree_root = lookup(self.view.subtrees(curs, wanted))
         return LogConsistencyProof(
             from_size=size1,

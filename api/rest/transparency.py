@@ -123,11 +123,20 @@ def prove_inclusion(
 def prove_consistency(
     _: Visitor,
     log: Log,
-    from_size: Annotated[int, Query(alias="from", ge=0, le=BIGINT, description="The older tree size")],
+    from_size: Annotated[
+        int,
+        Query(
+            alias="from",
+            ge=1,
+            le=BIGINT,
+            description="The older tree size; at least 1, as every tree extends the empty one (RFC 9162 §2.1.4)",
+        ),
+    ],
     to_size: Annotated[
-        int | None, Query(alias="to", ge=0, le=BIGINT, description="The newer; the latest by default")
+        int | None, Query(alias="to", ge=1, le=BIGINT, description="The newer, at least `from`; the latest by default")
     ] = None,
 ) -> ConsistencyProof:
+    """Equal sizes answer an empty proof between equal roots; `from` above `to` is refused."""
     proof = log.consistency_proof(from_size, to_size)
     return ConsistencyProof(
         from_size=proof.from_size,

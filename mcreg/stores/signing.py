@@ -3,7 +3,9 @@
 The log key signs the transparency log's checkpoints. It is the log's identity
 (a C2SP verifier key names it), so it is not rotated with the registry's issuer
 keys: a new log key means a new log origin. It is made on first use and kept in
-``registry_secrets`` beside the event store (never in it).
+``registry_secrets`` beside the event store (never in it), with the log's
+origin, fixed then from the public URL: serving the registry under another URL
+later changes its DID and links, never its log's name.
 
 Every issuer is a ``did:web`` hosted here: the registry is ``did:web`` of its
 public URL (``/.well-known/did.json``), a provider is
@@ -24,15 +26,19 @@ from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
-from psycopg import sql
+from psycopg import Connection, sql
+from psycopg.errors import UndefinedTable
 from psycopg_pool import ConnectionPool
 
+from mcreg.projections.log_tree import CHECKPOINTS
 from mcreg.registry.aggregates.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey
 from mcreg.registry.trust.data_integrity import encode_public_multikey
-from mcreg.registry.trust.signed_note import Signer
+from mcreg.registry.trust.signed_note import Checkpoint, Signer, parse_note
 from mcreg.stores.tables import qualified
 
 SECRET_NAME = "signing-key-ed25519"
+ORIGIN_NAME = "log-origin"
+"""The ``registry_secrets`` row holding the log's origin (UTF-8): not secret, but kept with its key."""
 DID_CONTEXT = ("https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1")
 LOG_KEY_FRAGMENT = "log"
 
@@ -138,23 +144,42 @@ def did_document(did: str, keys: Iterable[IssuerKey], *, also: Sequence[dict[str
 
 
 def log_origin(public_url: str) -> str:
+    """The origin a new log takes from the registry's public URL: ``{host}{path}/log``."""
     parts = urlsplit(public_url)
     return f"{parts.netloc}{parts.path.rstrip('/')}/log"
 
 
 def load_registry_key(pool: ConnectionPool, schema: str, public_url: str) -> RegistryKey:
-    """The registry's key, made and stored the first time any process asks for it."""
+    """The registry's key and its log's origin, made and stored the first time any process asks for them.
+
+    Later starts read the origin whatever ``public_url`` is now. A key stored before its origin was (an older
+    registry) keeps the origin its latest checkpoint was signed under, or takes ``public_url``'s if the log
+    signed none yet.
+    """
     secrets = qualified(schema, "registry_secrets")
+    insert = sql.SQL("INSERT INTO {} VALUES (%s, %s) ON CONFLICT (name) DO NOTHING").format(secrets)
+    select = sql.SQL("SELECT name, value FROM {} WHERE name = ANY(%s)").format(secrets)
     fresh = Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     with pool.connection() as conn:
-        conn.execute(
-            sql.SQL("INSERT INTO {} VALUES (%s, %s) ON CONFLICT (name) DO NOTHING").format(secrets),
-            [SECRET_NAME, fresh],
-        )
-        row = conn.execute(sql.SQL("SELECT value FROM {} WHERE name = %s").format(secrets), [SECRET_NAME]).fetchone()
-    assert row is not None
-    private_key = Ed25519PrivateKey.from_private_bytes(bytes(row[0]))
-    return RegistryKey(private_key, did_web(public_url), log_origin(public_url))
+        conn.execute(insert, [SECRET_NAME, fresh])
+        stored: dict[str, bytes] = dict(conn.execute(select, [[SECRET_NAME, ORIGIN_NAME]]).fetchall())
+        if ORIGIN_NAME not in stored:
+            origin = _signed_origin(conn, schema) or log_origin(public_url)
+            conn.execute(insert, [ORIGIN_NAME, origin.encode()])
+            stored = dict(conn.execute(select, [[SECRET_NAME, ORIGIN_NAME]]).fetchall())
+    private_key = Ed25519PrivateKey.from_private_bytes(bytes(stored[SECRET_NAME]))
+    return RegistryKey(private_key, did_web(public_url), bytes(stored[ORIGIN_NAME]).decode())
+
+
+def _signed_origin(conn: Connection[Any], schema: str) -> str | None:
+    """The origin of the log's latest signed checkpoint; None when the log has signed none."""
+    latest = sql.SQL("SELECT note FROM {} ORDER BY size DESC LIMIT 1").format(qualified(schema, CHECKPOINTS.name))
+    try:
+        with conn.transaction():
+            row = conn.execute(latest).fetchone()
+    except UndefinedTable:  # the log was never opened
+        return None
+    return Checkpoint.parse(parse_note(row[0])[0]).origin if row else None
 
 
 def public_key_bytes(key: Ed25519PublicKey) -> bytes:

@@ -6,7 +6,8 @@ proofs: generation §2.1.4.1, verification §2.1.4.2), with SHA-256:
 
 * leaf hash ``SHA-256(0x00 || data)``, interior node ``SHA-256(0x01 || left || right)``;
 * the empty tree's hash is ``SHA-256("")``;
-* a tree of ``n > 1`` leaves splits at ``k``, the largest power of two below ``n``.
+* a tree of ``n > 1`` leaves splits at ``k``, the largest power of two below ``n``;
+* a consistency proof goes from a size ``first`` to ``second`` with ``0 < first <= second``.
 
 Built for a log of 100 million leaves and more: proofs are generated from a
 ``subtree_root(start, end)`` callable that answers the hash of a *complete*
@@ -52,6 +53,7 @@ __all__ = [
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+_NO_PROOF_FROM_EMPTY = "RFC 9162 defines no consistency proof from the empty tree (size 0): every tree extends it"
 _LEAF_PREFIX = b"\x00"
 _NODE_PREFIX = b"\x01"
 
@@ -176,13 +178,15 @@ def inclusion_path(leaf_index: int, tree_size: int) -> list[Range]:
 def consistency_path(size1: int, size2: int) -> list[Range]:
     """The leaf ranges whose MTHs form PROOF(size1, D[size2]) (RFC 9162 §2.1.4.1), deepest first.
 
-    Empty when ``size1`` is 0 or equal to ``size2``.
+    Defined for ``0 < size1 <= size2``; empty when the sizes are equal.
     """
     _check_size("first tree size", size1)
     _check_size("second tree size", size2)
     if size1 > size2:
         raise MerkleError(f"first tree size {size1} is larger than second tree size {size2}")
-    if size1 in (0, size2):
+    if size1 == 0:
+        raise MerkleError(_NO_PROOF_FROM_EMPTY)
+    if size1 == size2:
         return []
     path = []
     start, end, whole = 0, size2, True  # whole: SUBPROOF's flag b, "this subtree is the old tree's root"
@@ -282,8 +286,10 @@ def verify_inclusion(leaf: bytes, leaf_index: int, tree_size: int, proof: Sequen
 def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof: Sequence[bytes]) -> None:
     """Check that the tree (size2, root2) extends the tree (size1, root1) (RFC 9162 §2.1.4.2).
 
-    Equal sizes need an empty proof and equal roots; size1 = 0 needs an empty
-    proof and root1 = ``EMPTY_ROOT``. Raises :class:`InvalidProofError`.
+    Proofs exist for ``0 < size1 <= size2`` only, as transparency-dev/merkle
+    has it: equal sizes need an empty proof and equal roots (two empty trees,
+    ``EMPTY_ROOT`` both); from size 0 to a larger tree there is no proof to
+    check, so none is accepted. Raises :class:`InvalidProofError`.
     """
     _check_size("first tree size", size1)
     _check_size("second tree size", size2)
@@ -292,13 +298,18 @@ def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof
     _check_proof(proof)
     if size2 < size1:
         raise InvalidProofError(f"second tree size {size2} is smaller than first tree size {size1}")
-    if size1 == size2 or size1 == 0:
+    if size1 == size2:
         if proof:
-            raise InvalidProofError(f"a consistency proof from size {size1} to {size2} must be empty")
-        expected = root2 if size1 else EMPTY_ROOT
-        if not hmac.compare_digest(root1, expected):
-            raise InvalidProofError(f"first root {bytes(root1).hex()} is not {bytes(expected).hex()}")
+            raise InvalidProofError(f"a consistency proof between trees of size {size1} must be empty")
+        if not hmac.compare_digest(root1, root2):
+            raise InvalidProofError(
+                f"the roots of two trees of size {size1} differ: {bytes(root1).hex()}, {bytes(root2).hex()}"
+            )
+        if size1 == 0 and not hmac.compare_digest(root1, EMPTY_ROOT):
+            raise InvalidProofError(f"the empty tree's root is {EMPTY_ROOT.hex()}, not {bytes(root1).hex()}")
         return
+    if size1 == 0:
+        raise InvalidProofError(_NO_PROOF_FROM_EMPTY)
     if not proof:
         raise InvalidProofError("consistency proof is empty")
     path = [bytes(root1), *proof] if _is_power_of_two(size1) else [bytes(p) for p in proof]

@@ -30,6 +30,7 @@ from mcreg.projections.transparency_log import (
     encode_leaf,
     event_leaf_hash,
 )
+from mcreg.registry.errors import InvalidInput
 from mcreg.registry.trust.merkle import (
     EMPTY_ROOT,
     InvalidProofError,
@@ -237,12 +238,33 @@ def test_consistency_between_checkpoints_verifies(services: Services, world: Wor
                 )
             )
         ]
-    assert len(sizes) > 5
-    for i, small in enumerate(sizes):
+    assert len(sizes) > 5 and sizes[0] == 0
+    for i, small in enumerate(sizes[1:], start=1):  # every tree extends the empty one: no proof from size 0
         for large in sizes[i:]:
             a, _ = open_checkpoint(tlog.checkpoint(small), tlog.verifier)
             b, _ = open_checkpoint(tlog.checkpoint(large), tlog.verifier)
             verify_consistency(small, large, a.root_hash, b.root_hash, tlog.consistency_proof(small, large).hashes)
+
+
+def test_consistency_is_proved_only_from_a_non_empty_tree(world: World, tlog: TransparencyLog):
+    # RFC 9162 §2.1.4: PROOF(first, D[second]) for 0 < first <= second.
+    issue_many(world, 5)
+    tlog.catch_up()
+    size = tlog.size()
+    for first, second in ((0, 0), (0, size), (size, size - 1)):
+        with pytest.raises(InvalidInput) as refused:
+            tlog.consistency_proof(first, second)
+        assert refused.value.field == "from", (first, second)
+    same = tlog.consistency_proof(size, size)
+    assert same.hashes == [] and same.from_root == same.to_root == tlog.root()
+
+
+def test_an_audit_checks_the_empty_checkpoint_by_its_root(services: Services, tlog: TransparencyLog, logged: list[Any]):
+    report = tlog.audit(against=tlog.checkpoint(0))
+    assert report.ok, report.findings
+    assert report.consistency_proofs == report.signatures - 2  # a proof per pair, none from the empty checkpoint
+    execute(services, "UPDATE tlog_checkpoints SET root = %s WHERE size = 0", leaf_hash(b"not empty"))
+    assert first_problem(tlog.audit())[0] == "checkpoint"
 
 
 # --- crashes and races -----------------------------------------------------------------------------------
@@ -498,7 +520,7 @@ def test_sampled_audits_check_first_and_last_checkpoints(tlog: TransparencyLog, 
     assert report.ok
     assert report.checkpoints == len(range(0, len(logged), 10)) + 1  # 0, 10, ..., 50 and the last short page
     assert report.signatures == 3
-    assert report.consistency_proofs == 2
+    assert report.consistency_proofs == 1  # the middle to the last: none from the empty tree's checkpoint
     assert report.latest is not None and report.latest.size == len(logged)
 
 
@@ -615,6 +637,8 @@ def test_the_api_refuses_what_is_not_in_the_log(client: TestClient, logged: list
         "/v1/log/proof/inclusion?position=999999": (404, "not-found"),
         "/v1/log/proof/inclusion?index=x": (422, "invalid-input"),
         "/v1/log/proof/consistency?from=5&to=4": (422, "invalid-input"),
+        "/v1/log/proof/consistency?from=0": (422, "invalid-input"),
+        "/v1/log/proof/consistency?from=0&to=0": (422, "invalid-input"),
         f"/v1/log/proof/consistency?from=1&to={size + 1}": (422, "invalid-input"),
         "/v1/log/proof/consistency": (422, "invalid-input"),
     }
@@ -623,6 +647,19 @@ def test_the_api_refuses_what_is_not_in_the_log(client: TestClient, logged: list
         assert response.status_code == status, (url, response.text)
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["type"].endswith(f"/problems/{slug}"), url
+
+
+def test_the_api_answers_consistency_at_the_size_edges_as_rfc_9162(client: TestClient, logged: list[Any]):
+    size = len(logged)
+    same = client.get("/v1/log/proof/consistency", params={"from": size, "to": size}).json()
+    assert same["hashes"] == [] and same["from_root"] == same["to_root"]
+    for params in ({"from": 0, "to": 0}, {"from": 0, "to": size}, {"from": 0}):
+        refused = client.get("/v1/log/proof/consistency", params=params)
+        assert refused.status_code == 422, (params, refused.text)
+        assert (refused.json()["field"], refused.json()["rule"]) == (
+            "from",
+            "input should be greater than or equal to 1",
+        )
 
 
 # --- the tree is a read model -----------------------------------------------------------------------------

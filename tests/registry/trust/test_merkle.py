@@ -177,7 +177,7 @@ def test_frontier_nodes_stored_in_a_table_serve_the_same_proofs() -> None:
         assert merkle.root_hash(size, from_table) == tree.root(size)
         for index in range(size):
             assert merkle.inclusion_proof(index, size, from_table) == tree.inclusion_proof(index, size)
-        for old in range(size + 1):
+        for old in range(1, size + 1):
             assert merkle.consistency_proof(old, size, from_table) == tree.consistency_proof(old, size)
     resumed = Frontier.from_subtrees(37, from_table)
     assert resumed.roots == frontier.roots and resumed.root() == tree.root()
@@ -199,11 +199,42 @@ def test_bad_arguments_are_named() -> None:
         verify_inclusion(leaf_hash(b"\x00"), 0, 4, [b""], tree.root())
 
 
-def test_consistency_from_the_empty_tree() -> None:
+def test_two_empty_trees_are_consistent_only_with_the_empty_root() -> None:
+    # RFC 9162: trees of equal sizes have an empty proof and equal roots, and MTH({}) is SHA-256 of nothing.
+    verify_consistency(0, 0, EMPTY_ROOT, EMPTY_ROOT, [])
+    wrong = leaf_hash(b"not the empty tree")
+    for root1, root2 in ((EMPTY_ROOT, wrong), (wrong, EMPTY_ROOT), (wrong, wrong)):
+        with pytest.raises(InvalidProofError):
+            verify_consistency(0, 0, root1, root2, [])
+    with pytest.raises(InvalidProofError, match="must be empty"):
+        verify_consistency(0, 0, EMPTY_ROOT, EMPTY_ROOT, [EMPTY_ROOT])
+
+
+def test_equal_sizes_need_equal_roots() -> None:
     tree = MerkleTree(leaf_hash(bytes([i])) for i in range(3))
-    verify_consistency(0, 3, EMPTY_ROOT, tree.root(), [])
-    with pytest.raises(InvalidProofError):
-        verify_consistency(0, 3, tree.root(), tree.root(), [])
+    verify_consistency(3, 3, tree.root(), tree.root(), [])
+    with pytest.raises(InvalidProofError, match="roots of two trees of size 3 differ"):
+        verify_consistency(3, 3, tree.root(), tree.root(2), [])
+
+
+def test_no_consistency_proof_starts_from_the_empty_tree() -> None:
+    # RFC 9162 §2.1.4 defines PROOF(first, D[second]) for 0 < first <= second only; transparency-dev/merkle
+    # refuses first = 0 ("meaningless"). An empty proof from 0 used to pass whatever the second root.
+    tree = MerkleTree(leaf_hash(bytes([i])) for i in range(3))
+    for root2 in (tree.root(), leaf_hash(b"any root at all")):
+        with pytest.raises(InvalidProofError, match="from the empty tree"):
+            verify_consistency(0, 3, EMPTY_ROOT, root2, [])
+    with pytest.raises(MerkleError, match="from the empty tree"):
+        consistency_path(0, 3)
+    with pytest.raises(MerkleError, match="from the empty tree"):
+        tree.consistency_proof(0)
+
+
+def test_a_second_tree_smaller_than_the_first_is_refused() -> None:
+    tree = MerkleTree(leaf_hash(bytes([i])) for i in range(4))
+    for size1, size2 in ((4, 3), (1, 0)):
+        with pytest.raises(InvalidProofError, match=f"second tree size {size2} is smaller"):
+            verify_consistency(size1, size2, tree.root(size1), tree.root(size2), [])
 
 
 # --- properties -----------------------------------------------------------------------------------
@@ -223,7 +254,7 @@ def tree_and_index(draw: st.DrawFn) -> tuple[MerkleTree, int, int]:
 def tree_and_sizes(draw: st.DrawFn) -> tuple[MerkleTree, int, int]:
     size2 = draw(sizes)
     tree = MerkleTree(leaf_hash(i.to_bytes(2, "big")) for i in range(size2))
-    size1 = draw(st.integers(min_value=0, max_value=size2))
+    size1 = draw(st.integers(min_value=1, max_value=size2))
     return tree, size1, size2
 
 
@@ -286,8 +317,7 @@ def test_a_tampered_consistency_proof_fails(case: tuple[MerkleTree, int, int], d
     tree, size1, size2 = case
     root1, root2, proof = tree.root(size1), tree.root(size2), tree.consistency_proof(size1, size2)
     bit = data.draw(st.integers(0, 255))
-    # every tree extends the empty one, so with size1 = 0 there is no root2 to get wrong
-    tampering = ["root1", "extra"] + (["root2"] if size1 else []) + (["bit", "drop"] if proof else [])
+    tampering = ["root1", "root2", "extra"] + (["bit", "drop"] if proof else [])
     how = data.draw(st.sampled_from(tampering))
     if how == "root1":
         root1 = _flip([root1], 0, bit)[0]
