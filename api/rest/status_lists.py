@@ -120,7 +120,7 @@ for _path, _name in (
     summary="A provider's DID document (did:web:{host}:issuers:{id}): its signing keys, as Multikeys",
     description="Every key the provider has had: retired keys stay (what they signed before retiring verifies); a "
     "key reported compromised stays with `revoked` (since when) and is no `assertionMethod` any more. "
-    "Before its first export a provider has no key yet.",
+    "A provider has a key from its accreditation or its first credential on.",
     response_class=Response,
     responses=_document(DID_MEDIA_TYPE),
 )
