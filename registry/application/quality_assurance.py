@@ -108,7 +108,8 @@ class QualityAssuranceCommands(IssuerKeyCommands):
             )
         provider.link_accreditation(ctx.stamp(decided_on), accreditation.id)
         ctx.save(accreditation, provider)
-        self.provide_issuer_key(ctx, provider.id)  # an accredited provider can issue: its key comes now
+        if accreditation.scope.micro_credentials:  # QA cover for issuing: the provider's key comes now
+            self.provide_issuer_key(ctx, provider.id)
         return accreditation.id
 
     @command

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -177,3 +177,19 @@ def test_a_registry_from_before_refuses_exports_until_its_issuers_are_keyed(
     assert key_check(public.get(f"/v1/credentials/{credential_id}/verify").json()) == "passed"
     recorded = services.registry.issuer_keys(world.provider_id)
     assert isinstance(recorded, IssuerKeys) and recorded.keys[0].key_id == "key-1"
+
+
+def test_an_accreditation_that_covers_no_micro_credentials_makes_no_key():
+    registry = Registry({"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    world = World(registry)
+    programmes_only = world.register_provider("BE", "Hogeschool Programma")
+    registry.grant_accreditation(
+        world.agency,
+        provider_id=programmes_only,
+        outcome="positive",
+        valid_from=date(2021, 1, 1),
+        eqf_levels=[6],
+        micro_credentials=False,
+        decided_on=date(2020, 12, 1),
+    )
+    assert key_ids(registry, programmes_only) == []  # it cannot issue under this accreditation
