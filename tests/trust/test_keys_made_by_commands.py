@@ -16,8 +16,10 @@ from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from mcreg.bootstrap import Services
+from mcreg.cli import app
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.status_lists import StatusListsProjection
 from mcreg.registry.aggregates.issuer_keys import IssuerKeys, MemoryIssuerKeyVault
@@ -177,6 +179,24 @@ def test_a_registry_from_before_refuses_exports_until_its_issuers_are_keyed(
     assert key_check(public.get(f"/v1/credentials/{credential_id}/verify").json()) == "passed"
     recorded = services.registry.issuer_keys(world.provider_id)
     assert isinstance(recorded, IssuerKeys) and recorded.keys[0].key_id == "key-1"
+
+
+def test_mcreg_keys_issuers_keys_the_providers_that_issued_without_a_key(
+    services: Services, before_keys_came_with_commands: FromBefore
+):
+    world = before_keys_came_with_commands.world
+    env = {
+        "MCREG_DATABASE_URL": services.database.conninfo,
+        "POSTGRES_SCHEMA": services.settings.postgres_schema,
+        "MCREG_DATA_DIR": str(services.settings.data_dir),
+    }
+    made = CliRunner().invoke(app, ["keys", "issuers"], prog_name="mcreg", env=env)
+    assert made.exit_code == 0, made.output
+    assert "1 issuing providers given a signing key" in made.output
+    assert key_ids(services.registry, world.provider_id) == ["key-1"]
+    assert services.issuer_keys.signing_key(world.provider_id).key.key_id == "key-1"  # its private half opens here
+    again = CliRunner().invoke(app, ["keys", "issuers"], prog_name="mcreg", env=env)
+    assert "0 issuing providers given a signing key" in again.output
 
 
 def test_an_accreditation_that_covers_no_micro_credentials_makes_no_key():
