@@ -215,8 +215,8 @@ def rotate_issuer_key(
     "/v1/issuers/{issuer_id}/keys/{key_id}/compromised",
     summary="Report a key compromised since a moment: proofs it made since then are no longer trusted",
     description="For the provider itself and the operator. The key stays in the DID document, marked `revoked` "
-    "since then; credentials it signed earlier stay valid when the registry recorded them earlier too. The next "
-    "export is signed with a new key.",
+    "since then; credentials it signed earlier stay valid when the registry recorded them earlier too. When it "
+    "was the key in use, the same command makes its replacement, which signs the next export.",
 )
 def report_key_compromised(
     issuer_id: IssuerId,
