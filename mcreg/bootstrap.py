@@ -22,7 +22,7 @@ from mcreg.projections.worker import ProjectionWorker
 from mcreg.registry.application import Registry
 from mcreg.settings import Settings
 from mcreg.stores.api_keys import ApiKeys
-from mcreg.stores.issuer_keys import IssuerKeyStore, load_kek
+from mcreg.stores.issuer_keys import IssuerKeyStore, SealedIssuerKeys, load_kek
 from mcreg.stores.learner_vault import PostgresLearnerVault
 from mcreg.stores.signing import RegistryKey, load_registry_key
 
@@ -62,16 +62,15 @@ def bootstrap(
     vault.create_table()
     keys = ApiKeys(pool, settings.postgres_schema)
     keys.create_table()
-    registry = Registry(env, vault=vault, clock=clock or (lambda: datetime.now(UTC)))
+    kek = settings.key_encryption_key  # opened only by a process that signs or makes keys
+    sealed_keys = SealedIssuerKeys(pool, settings.postgres_schema, lambda: load_kek(settings, kek))
+    sealed_keys.create_table()
+    registry = Registry(env, vault=vault, issuer_key_vault=sealed_keys, clock=clock or (lambda: datetime.now(UTC)))
     structlog.get_logger(__name__).info(
         "registry.opened", database=database.kind, schema=settings.postgres_schema or "public", env=settings.env
     )
     signing_key = load_registry_key(pool, settings.postgres_schema, settings.public_url)
-    kek = settings.key_encryption_key  # opened only by a process that signs
-    issuer_keys = IssuerKeyStore(
-        pool, settings.postgres_schema, registry, settings.public_url, lambda: load_kek(settings, kek)
-    )
-    issuer_keys.create_table()
+    issuer_keys = IssuerKeyStore(registry, sealed_keys, settings.public_url)
     return Services(settings, database, pool, registry, keys, signing_key, issuer_keys)
 
 

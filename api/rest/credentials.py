@@ -146,7 +146,8 @@ class Verification(Output):
         description="signed: an export is signed with eddsa-jcs-2022 by the provider's key (`signing_key`)"
     )
     signing_key: IssuerKeyOut | None = Field(
-        description="The provider's key an export is signed with now; None before its first export"
+        description="The provider's key an export is signed with now; None only for a provider of a registry from "
+        "before keys came with accreditation and issuance, until `mcreg keys issuers` keys it"
     )
     status_list: list[StatusBitOut] | None = Field(
         description="The credential's entries on the provider's lists and their bits now; None until placed"

@@ -60,10 +60,10 @@ def _document_response(export: Callable[[], dict[str, Any]], media_type: str) ->
     summary="The credential as an Open Badges 3.0 / W3C VC 2.0 credential signed by its provider (eddsa-jcs-2022)",
     description="For the issuing provider (to hand to the learner), the operator and the national authority of the "
     "provider's country. The provider is the issuer, as `did:web:{host}:issuers:{id}` (its DID document is "
-    "`/issuers/{id}/did.json`), and signs with its current key (made at the first export). `credentialStatus` "
-    "names the provider's revocation and suspension lists. The same credential exports to the same bytes while "
-    "the provider's key is the same. Right after issuance the status lists may not have placed it yet: a 409 "
-    "to retry after `Retry-After`.",
+    "`/issuers/{id}/did.json`), and signs with its current key (made when the provider was accredited or first "
+    "issued). `credentialStatus` names the provider's revocation and suspension lists. The same credential "
+    "exports to the same bytes while the provider's key is the same. Right after issuance the status lists may "
+    "not have placed it yet: a 409 to retry after `Retry-After`.",
     response_class=Response,
     responses={200: {"content": {VC_MEDIA_TYPE: {"schema": {"type": "object"}}}}, 409: NOT_PLACED},
 )

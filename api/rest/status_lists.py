@@ -120,7 +120,7 @@ for _path, _name in (
     summary="A provider's DID document (did:web:{host}:issuers:{id}): its signing keys, as Multikeys",
     description="Every key the provider has had: retired keys stay (what they signed before retiring verifies); a "
     "key reported compromised stays with `revoked` (since when) and is no `assertionMethod` any more. "
-    "Before its first export a provider has no key yet.",
+    "A provider has a key from its accreditation or its first credential on.",
     response_class=Response,
     responses=_document(DID_MEDIA_TYPE),
 )
@@ -215,8 +215,8 @@ def rotate_issuer_key(
     "/v1/issuers/{issuer_id}/keys/{key_id}/compromised",
     summary="Report a key compromised since a moment: proofs it made since then are no longer trusted",
     description="For the provider itself and the operator. The key stays in the DID document, marked `revoked` "
-    "since then; credentials it signed earlier stay valid when the registry recorded them earlier too. The next "
-    "export is signed with a new key.",
+    "since then; credentials it signed earlier stay valid when the registry recorded them earlier too. When it "
+    "was the key in use, the same command makes its replacement, which signs the next export.",
 )
 def report_key_compromised(
     issuer_id: IssuerId,

@@ -1,4 +1,4 @@
-"""``mcreg keys``: the API keys of the organisations that call the registry."""
+"""``mcreg keys``: the API keys of the organisations that call the registry, and issuers' signing keys."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from mcreg.cli.shared import CLI_OPERATOR, console, start
 from mcreg.registry.errors import DomainError
 from mcreg.registry.vocabulary import Role
 from mcreg.services.api_keys import issue_api_key
+from mcreg.services.issuer_key_backfill import key_issuing_providers
 
 app = command_group(
-    "API keys of the organisations that call the registry.",
+    "API keys of the organisations that call the registry, and issuers' signing keys.",
     epilog="A key's token is shown once, when it is created; the registry keeps only its hash.",
 )
 
@@ -102,5 +103,21 @@ def keys_revoke(prefix: str = typer.Argument(..., help="The key's prefix, as `mc
             raise typer.Exit(1)
         structlog.get_logger(__name__).info("key.revoked", prefix=prefix)
         console.print(f"key {prefix} revoked")
+    finally:
+        services.close()
+
+
+@app.command("issuers", cls=Command, epilog="Example: mcreg keys issuers")
+def keys_issuers() -> None:
+    """Give a signing key to every provider that issued credentials and has none valid now.
+
+    For a registry made before keys came with accreditation and issuance; running it again makes nothing.
+    """
+    services = start()
+    try:
+        keyed = key_issuing_providers(services.registry, CLI_OPERATOR)
+        for provider_id in keyed:
+            structlog.get_logger(__name__).info("issuer_key.made", issuer=str(provider_id))
+        console.print(f"{len(keyed)} issuing providers given a signing key")
     finally:
         services.close()

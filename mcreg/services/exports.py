@@ -7,7 +7,8 @@ event's time of record as the proof's ``created``, or the signing key's
 issuing provider, the operator and the national authority of the provider's
 country, since the documents carry the learner's name. It renders them with
 ``mcreg.services.documents``: the Open Badges 3.0 / VC 2.0 credential signed by
-the provider's key (made on first need), the ELM one unsigned. Exporting again
+the provider's key (made by the command that accredited it or issued its first
+credential: an export only reads), the ELM one unsigned. Exporting again
 gives the same bytes while the provider's key is the same.
 
 It also signs an issuer's status lists from the ``issuer_status_lists`` read
@@ -136,8 +137,7 @@ class CredentialExports:
         )
 
     def signed_vc(self, actor: Actor | None, credential_id: UUID) -> dict[str, Any]:
-        """The OB3 / VC 2.0 credential signed by its provider's key now (made on first need), ``created`` to the
-        second."""
+        """The OB3 / VC 2.0 credential signed by its provider's key now, ``created`` to the second."""
         facts = self.awarding(actor, credential_id)
         key = self.issuer_keys.signing_key(facts.provider_id)
         document = open_badge_credential(facts, self.public_url, key.did)

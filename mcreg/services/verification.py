@@ -492,7 +492,7 @@ class CredentialVerifier:
         if signing_key is not None:
             checks.passed(CheckName.KEY, f"an export is signed with {signing_key.verification_method}, valid now")
         else:
-            checks.skipped(CheckName.KEY, "the provider has no valid key now: one is made at the next export")
+            checks.failed(CheckName.KEY, "the provider has no valid key now: nothing can be signed in its name")
 
         entry = self.exports.status_lists.entry(credential.id)
         status = None

@@ -16,9 +16,11 @@ key-encryption key (KEK): a copy of the database alone signs nothing.
   KEK says so instead of signing with garbage.
 * The associated data binds each sealed key to its issuer and public key, so a
   sealed key copied onto another row does not open.
-* A provider's first key is made on first need (its first export or status
-  list), recorded by the registry acting as operator. So is a replacement for a
-  key reported compromised. Rotation makes a new key on request.
+* Keys are made by commands, never by a read: a provider's first key when it
+  is accredited, or at the latest with its first credential, in that command's
+  transaction (``SealedIssuerKeys`` is the registry's ``IssuerKeyVault``); a
+  replacement with the report of a compromise; a new key on rotation; and, for
+  registries from before, ``mcreg keys issuers``.
 * A key made for a command with an idempotency key is kept under that key: a
   retried rotation finds the same key pair, so the command replays instead of
   refusing the retry as a different request.
@@ -55,23 +57,30 @@ from pydantic import SecretStr
 from mcreg.registry.aggregates.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey, IssuerKeys
 from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.application import Registry
-from mcreg.registry.errors import ConcurrentUpdate, IdempotencyKeyReused, NotFound
+from mcreg.registry.errors import IdempotencyKeyReused, NotFound, StateConflict
 from mcreg.registry.stamp import Actor
 from mcreg.registry.trust.data_integrity import encode_public_multikey
-from mcreg.registry.vocabulary import Role
 from mcreg.settings import Settings
 from mcreg.stores.signing import did_document, issuer_did, issuer_of_did
 from mcreg.stores.tables import qualified
 
 KEK_FILE = "key-encryption-key"
-SYSTEM = Actor(REGISTRY_ISSUER_ID, Role.OPERATOR, key_id="mcreg")
-"""The registry itself, when it makes an issuer's first key (or a replacement for a compromised one) on need."""
 
 _AAD = b"mcreg/issuer-key/v1\x00"
 
 
 class KeyUnavailable(RuntimeError):
     """A signing key cannot be opened: no KEK, the wrong KEK, or a private key missing from the store."""
+
+
+class NoSigningKey(StateConflict):
+    """The issuer has no key valid now: it was never accredited nor issued, or the registry predates keys made
+    by commands (``mcreg keys issuers`` makes them)."""
+
+    def __init__(self, issuer_id: UUID) -> None:
+        super().__init__(
+            f"issuer {issuer_id} has no signing key valid now: rotate with POST /v1/issuers/{issuer_id}/keys"
+        )
 
 
 @dataclass(frozen=True, repr=False)
@@ -162,20 +171,16 @@ class MadeIssuerKey:
     public_key_multibase: str
 
 
-class IssuerKeyStore:
-    """Issuers' keys: the recorded public keys (through the registry) and the sealed private ones (here)."""
+class SealedIssuerKeys:
+    """The issuer key vault: private keys sealed under the KEK in ``issuer_private_keys``, beside the event store.
 
-    def __init__(
-        self,
-        pool: ConnectionPool,
-        schema: str,
-        registry: Registry,
-        public_url: str,
-        kek: Callable[[], KeyEncryptionKey],
-    ) -> None:
+    ``new_key`` commits the sealed private key in its own transaction before the command that publishes the
+    public key saves its events: a command that then fails leaves an unused sealed key (harmless: no event
+    names it, nothing signs with it), never a published key whose private half is lost.
+    """
+
+    def __init__(self, pool: ConnectionPool, schema: str, kek: Callable[[], KeyEncryptionKey]) -> None:
         self.pool = pool
-        self.registry = registry
-        self.public_url = public_url
         self.table = qualified(schema, "issuer_private_keys")
         self._kek_source = kek
         self._kek: KeyEncryptionKey | None = None
@@ -217,59 +222,8 @@ class IssuerKeyStore:
             self._kek = self._kek_source()
         return self._kek
 
-    # Names
-
-    def did(self, issuer_id: UUID) -> str:
-        return issuer_did(self.public_url, issuer_id)
-
-    def issuer_of(self, did: object) -> UUID | None:
-        return issuer_of_did(self.public_url, did)
-
-    def known(self, issuer_id: UUID) -> bool:
-        """The registry itself, or a provider the registry holds."""
-        if issuer_id == REGISTRY_ISSUER_ID:
-            return True
-        try:
-            self.registry.get(Provider, issuer_id)
-        except NotFound:
-            return False
-        return True
-
-    def keys(self, issuer_id: UUID) -> list[IssuerKey]:
-        """Every key the issuer has had, oldest first, as recorded now."""
-        recorded = self.registry.issuer_keys(issuer_id)
-        return list(recorded.keys) if recorded is not None else []
-
-    def did_document(self, issuer_id: UUID, *, also: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
-        return did_document(self.did(issuer_id), self.keys(issuer_id), also=list(also))
-
-    # Signing
-
-    def signing_key(self, issuer_id: UUID) -> SigningKey:
-        """The issuer's key to sign with now, made on first need: the first, or when none is valid now (every key
-        reported compromised; a key published ahead is then superseded, as by any rotation)."""
-        for _ in range(3):
-            recorded: IssuerKeys | None = self.registry.issuer_keys(issuer_id)
-            current = recorded.current(self.registry.clock()) if recorded is not None else None
-            if current is not None:
-                private_key = self.private_key(issuer_id, current.public_key_multibase)
-                return SigningKey(issuer_id, self.did(issuer_id), current, private_key)
-            with contextlib.suppress(ConcurrentUpdate):  # another process made one first: use it
-                self.rotate(SYSTEM, issuer_id)
-        raise KeyUnavailable(f"could not make a signing key for issuer {issuer_id}")
-
-    def rotate(
-        self, actor: Actor, issuer_id: UUID, *, valid_from: datetime | None = None, idempotency_key: str | None = None
-    ) -> MadeIssuerKey:
-        """Make a new key pair, seal its private half, and record its public half (the keys in use then retire)."""
-        self.registry.check_manages_issuer_keys(actor, issuer_id)
-        public_key = self._new_key(issuer_id, f"{actor.org}/{idempotency_key}" if idempotency_key else None)
-        key_id = self.registry.rotate_issuer_key(
-            actor, issuer_id, public_key_multibase=public_key, valid_from=valid_from, idempotency_key=idempotency_key
-        )
-        return MadeIssuerKey(key_id, public_key)
-
-    def _new_key(self, issuer_id: UUID, made_for: str | None) -> str:
+    def new_key(self, issuer_id: UUID, made_for: str | None = None) -> str:
+        """A new key pair for the issuer, its private half sealed and committed here; its public Multikey."""
         private_key = Ed25519PrivateKey.generate()
         public_key = encode_public_multikey(private_key.public_key())
         nonce, sealed = self.kek.seal(issuer_id, public_key, private_key)
@@ -302,3 +256,61 @@ class IssuerKeyStore:
         with self._lock:
             self._opened[issuer_id, public_key] = opened
         return opened
+
+
+class IssuerKeyStore:
+    """Issuers' keys: the recorded public keys (through the registry) and the sealed private ones (the vault)."""
+
+    def __init__(self, registry: Registry, vault: SealedIssuerKeys, public_url: str) -> None:
+        self.registry = registry
+        self.vault = vault
+        self.public_url = public_url
+
+    # Names
+
+    def did(self, issuer_id: UUID) -> str:
+        return issuer_did(self.public_url, issuer_id)
+
+    def issuer_of(self, did: object) -> UUID | None:
+        return issuer_of_did(self.public_url, did)
+
+    def known(self, issuer_id: UUID) -> bool:
+        """The registry itself, or a provider the registry holds."""
+        if issuer_id == REGISTRY_ISSUER_ID:
+            return True
+        try:
+            self.registry.get(Provider, issuer_id)
+        except NotFound:
+            return False
+        return True
+
+    def keys(self, issuer_id: UUID) -> list[IssuerKey]:
+        """Every key the issuer has had, oldest first, as recorded now."""
+        recorded = self.registry.issuer_keys(issuer_id)
+        return list(recorded.keys) if recorded is not None else []
+
+    def did_document(self, issuer_id: UUID, *, also: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+        return did_document(self.did(issuer_id), self.keys(issuer_id), also=list(also))
+
+    # Signing
+
+    def signing_key(self, issuer_id: UUID) -> SigningKey:
+        """The issuer's key to sign with now. Never made here (a read writes nothing): commands make keys, so an
+        issuer without one is a registry from before that, whose operator runs ``mcreg keys issuers``."""
+        recorded: IssuerKeys | None = self.registry.issuer_keys(issuer_id)
+        current = recorded.current(self.registry.clock()) if recorded is not None else None
+        if current is None:
+            raise NoSigningKey(issuer_id)
+        private_key = self.vault.private_key(issuer_id, current.public_key_multibase)
+        return SigningKey(issuer_id, self.did(issuer_id), current, private_key)
+
+    def rotate(
+        self, actor: Actor, issuer_id: UUID, *, valid_from: datetime | None = None, idempotency_key: str | None = None
+    ) -> MadeIssuerKey:
+        """Make a new key pair, seal its private half, and record its public half (the keys in use then retire)."""
+        self.registry.check_manages_issuer_keys(actor, issuer_id)
+        public_key = self.vault.new_key(issuer_id, f"{actor.org}/{idempotency_key}" if idempotency_key else None)
+        key_id = self.registry.rotate_issuer_key(
+            actor, issuer_id, public_key_multibase=public_key, valid_from=valid_from, idempotency_key=idempotency_key
+        )
+        return MadeIssuerKey(key_id, public_key)

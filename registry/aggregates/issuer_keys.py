@@ -5,7 +5,8 @@ registry itself. Each key is recorded when it is added, with the moment it
 becomes valid; adding a key retires the keys in use at that moment (they stay
 published, so what they signed keeps verifying); a key reported compromised
 is untrusted for every proof made at or after ``compromised_since``. Only
-public keys are recorded here: private keys never enter the event store.
+public keys are recorded here: private keys never enter the event store, but
+live in an ``IssuerKeyVault`` beside it, which makes each key pair.
 
 Moments are whole seconds in UTC, as a proof's ``created`` is written. A new
 key that replaces one in use becomes valid at the next whole second (or later,
@@ -20,13 +21,16 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.domain import Aggregate, event
 
 from mcreg.registry.errors import NotFound, StateConflict
 from mcreg.registry.stamp import Stamp
 from mcreg.registry.topics import stored_as
+from mcreg.registry.trust.data_integrity import encode_public_multikey
 
 REGISTRY_ISSUER_ID = uuid5(NAMESPACE_URL, "mcreg:issuer:registry")
 """The registry's own issuer id: its keys are published in ``/.well-known/did.json``."""
@@ -125,6 +129,36 @@ class IssuerKeys(Aggregate):
     @event("KeyCompromised")
     def _compromised(self, stamp: Stamp, key_id: str, since: datetime) -> None:
         self.keys = [dataclasses.replace(k, compromised_since=since) if k.key_id == key_id else k for k in self.keys]
+
+
+class IssuerKeyVault(Protocol):
+    """Where issuers' private keys live, apart from the event store."""
+
+    def new_key(self, issuer_id: UUID, made_for: str | None = None) -> str:
+        """Make a key pair for the issuer, keep its private half, and return its public Multikey (z6Mk…).
+
+        The private half is kept before the event that publishes the public half is saved: a command that then
+        fails leaves an unused private key behind, never a published key without its private half. A key
+        ``made_for`` a request (``<org>/<idempotency key>``) is made once: a retry gets the same key.
+        """
+
+
+class MemoryIssuerKeyVault:
+    """A vault in memory, for in-memory registries and tests."""
+
+    def __init__(self) -> None:
+        self.private_keys: dict[tuple[UUID, str], Ed25519PrivateKey] = {}
+        self._made_for: dict[str, str] = {}
+
+    def new_key(self, issuer_id: UUID, made_for: str | None = None) -> str:
+        if made_for is not None and made_for in self._made_for:
+            return self._made_for[made_for]
+        private_key = Ed25519PrivateKey.generate()
+        public_key = encode_public_multikey(private_key.public_key())
+        self.private_keys[issuer_id, public_key] = private_key
+        if made_for is not None:
+            self._made_for[made_for] = public_key
+        return public_key
 
 
 stored_as("registry.issuer_keys", IssuerKeys)

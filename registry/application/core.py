@@ -27,6 +27,7 @@ from eventsourcing.persistence import ApplicationRecorder, IntegrityError
 from eventsourcing.popo import POPOFactory
 
 from mcreg.registry import validate as v
+from mcreg.registry.aggregates.issuer_keys import IssuerKeyVault, MemoryIssuerKeyVault
 from mcreg.registry.aggregates.learners import LearnerVault, MemoryLearnerVault
 from mcreg.registry.aggregates.receipt import Receipt
 from mcreg.registry.errors import ConcurrentUpdate, IdempotencyKeyReused, NotFound
@@ -62,7 +63,9 @@ class Context:
         return self.stamp(self.past(name, day))
 
     def save(self, *aggregates: Aggregate) -> None:
-        self.changed.extend(aggregates)
+        """Save these with the command (an aggregate changed twice in one command is saved once)."""
+        saving = {id(a) for a in self.changed}
+        self.changed.extend(a for a in aggregates if id(a) not in saving)
 
     def rely_on(self, *aggregates: Aggregate) -> None:
         """The command's decision rests on these aggregates as read: the save fails if one changed meanwhile."""
@@ -87,10 +90,12 @@ class RegistryCore(Application[UUID]):
         env: Mapping[str, str] | None = None,
         *,
         vault: LearnerVault | None = None,
+        issuer_key_vault: IssuerKeyVault | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         super().__init__(env)
         self.vault = vault if vault is not None else MemoryLearnerVault()
+        self.issuer_key_vault = issuer_key_vault if issuer_key_vault is not None else MemoryIssuerKeyVault()
         self.clock = clock
 
     def construct_recorder(self) -> ApplicationRecorder:

@@ -101,6 +101,7 @@ class IssuanceCommands(QualityAssuranceCommands):
             raise checked
         (credential,) = issuance.credentials([checked])
         ctx.save(credential)
+        self.provide_issuer_key(ctx, credential.provider_id)
         return credential.id
 
     @command
@@ -119,6 +120,8 @@ class IssuanceCommands(QualityAssuranceCommands):
             raise BatchRejected(errors)
         credentials = issuance.credentials([c for c in checked if isinstance(c, _Checked)])
         ctx.save(*credentials)
+        for provider_id in {c.provider_id for c in credentials}:
+            self.provide_issuer_key(ctx, provider_id)
         ids = iter(c.id for c in credentials)
         issued = tuple(None if isinstance(c, DomainError) else next(ids) for c in checked)
         return BatchResult(issued, tuple(errors))

@@ -1,12 +1,17 @@
 """Issuer keys: the public halves of the keys each issuer (a provider, or the registry itself) signs with.
 
-The private half stays outside the event store (``mcreg.stores.issuer_keys``). The registry holds every
-issuer's private keys, so the operator, as their custodian, may rotate and report compromised any issuer's
-keys, e.g. after a leak.
+The private half stays outside the event store, in the ``IssuerKeyVault`` (``mcreg.stores.issuer_keys``). The
+registry holds every issuer's private keys, so the operator, as their custodian, may rotate and report
+compromised any issuer's keys, e.g. after a leak.
+
+Keys are made by commands only, never by a read: a provider gets its first key when it is accredited, or at
+the latest with its first credential, in that command's transaction; a report of compromise makes the
+replacement. So every credential's provider has a key valid now, and verification checks it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
@@ -44,6 +49,31 @@ class IssuerKeyCommands(RegistryCore):
             return self.get(IssuerKeys, IssuerKeys.create_id(issuer_id))
         except NotFound:
             return None
+
+    def provide_issuer_key(self, ctx: Context, issuer_id: UUID) -> bool:
+        """Within a command: a key for the issuer, valid from now, if it has no valid key now (True if made).
+        The private half is sealed (and committed) first; the command saves the public half with its events."""
+        keys = self.issuer_keys(issuer_id)
+        now = self.clock()
+        if keys is not None and keys.current(now) is not None:
+            return False
+        if keys is None:
+            keys = IssuerKeys(ctx.stamp(), issuer_id)
+        keys.add(ctx.stamp(), self.issuer_key_vault.new_key(issuer_id), whole_second(now))
+        ctx.save(keys)
+        return True
+
+    @command
+    def provide_issuer_keys(self, ctx: Context, issuer_ids: Iterable[UUID]) -> list[UUID]:
+        """For the operator: a key for each of these issuers that has no valid key now (registries made before
+        keys came with accreditation). Returns the issuers keyed."""
+        require_role(ctx.actor, Role.OPERATOR)
+        keyed = []
+        for issuer_id in issuer_ids:
+            self.check_manages_issuer_keys(ctx.actor, issuer_id)
+            if self.provide_issuer_key(ctx, issuer_id):
+                keyed.append(issuer_id)
+        return keyed
 
     @command
     def rotate_issuer_key(
@@ -83,4 +113,5 @@ class IssuerKeyCommands(RegistryCore):
             raise InvalidInput("since", "may not be in the future")
         keys.report_compromised(ctx.stamp(), key_id, moment)
         ctx.save(keys)
+        self.provide_issuer_key(ctx, issuer_id)  # the replacement, when the compromised key was the one in use
         return key_id

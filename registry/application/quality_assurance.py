@@ -12,7 +12,8 @@ from mcreg.registry.aggregates.agency import Agency
 from mcreg.registry.aggregates.microcredential import MicroCredential, Specification
 from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.aggregates.review import Decision, Report, Review
-from mcreg.registry.application.core import Context, RegistryCore, command
+from mcreg.registry.application.core import Context, command
+from mcreg.registry.application.keys import IssuerKeyCommands
 from mcreg.registry.errors import InvalidInput, StateConflict
 from mcreg.registry.permissions import require_governs, require_owner, require_role
 from mcreg.registry.quality import BasisKind, QABasis, QAStanding
@@ -34,7 +35,7 @@ def conducts(actor: Actor, review: Review) -> None:
     require_owner(actor, Role.QA_AGENCY, review.agency_id, "review")
 
 
-class QualityAssuranceCommands(RegistryCore):
+class QualityAssuranceCommands(IssuerKeyCommands):
     """Commands on accreditations and reviews; which decision quality-assures issuing, and where it stands."""
 
     # Accreditations ---------------------------------------------------------
@@ -107,6 +108,8 @@ class QualityAssuranceCommands(RegistryCore):
             )
         provider.link_accreditation(ctx.stamp(decided_on), accreditation.id)
         ctx.save(accreditation, provider)
+        if accreditation.scope.micro_credentials:  # QA cover for issuing: the provider's key comes now
+            self.provide_issuer_key(ctx, provider.id)
         return accreditation.id
 
     @command

@@ -405,8 +405,8 @@ def test_a_file_of_good_and_bad_reports_writes_the_good_ones_only(registry):
     assert (bad_date.error.field, negative.error.field) == ("reports[1].valid_from", "reports[2].decision")
     assert bad_date.local_identifier == "BAD-DATE"
     # One provider (its receipt, and its name listed: two events), two accreditations (each with the provider's
-    # link) and their receipts.
-    assert head(registry) - before == 4 + 3 + 3
+    # link) and their receipts, and the provider's signing key with the first accreditation (opened, added).
+    assert head(registry) - before == 4 + 3 + 3 + 2
     assert Accreditation.create_id(agency.org, "NEGATIVE") not in registry.repository
     assert also_good.provider_ids == good.provider_ids
 

@@ -33,6 +33,7 @@ COMMANDS = [
     ["keys", "create"],
     ["keys", "list"],
     ["keys", "revoke"],
+    ["keys", "issuers"],
     ["audit", "verify"],
     ["audit", "checkpoint"],
 ]

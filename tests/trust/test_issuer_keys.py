@@ -30,7 +30,7 @@ from mcreg.registry.stamp import Actor
 from mcreg.registry.trust.data_integrity import add_proof, encode_private_multikey, encode_public_multikey
 from mcreg.registry.vocabulary import Role
 from mcreg.settings import Settings
-from mcreg.stores.issuer_keys import KEK_FILE, IssuerKeyStore, KeyEncryptionKey, KeyUnavailable, load_kek
+from mcreg.stores.issuer_keys import KEK_FILE, KeyEncryptionKey, KeyUnavailable, SealedIssuerKeys, load_kek
 from tests.api.rest import As, caller
 from tests.world import OPERATOR, World
 
@@ -72,16 +72,23 @@ def sealed_rows(services: Services) -> list[tuple[Any, ...]]:
         return conn.execute(f"SELECT issuer_id, public_key, kek_id, nonce, sealed, made_for FROM {table}").fetchall()
 
 
+def unkeyed(world: World) -> tuple[UUID, Actor]:
+    """A provider registered, neither accredited nor issuing yet: it has no key."""
+    issuer = world.register_provider("BE", "Université Exemple")
+    return issuer, Actor(issuer, Role.PROVIDER, key_id="test-provider")
+
+
 # --- the domain ----------------------------------------------------------------------------------------------------
 
 
 def test_rotation_records_public_keys_and_retires_the_key_in_use(services: Services, world: World):
     store, registry = services.issuer_keys, services.registry
-    first = store.rotate(world.provider, world.provider_id)
-    second = store.rotate(world.provider, world.provider_id)
+    issuer, actor = unkeyed(world)
+    first = store.rotate(actor, issuer)
+    second = store.rotate(actor, issuer)
     assert (first.key_id, second.key_id) == ("key-1", "key-2")
 
-    keys = registry.issuer_keys(world.provider_id)
+    keys = registry.issuer_keys(issuer)
     one, two = keys.keys
     assert one.public_key_multibase == first.public_key_multibase
     assert one.retired_on == two.valid_from > one.valid_from
@@ -90,20 +97,19 @@ def test_rotation_records_public_keys_and_retires_the_key_in_use(services: Servi
     assert one.status_at(two.valid_from) == KeyStatus.RETIRED
     assert keys.current(two.valid_from) == two
 
-    events = list(registry.events.get(IssuerKeys.create_id(world.provider_id)))
+    events = list(registry.events.get(IssuerKeys.create_id(issuer)))
     assert [type(e).__name__ for e in events] == ["Opened", "KeyAdded", "KeyAdded"]
-    assert events[2].retiring == ["key-1"] and events[2].stamp.actor == world.provider
+    assert events[2].retiring == ["key-1"] and events[2].stamp.actor == actor
 
 
 def test_a_key_published_ahead_signs_from_its_moment_and_a_later_rotation_supersedes_it(
     services: Services, world: World
 ):
     store, registry = services.issuer_keys, services.registry
-    store.rotate(world.provider, world.provider_id)
     ahead = datetime.now(UTC) + timedelta(days=7)
     assert store.rotate(world.provider, world.provider_id, valid_from=ahead).key_id == "key-2"
     keys = registry.issuer_keys(world.provider_id)
-    one, two = keys.keys
+    one, two = keys.keys  # key-1 came with the accreditation
     assert two.valid_from == ahead.replace(microsecond=0) + timedelta(seconds=1) == one.retired_on
     assert store.signing_key(world.provider_id).key.key_id == "key-1"  # until key-2's moment
     assert keys.current(two.valid_from).key_id == "key-2"
@@ -120,7 +126,7 @@ def test_a_key_published_ahead_signs_from_its_moment_and_a_later_rotation_supers
 def test_private_keys_never_enter_the_event_store(services: Services, world: World):
     store = services.issuer_keys
     made = store.rotate(world.provider, world.provider_id)
-    private = store.private_key(world.provider_id, made.public_key_multibase)
+    private = store.vault.private_key(world.provider_id, made.public_key_multibase)
     secrets = secret_forms(private)
     recorder: Any = services.registry.recorder
     stored = recorder.select_notifications(start=1, limit=10_000)
@@ -148,21 +154,23 @@ def test_who_may_manage_an_issuers_keys(services: Services, world: World):
         (world.provider, REGISTRY_ISSUER_ID, Forbidden),
         (OPERATOR, uuid4(), NotFound),
     ]
+    sealed = sealed_rows(services)
     for actor, issuer, error in refused:
         with pytest.raises(error):
             store.rotate(actor, issuer)
         with pytest.raises(error):
             registry.report_key_compromised(actor, issuer, key_id="key-1", since=datetime.now(UTC))
-    assert sealed_rows(services) == []  # a refused caller leaves no key pair behind
+    assert sealed_rows(services) == sealed  # a refused caller leaves no key pair behind
 
-    assert store.rotate(world.provider, world.provider_id).key_id == "key-1"
-    assert store.rotate(OPERATOR, world.provider_id).key_id == "key-2"  # the custodian, e.g. after a leak
+    assert store.rotate(world.provider, world.provider_id).key_id == "key-2"  # key-1 came with the accreditation
+    assert store.rotate(OPERATOR, world.provider_id).key_id == "key-3"  # the custodian, e.g. after a leak
     assert store.rotate(OPERATOR, REGISTRY_ISSUER_ID).key_id == "key-1"
     assert registry.report_key_compromised(OPERATOR, world.provider_id, key_id="key-1", since=datetime.now(UTC))
 
 
 def test_bad_key_commands_are_refused(services: Services, world: World):
-    registry, provider = services.registry, world.provider
+    registry = services.registry
+    issuer, provider = unkeyed(world)
     public_key = encode_public_multikey(Ed25519PrivateKey.generate().public_key())
     now = datetime.now(UTC)
     for bad, field in (
@@ -172,21 +180,21 @@ def test_bad_key_commands_are_refused(services: Services, world: World):
         ({"public_key_multibase": public_key, "valid_from": now + timedelta(days=91)}, "valid_from"),
     ):
         with pytest.raises(InvalidInput) as refused:
-            registry.rotate_issuer_key(provider, world.provider_id, **bad)
+            registry.rotate_issuer_key(provider, issuer, **bad)
         assert refused.value.field == field
-    assert registry.rotate_issuer_key(provider, world.provider_id, public_key_multibase=public_key) == "key-1"
+    assert registry.rotate_issuer_key(provider, issuer, public_key_multibase=public_key) == "key-1"
     with pytest.raises(StateConflict):
-        registry.rotate_issuer_key(provider, world.provider_id, public_key_multibase=public_key)
+        registry.rotate_issuer_key(provider, issuer, public_key_multibase=public_key)
 
     with pytest.raises(InvalidInput):
-        registry.report_key_compromised(provider, world.provider_id, key_id="key-1", since=now + timedelta(hours=1))
+        registry.report_key_compromised(provider, issuer, key_id="key-1", since=now + timedelta(hours=1))
     with pytest.raises(NotFound):
-        registry.report_key_compromised(provider, world.provider_id, key_id="key-2", since=now)
-    registry.report_key_compromised(provider, world.provider_id, key_id="key-1", since=now)
+        registry.report_key_compromised(provider, issuer, key_id="key-2", since=now)
+    registry.report_key_compromised(provider, issuer, key_id="key-1", since=now)
     with pytest.raises(StateConflict):  # only an earlier date moves a compromise
-        registry.report_key_compromised(provider, world.provider_id, key_id="key-1", since=now)
-    registry.report_key_compromised(provider, world.provider_id, key_id="key-1", since=now - timedelta(days=3))
-    key = registry.issuer_keys(world.provider_id).key("key-1")
+        registry.report_key_compromised(provider, issuer, key_id="key-1", since=now)
+    registry.report_key_compromised(provider, issuer, key_id="key-1", since=now - timedelta(days=3))
+    key = registry.issuer_keys(issuer).key("key-1")
     assert key.compromised_since == (now - timedelta(days=3)).replace(microsecond=0)
 
 
@@ -197,30 +205,27 @@ def test_private_keys_are_sealed_at_rest_and_open_only_under_their_kek(services:
     store = services.issuer_keys
     other = world.register_provider("BE", "Université Exemple")
     made = [store.rotate(world.provider, world.provider_id), store.rotate(OPERATOR, other)]
-    privates = [store.private_key(world.provider_id, made[0].public_key_multibase)]
-    privates.append(store.private_key(other, made[1].public_key_multibase))
+    accredited = store.keys(world.provider_id)[0]  # key-1, made when the provider was accredited
+    privates = [store.vault.private_key(world.provider_id, made[0].public_key_multibase)]
+    privates.append(store.vault.private_key(other, made[1].public_key_multibase))
 
     rows = sealed_rows(services)
-    assert len(rows) == 2
+    assert len(rows) == 3
     blob = b"".join(str(value).encode() if not isinstance(value, bytes) else value for row in rows for value in row)
     for private in privates:
         assert not any(secret in blob for secret in secret_forms(private))
-    assert {row[2] for row in rows} == {store.kek.id}
-    assert {row[1] for row in rows} == {m.public_key_multibase for m in made}
+    assert {row[2] for row in rows} == {store.vault.kek.id}
+    assert {row[1] for row in rows} == {m.public_key_multibase for m in made} | {accredited.public_key_multibase}
 
     # Another process with another KEK refuses to sign rather than sign with garbage.
-    stranger = IssuerKeyStore(
-        services.pool,
-        services.settings.postgres_schema,
-        services.registry,
-        services.settings.public_url,
-        lambda: KeyEncryptionKey(os.urandom(32)),
+    stranger = SealedIssuerKeys(
+        services.pool, services.settings.postgres_schema, lambda: KeyEncryptionKey(os.urandom(32))
     )
     with pytest.raises(KeyUnavailable, match="sealed under KEK"):
         stranger.private_key(world.provider_id, made[0].public_key_multibase)
     # A sealed key copied onto another issuer's row does not open: it is bound to its issuer and public key.
-    kek = store.kek
-    (_, _, _, nonce, sealed, _) = next(r for r in rows if r[0] == world.provider_id)
+    kek = store.vault.kek
+    (_, _, _, nonce, sealed, _) = next(r for r in rows if r[1] == made[0].public_key_multibase)
     with pytest.raises(KeyUnavailable):
         kek.open(other, made[1].public_key_multibase, bytes(nonce), bytes(sealed))
 
@@ -312,7 +317,7 @@ def test_a_compromised_key_invalidates_what_it_signed_since_and_not_before(
     assert answer["valid"] is True, answer["checks"]
     assert datetime.fromisoformat(answer["proof"]["key"]["compromised_since"]) == since
 
-    # The next export (and the status lists) are signed with a new key, made on need.
+    # The next export (and the status lists) are signed with the replacement the report made.
     fresh = exported(provider, read_models, later)
     assert fresh["proof"]["verificationMethod"].endswith("#key-2")
     assert verdict(public, fresh)["valid"] is True
@@ -327,7 +332,7 @@ def test_a_backdated_proof_by_a_compromised_key_is_refused(
 ):
     genuine = exported(provider, read_models, world.issue())
     key_1 = services.registry.issuer_keys(world.provider_id).key("key-1")
-    stolen = services.issuer_keys.private_key(world.provider_id, key_1.public_key_multibase)
+    stolen = services.issuer_keys.vault.private_key(world.provider_id, key_1.public_key_multibase)
     services.registry.report_key_compromised(
         world.provider, world.provider_id, key_id="key-1", since=datetime.now(UTC) - timedelta(seconds=1)
     )
@@ -352,15 +357,16 @@ def test_a_backdated_proof_by_a_compromised_key_is_refused(
 
 
 def test_did_documents_list_each_issuers_keys(services: Services, world: World, public: As, client: TestClient):
-    document = did_document(public, world.provider_id)
-    assert document["id"] == services.issuer_keys.did(world.provider_id)
-    assert (document["verificationMethod"], document["assertionMethod"]) == ([], [])  # no key before first need
+    issuer, actor = unkeyed(world)
+    document = did_document(public, issuer)
+    assert document["id"] == services.issuer_keys.did(issuer)
+    assert (document["verificationMethod"], document["assertionMethod"]) == ([], [])  # not accredited: no key
     assert public.get(f"/issuers/{uuid4()}/did.json").status_code == 404
     assert public.get(f"/issuers/{REGISTRY_ISSUER_ID}/did.json").status_code == 404
     assert public.get(f"/issuers/{world.agency_id}/did.json").status_code == 404
 
-    made = services.issuer_keys.rotate(world.provider, world.provider_id)
-    document = did_document(public, world.provider_id)
+    made = services.issuer_keys.rotate(actor, issuer)
+    document = did_document(public, issuer)
     (method,) = document["verificationMethod"]
     assert method == {
         "id": f"{document['id']}#key-1",
@@ -369,9 +375,9 @@ def test_did_documents_list_each_issuers_keys(services: Services, world: World, 
         "publicKeyMultibase": made.public_key_multibase,
     }
     assert document["@context"] == ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
-    first = public.get(f"/issuers/{world.provider_id}/did.json")
+    first = public.get(f"/issuers/{issuer}/did.json")
     assert first.headers["cache-control"] == "public, max-age=300"
-    unchanged = client.get(f"/issuers/{world.provider_id}/did.json", headers={"If-None-Match": first.headers["etag"]})
+    unchanged = client.get(f"/issuers/{issuer}/did.json", headers={"If-None-Match": first.headers["etag"]})
     assert unchanged.status_code == 304
 
     operator = caller(services, client, Role.OPERATOR, uuid4())
