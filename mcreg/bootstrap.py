@@ -48,7 +48,18 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
     env = database.library_env
     if settings.postgres_schema:
         env["POSTGRES_SCHEMA"] = settings.postgres_schema
-    pool = ConnectionPool(database.conninfo, min_size=1, max_size=4, open=True)
+    # After a restart of the server, a request must not fail on a connection the server dropped, nor wait out the
+    # pool's backoff (it doubles to minutes): each connection is checked as it is handed out, reconnecting gives up
+    # after 5 s and starts afresh at the next request, which waits 5 s for a connection, not 30 (decision 42).
+    pool = ConnectionPool(
+        database.conninfo,
+        min_size=1,
+        max_size=4,
+        open=True,
+        timeout=5.0,
+        reconnect_timeout=5.0,
+        check=ConnectionPool.check_connection,
+    )
     vault = PostgresLearnerVault(pool, settings.postgres_schema)
     vault.create_table()
     keys = ApiKeys(pool, settings.postgres_schema)
