@@ -50,7 +50,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime]
         env["POSTGRES_SCHEMA"] = settings.postgres_schema
     # After a restart of the server, a request must not fail on a connection the server dropped, nor wait out the
     # pool's backoff (it doubles to minutes): each connection is checked as it is handed out, reconnecting gives up
-    # after 5 s and starts afresh at the next request, which waits 5 s for a connection, not 30 (decision 42).
+    # after 5 s and starts afresh at the next request, which waits 5 s for a connection, not 30 (decision 4x, outage).
     pool = ConnectionPool(
         database.conninfo,
         min_size=1,

@@ -7,7 +7,8 @@ exits. A URL (``MCREG_DATABASE_URL`` / ``DATABASE_URL``) or the library's
 
 A database that is down, restarting or out of reach is not a fault of the
 registry: ``UNAVAILABLE_ERRORS`` are the exception types that news arrives as,
-and ``unavailable`` tells which of them mean it (decision 42).
+and ``unavailable`` tells which of them mean it (decision 4x, "A database
+that is away answers 503").
 """
 
 from __future__ import annotations
