@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from psycopg_pool import ConnectionPool
 
-from mcreg.database import Database, open_database
+from mcreg.database import Database, open_database, unavailable
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.transparency_log import TransparencyLog
 from mcreg.projections.worker import ProjectionWorker
@@ -100,5 +100,8 @@ def open_transparency_log(services: Services) -> TransparencyLog:
 
 
 def followers(read_models: ReadModels, transparency_log: TransparencyLog, **options: Any) -> ProjectionWorker:
-    """One worker keeping every read model and the transparency log up to date, a thread each."""
-    return ProjectionWorker([*read_models.select(), transparency_log], **options)
+    """One worker keeping every read model and the transparency log up to date, a thread each.
+
+    A projection that loses its database waits for it to come back rather than stopping the worker.
+    """
+    return ProjectionWorker([*read_models.select(), transparency_log], outage=unavailable, **options)

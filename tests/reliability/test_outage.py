@@ -4,13 +4,15 @@ While the database is away, a read and a write answer ``503`` with
 ``Retry-After`` and the ``database-unavailable`` problem (never ``500``),
 ``/readyz`` says not ready and GraphQL answers an error with a code. Once
 the server is back the pool reconnects, and the write retried with the same
-Idempotency-Key is applied exactly once.
+Idempotency-Key is applied exactly once, and the read models, which waited
+through the outage, take it in.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -24,6 +26,10 @@ from tests.world import World
 pytestmark = pytest.mark.postgres
 
 CREDENTIAL = "query($id: ID!) { credential(id: $id) { id status } }"
+
+
+def graphql(http: httpx.Client, credential_id: str) -> dict[str, Any]:
+    return http.post("/graphql", json={"query": CREDENTIAL, "variables": {"id": credential_id}}).json()
 
 
 def refused_for_outage(response: httpx.Response) -> None:
@@ -62,9 +68,7 @@ def test_a_database_outage_answers_503_and_a_retried_write_lands_once(cluster: C
             ready = http.get("/readyz")
             assert ready.status_code == 503
             assert ready.json()["type"].endswith("/problems/not-ready")
-            (error,) = http.post("/graphql", json={"query": CREDENTIAL, "variables": {"id": credential_id}}).json()[
-                "errors"
-            ]
+            (error,) = graphql(http, credential_id)["errors"]
             assert error["extensions"]["code"] == "DATABASE_UNAVAILABLE"
             described = http.get("/problems/database-unavailable")
             assert described.status_code == 200
@@ -81,6 +85,11 @@ def test_a_database_outage_answers_503_and_a_retried_write_lands_once(cluster: C
             ]
             assert [r.status_code for r in retried] == [201, 201], retried[0].text
             assert retried[0].json()["id"] == retried[1].json()["id"] != credential_id
+            # The read models kept following through the outage: the retried credential reaches them too.
+            deadline = time.monotonic() + 30
+            while not graphql(http, retried[0].json()["id"])["data"]["credential"]:
+                assert time.monotonic() < deadline, "the read models follow again once the database is back"
+                time.sleep(0.2)
     finally:
         api.kill()
     with psycopg.connect(cluster.url) as conn:
