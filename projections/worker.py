@@ -62,7 +62,7 @@ class ProjectionWorker:
     def _run(self, projector: Projector[Any], page_size: int, idle: float) -> None:
         while not self.stopping.is_set():
             try:
-                projector.refresh()  # after an outage: a page whose commit went unanswered may be in
+                projector.refresh()  # after an outage: a page whose commit went unanswered may be in already
                 projector.follow(self.stopping, page_size=page_size, idle=idle)
             except BaseException as error:
                 if self.outage(error):
