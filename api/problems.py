@@ -19,10 +19,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
+from mcreg.database import UNAVAILABLE_ERRORS, unavailable
 from mcreg.registry import errors
 from mcreg.registry.application import BatchRejected
 
 MEDIA_TYPE = "application/problem+json"
+
+RETRY_AFTER = 5
+"""Seconds a client waits before retrying a request the database's absence refused."""
 
 log = structlog.get_logger(__name__)
 
@@ -63,6 +67,13 @@ PROBLEMS: dict[str, Kind] = {
         Kind("payload-too-large", "Payload too large", 413, "The body is larger than this endpoint accepts."),
         Kind("unsupported-media-type", "Unsupported media type", 415, "The body's Content-Type is not accepted here."),
         Kind("not-ready", "Not ready", 503, "The registry cannot serve yet (its database does not answer)."),
+        Kind(
+            "database-unavailable",
+            "Database unavailable",
+            503,
+            "The registry's database is down, restarting or out of reach; nothing is wrong with the request. Retry "
+            "it after Retry-After seconds with the same Idempotency-Key: a write applies once, however often sent.",
+        ),
         Kind("internal-error", "Internal error", 500, "A fault in the registry; the request id finds it in the logs."),
     )
 }
@@ -177,3 +188,13 @@ def install(app: FastAPI, public_url: str) -> None:
     def internal_error(request: Request, error: Exception) -> JSONResponse:
         log.exception("request.failed", error=type(error).__name__)
         return problem_response(request, PROBLEMS["internal-error"], "the registry failed; quote the instance", {})
+
+    def database_error(request: Request, error: Exception) -> JSONResponse:
+        if not unavailable(error):
+            return internal_error(request, error)
+        log.warning("database.unavailable", error=type(error).__name__, reason=str(error))
+        kind, retry = PROBLEMS["database-unavailable"], {"Retry-After": str(RETRY_AFTER)}
+        return problem_response(request, kind, "the registry's database does not answer; retry later", {}, retry)
+
+    for error_type in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error_type, database_error)

@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from psycopg_pool import ConnectionPool
 
-from mcreg.database import Database, open_database
+from mcreg.database import Database, open_database, unavailable
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.transparency_log import TransparencyLog
 from mcreg.projections.worker import ProjectionWorker
@@ -57,7 +57,18 @@ def bootstrap(
     env = database.library_env
     if settings.postgres_schema:
         env["POSTGRES_SCHEMA"] = settings.postgres_schema
-    pool = ConnectionPool(database.conninfo, min_size=1, max_size=4, open=True)
+    # After a restart of the server, a request must not fail on a connection the server dropped, nor wait out the
+    # pool's backoff (it doubles to minutes): each connection is checked as it is handed out, reconnecting gives up
+    # after 5 s and starts afresh at the next request, which waits 5 s for a connection, not 30 (decision 47).
+    pool = ConnectionPool(
+        database.conninfo,
+        min_size=1,
+        max_size=4,
+        open=True,
+        timeout=5.0,
+        reconnect_timeout=5.0,
+        check=ConnectionPool.check_connection,
+    )
     vault = PostgresLearnerVault(pool, settings.postgres_schema)
     vault.create_table()
     keys = ApiKeys(pool, settings.postgres_schema)
@@ -97,5 +108,8 @@ def open_transparency_log(services: Services) -> TransparencyLog:
 
 
 def followers(read_models: ReadModels, transparency_log: TransparencyLog, **options: Any) -> ProjectionWorker:
-    """One worker keeping every read model and the transparency log up to date, a thread each."""
-    return ProjectionWorker([*read_models.select(), transparency_log], **options)
+    """One worker keeping every read model and the transparency log up to date, a thread each.
+
+    A projection that loses its database waits for it to come back rather than stopping the worker.
+    """
+    return ProjectionWorker([*read_models.select(), transparency_log], outage=unavailable, **options)

@@ -5,6 +5,11 @@ With no database configured, mcreg starts a private PostgreSQL from the
 process using it ends, however it ends (``embedded_server``). A URL
 (``MCREG_DATABASE_URL`` / ``DATABASE_URL``) or the library's ``POSTGRES_*``
 variables select a real server (PostgreSQL 15 or newer).
+
+A database that is down, restarting or out of reach is not a fault of the
+registry: ``UNAVAILABLE_ERRORS`` are the exception types that news arrives as,
+and ``unavailable`` tells which of them mean it (decision 47, "A database
+that is away answers 503").
 """
 
 from __future__ import annotations
@@ -13,12 +18,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+from eventsourcing import persistence
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from mcreg.settings import Settings
 from mcreg.stores.event_store import RECORDER_TOPIC
 
 EMBEDDED_DBNAME = "mcreg"
+
+CONNECTION_WAIT = 1
+"""Seconds a query waits for a pooled connection, not the library's 30 (a whole number: it parses an int).
+
+The library tries a query 10 times, so a client hears of a dead server in about 12 s."""
 
 
 @dataclass
@@ -41,6 +52,7 @@ class Database:
             "POSTGRES_PORT": str(params.get("port", "5432")),
             "POSTGRES_USER": str(params.get("user", "postgres")),
             "POSTGRES_PASSWORD": str(params.get("password", "")),
+            "POSTGRES_CONNECT_TIMEOUT": str(CONNECTION_WAIT),
         }
 
     def server_version(self) -> str:
@@ -94,3 +106,29 @@ def reset_embedded(settings: Settings) -> None:
     with psycopg.connect(make_conninfo("", **params), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {EMBEDDED_DBNAME} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {EMBEDDED_DBNAME}")
+
+
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,  # refused, lost, shutting down or starting up; psycopg_pool's PoolTimeout is one
+    psycopg.InterfaceError,  # a connection that was already closed
+    persistence.OperationalError,  # the same two, as the eventsourcing library re-raises them
+    persistence.InterfaceError,
+)
+"""The exception types a lost or refused database connection arrives as (some of them also mean other faults)."""
+
+CONNECTION_STATES = ("08", "57P01", "57P02", "57P03")
+"""SQLSTATEs of a connection lost or refused: class 08, and the server shutting down, crashed or starting up."""
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database cannot be reached just now, rather than a fault in a query.
+
+    The library wraps psycopg's error (``raise … from``), so the cause chain is followed to it; an error
+    with no SQLSTATE was raised by the client or the pool: the connection, not the query, failed.
+    """
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError):
+            return cause.sqlstate is None or cause.sqlstate.startswith(CONNECTION_STATES)
+        cause = cause.__cause__
+    return False

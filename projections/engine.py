@@ -39,6 +39,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from mcreg.projections.grants import carry_over
 from mcreg.projections.reading import LogReader, Recorded
 
 PAGE_SIZE = 2000
@@ -131,8 +132,12 @@ class View(PostgresTrackingRecorder, ABC, Generic[Changes]):
         return self._max_tracking_id(application_name, curs) or 0
 
     def replace_tables(self, curs: Cursor[DictRow], scratch: View[Changes]) -> None:
-        """Drop this view's tables and move ``scratch``'s (the same view in another schema) in their place."""
+        """Drop this view's tables and move ``scratch``'s (the same view in another schema) in their place.
+
+        What a DBA granted on a live table, and its owner, carry over to the table that replaces it.
+        """
         for table in self.tables:
+            carry_over(curs, Identifier(self.datastore.schema, table), Identifier(scratch.datastore.schema, table))
             curs.execute(self.drop_table_statement.format(schema=self.schema, table=Identifier(table)))
             curs.execute(
                 self.move_table_statement.format(other=scratch.schema, table=Identifier(table), schema=self.schema)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -13,13 +13,18 @@ from mcreg.projections.engine import IDLE, PAGE_SIZE, Projector
 
 log = structlog.get_logger(__name__)
 
+OUTAGE_PAUSE = 1.0
+"""Seconds a projection whose database is away waits before it tries again."""
+
 
 class ProjectionWorker:
     """Runs ``Projector.follow`` for each projector in its own thread until stopped.
 
     One failing projection stops them all: the process should end and be
     restarted by its supervisor, which is safe because every page is applied
-    exactly once. ``errors`` says what failed.
+    exactly once. ``errors`` says what failed. An error that ``outage`` says
+    means the database is away is no failure: that projection waits and
+    follows again, as a restarted process would, until the database is back.
     """
 
     def __init__(
@@ -29,8 +34,10 @@ class ProjectionWorker:
         stop: threading.Event | None = None,
         page_size: int = PAGE_SIZE,
         idle: float = IDLE,
+        outage: Callable[[BaseException], bool] = lambda error: False,
     ) -> None:
         self.stopping = stop or threading.Event()
+        self.outage = outage
         self.errors: dict[str, BaseException] = {}
         self._threads = [
             threading.Thread(target=self._run, args=(p, page_size, idle), name=f"project-{p.name}") for p in projectors
@@ -53,12 +60,18 @@ class ProjectionWorker:
         return any(thread.is_alive() for thread in self._threads)
 
     def _run(self, projector: Projector[Any], page_size: int, idle: float) -> None:
-        try:
-            projector.follow(self.stopping, page_size=page_size, idle=idle)
-        except BaseException as error:
-            self.errors[projector.name] = error
-            log.exception("projection.failed", projection=projector.name)
-            self.stopping.set()
+        while not self.stopping.is_set():
+            try:
+                projector.refresh()  # after an outage: a page whose commit went unanswered may be in already
+                projector.follow(self.stopping, page_size=page_size, idle=idle)
+            except BaseException as error:
+                if self.outage(error):
+                    log.warning("projection.waiting", projection=projector.name, error=str(error))
+                    self.stopping.wait(OUTAGE_PAUSE)
+                    continue
+                self.errors[projector.name] = error
+                log.exception("projection.failed", projection=projector.name)
+                self.stopping.set()
 
     def __enter__(self) -> Self:
         self.start()

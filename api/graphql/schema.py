@@ -31,6 +31,7 @@ from strawberry.types import Info
 
 from mcreg.api.graphql.context import GraphQLContext
 from mcreg.api.graphql.dashboard import DashboardObject
+from mcreg.api.graphql.outage import DatabaseOutage
 from mcreg.api.graphql.paging import (
     MAX_SEARCH,
     BadInput,
@@ -336,4 +337,6 @@ def create_schema(*, production: bool) -> strawberry.Schema:
                 )
             ),
         ]
+    # Last, so that it runs first after execution: what it answers has no original error for MaskErrors to hide.
+    extensions.append(DatabaseOutage)
     return strawberry.Schema(query=Query, extensions=extensions)

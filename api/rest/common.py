@@ -102,6 +102,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     415: _problem("Unsupported media type"),
     422: _problem("A field breaks a rule"),
     429: _problem("Too many refused keys or tokens from this address lately; see Retry-After"),
+    503: _problem("The database is down or restarting; retry after Retry-After, with the same Idempotency-Key"),
 }
 """Problems any /v1 route may answer, documented once for the OpenAPI description."""
 

@@ -1,4 +1,8 @@
-"""The transparency log over HTTP: signed checkpoints, leaves, inclusion and consistency proofs. Public.
+"""The transparency log over HTTP: signed checkpoints, leaves, inclusion and consistency proofs.
+
+Checkpoints, the key and proofs are public; a leaf names its event's
+aggregate and type, as the event feed does, so leaves are for auditors and
+the operator, like the feed (decision 21).
 
 A client keeps the checkpoint it last saw, asks for a consistency proof from
 it to today's, and for inclusion proofs of the events it cares about; it
@@ -17,7 +21,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from mcreg.api.deps import Log, Visitor
+from mcreg.api.deps import Auditor, Log, Visitor
 from mcreg.api.rest.common import PROBLEM_RESPONSES
 from mcreg.registry.errors import InvalidInput
 
@@ -77,8 +81,8 @@ def get_log_key(_: Visitor, log: Log) -> PlainTextResponse:
     return PlainTextResponse(log.verifier.key() + "\n", media_type="text/plain; charset=utf-8")
 
 
-@router.get("/leaves/{index}", summary="A leaf of the log and the event it stands for")
-def get_leaf(_: Visitor, log: Log, index: Annotated[int, Path(ge=0, le=BIGINT, description="The leaf index")]) -> Leaf:
+@router.get("/leaves/{index}", summary="A leaf of the log and the event it stands for, for auditors and the operator")
+def get_leaf(_: Auditor, log: Log, index: Annotated[int, Path(ge=0, le=BIGINT, description="The leaf index")]) -> Leaf:
     found = log.leaf(index)
     return Leaf(
         index=found.index,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import date
 
@@ -198,3 +199,49 @@ def test_the_rebuild_command_checks_and_rebuilds_the_transparency_log_keeping_it
         assert (log.size(), log.root(), log.checkpoint()) == (size, root, checkpoint)
     finally:
         log.close()
+
+
+@pytest.fixture
+def roles(database: Database) -> Iterator[list[str]]:
+    """Two roles of the test's own, a reporting role and a table owner, dropped with what they hold afterwards."""
+    names = [f"reporting_{uuid.uuid4().hex[:8]}", f"owner_{uuid.uuid4().hex[:8]}"]
+    with psycopg.connect(database.conninfo, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f"CREATE ROLE {name}")
+    yield names
+    with psycopg.connect(database.conninfo, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f"DROP OWNED BY {name}")
+            conn.execute(f"DROP ROLE {name}")
+
+
+def test_grants_and_the_owner_a_dba_gave_on_read_tables_survive_a_rebuild(
+    database: Database, schema: str, services: Services, world: World, read_models: ReadModels, roles: list[str]
+):
+    reporting, owner = roles
+    issue_many(world, 3)
+    read_models.catch_up()
+    log = open_transparency_log(services)
+    log.catch_up()
+    status, leaves = f"{schema}.credential_status", f"{schema}.{LEAVES.name}"
+    with psycopg.connect(database.conninfo, autocommit=True) as conn:
+        conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO {reporting}")
+        conn.execute(f"GRANT SELECT ON {status} TO {reporting} WITH GRANT OPTION")
+        conn.execute(f"GRANT UPDATE (status) ON {status} TO {reporting}")
+        conn.execute(f"GRANT SELECT ON {leaves} TO PUBLIC")
+        conn.execute(f"ALTER TABLE {leaves} OWNER TO {owner}")
+
+    read_models.rebuild()
+    log.rebuild()
+    log.close()
+
+    with psycopg.connect(database.conninfo) as conn:
+        held = conn.execute(
+            "SELECT has_table_privilege(%(r)s, %(s)s, 'SELECT WITH GRANT OPTION'),"
+            " has_column_privilege(%(r)s, %(s)s, 'status', 'UPDATE'), has_table_privilege(%(r)s, %(s)s, 'UPDATE'),"
+            " has_table_privilege(%(r)s, %(l)s, 'SELECT'), pg_get_userbyid(relowner)"
+            " FROM pg_class WHERE oid = %(l)s::regclass",
+            {"r": reporting, "s": status, "l": leaves},
+        ).fetchone()
+    assert held == (True, True, False, True, owner)
+    assert len(read_models.credential_status.rows("credential_status")) == 3

