@@ -39,7 +39,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from mcreg.projections.grants import carry_over
+from mcreg.projections.grants import carry_over, keep_owner
 from mcreg.projections.reading import LogReader, Recorded
 
 PAGE_SIZE = 2000
@@ -137,11 +137,13 @@ class View(PostgresTrackingRecorder, ABC, Generic[Changes]):
         What a DBA granted on a live table, and its owner, carry over to the table that replaces it.
         """
         for table in self.tables:
-            carry_over(curs, Identifier(self.datastore.schema, table), Identifier(scratch.datastore.schema, table))
+            live = Identifier(self.datastore.schema, table)
+            owner = carry_over(curs, live, Identifier(scratch.datastore.schema, table))
             curs.execute(self.drop_table_statement.format(schema=self.schema, table=Identifier(table)))
             curs.execute(
                 self.move_table_statement.format(other=scratch.schema, table=Identifier(table), schema=self.schema)
             )
+            keep_owner(curs, live, owner)
 
     def differences(self, curs: Cursor[DictRow], other: View[Changes], table: str) -> tuple[int, int]:
         """Rows of ``table`` found only here and only in ``other`` (the same view in another schema)."""

@@ -2,7 +2,8 @@
 
 A rebuild swaps in new tables (``projections/rebuild.py``), which are born with
 no grants and owned by whoever rebuilt them; the swap calls ``carry_over`` for
-each table, inside its transaction, before the live table is dropped.
+each table, inside its transaction, before the live table is dropped, and
+``keep_owner`` once the rebuilt table stands in its place.
 Privileges on the table and on its columns are granted again, to the same
 roles (``PUBLIC`` included), with the grant option where it was given; the
 owner's own privileges come with ownership, which moves last (decision 11).
@@ -30,8 +31,9 @@ GRANT = SQL("GRANT {privilege}{columns} ON {table} TO {grantee}{option}")
 ALTER_OWNER = SQL("ALTER TABLE {table} OWNER TO {owner}")
 
 
-def carry_over(curs: Cursor[DictRow], live: Identifier, rebuilt: Identifier) -> None:
-    """Grant on ``rebuilt`` what was granted on ``live``, and give it ``live``'s owner if that differs."""
+def carry_over(curs: Cursor[DictRow], live: Identifier, rebuilt: Identifier) -> str:
+    """Grant on ``rebuilt`` what was granted on ``live``; ``live``'s owner, for ``keep_owner`` once the rebuilt
+    table has taken its place (the owner may create in the live schema, not necessarily in the scratch one)."""
     curs.execute(SELECT_GRANTS, {"table": live.as_string(curs)})
     for row in curs.fetchall():
         curs.execute(
@@ -43,9 +45,13 @@ def carry_over(curs: Cursor[DictRow], live: Identifier, rebuilt: Identifier) -> 
                 option=SQL(" WITH GRANT OPTION") if row["grantable"] else SQL(""),
             )
         )
-    owners = [owner_of(curs, table) for table in (live, rebuilt)]
-    if owners[0] != owners[1]:
-        curs.execute(ALTER_OWNER.format(table=rebuilt, owner=Identifier(owners[0])))
+    return owner_of(curs, live)
+
+
+def keep_owner(curs: Cursor[DictRow], table: Identifier, owner: str) -> None:
+    """Give ``table`` back to ``owner`` if the rebuild made it someone else's."""
+    if owner_of(curs, table) != owner:
+        curs.execute(ALTER_OWNER.format(table=table, owner=Identifier(owner)))
 
 
 def grantee(row: DictRow) -> Composable:

@@ -8,6 +8,7 @@ that reaches it through these fixtures is marked ``postgres``, so
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -38,6 +39,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def database(tmp_path_factory: pytest.TempPathFactory) -> Database:
     return open_database(Settings(data_dir=tmp_path_factory.mktemp("mcreg-data")))
+
+
+@pytest.fixture(scope="session")
+def admin_conninfo(database: Database) -> str:
+    """A superuser connection to the test server, for what only a DBA does (roles, ownership): the embedded
+    server's own, or ``MCREG_TEST_ADMIN_URL`` beside a configured server (``.ci/run`` sets it)."""
+    if database.kind == "embedded":
+        return database.conninfo
+    admin = os.environ.get("MCREG_TEST_ADMIN_URL")
+    if not admin:
+        pytest.fail("MCREG_TEST_ADMIN_URL must name a superuser connection to the server DATABASE_URL names")
+    return admin
 
 
 @pytest.fixture

@@ -202,14 +202,19 @@ def test_the_rebuild_command_checks_and_rebuilds_the_transparency_log_keeping_it
 
 
 @pytest.fixture
-def roles(database: Database) -> Iterator[list[str]]:
-    """Two roles of the test's own, a reporting role and a table owner, dropped with what they hold afterwards."""
+def roles(admin_conninfo: str, database: Database, schema: str) -> Iterator[list[str]]:
+    """Two roles a DBA made, a reporting role and a table owner that the registry's own role may act as (so it
+    can still rebuild what it no longer owns), dropped with what they hold afterwards."""
     names = [f"reporting_{uuid.uuid4().hex[:8]}", f"owner_{uuid.uuid4().hex[:8]}"]
-    with psycopg.connect(database.conninfo, autocommit=True) as conn:
+    with psycopg.connect(database.conninfo) as conn:
+        app_role = conn.execute("SELECT current_user").fetchone()[0]
+    with psycopg.connect(admin_conninfo, autocommit=True) as conn:
         for name in names:
             conn.execute(f"CREATE ROLE {name}")
+        conn.execute(f"GRANT {names[1]} TO {app_role}")
+        conn.execute(f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {names[1]}")
     yield names
-    with psycopg.connect(database.conninfo, autocommit=True) as conn:
+    with psycopg.connect(admin_conninfo, autocommit=True) as conn:
         for name in names:
             conn.execute(f"DROP OWNED BY {name}")
             conn.execute(f"DROP ROLE {name}")
