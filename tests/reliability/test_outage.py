@@ -80,10 +80,19 @@ def test_a_database_outage_answers_503_and_a_retried_write_lands_once(cluster: C
                 assert time.monotonic() < deadline, "the registry is ready again once its database is back"
                 time.sleep(0.2)
             assert http.get(f"/v1/providers/{world.provider_id}").status_code == 200
-            retried = [
-                http.post("/v1/credentials", json=issue, headers=auth | {"Idempotency-Key": "during"}) for _ in range(2)
-            ]
-            assert [r.status_code for r in retried] == [201, 201], retried[0].text
+            # A pooled connection may still learn of the restart on its first use: that request answers 503 too,
+            # and the client does what the problem says, retrying with the same key until it lands.
+            retried = []
+            for _ in range(20):
+                answer = http.post("/v1/credentials", json=issue, headers=auth | {"Idempotency-Key": "during"})
+                if answer.status_code != 503:
+                    retried.append(answer)
+                    if len(retried) == 2:
+                        break
+                else:
+                    refused_for_outage(answer)
+                    time.sleep(0.2)
+            assert [r.status_code for r in retried] == [201, 201], [r.text for r in retried]
             assert retried[0].json()["id"] == retried[1].json()["id"] != credential_id
             # The read models kept following through the outage: the retried credential reaches them too.
             deadline = time.monotonic() + 30
