@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from mcreg.registry.errors import StateConflict
+
 
 @dataclass(frozen=True)
 class Interruption:
@@ -28,3 +30,11 @@ def is_open(interruptions: Sequence[Interruption]) -> bool:
 
 def close_last(interruptions: list[Interruption], end: date) -> None:
     interruptions[-1] = replace(interruptions[-1], end=end)
+
+
+def check_can_end(interruptions: Sequence[Interruption], end: date, what: str) -> None:
+    """The last interruption of ``what`` is open, and ``end`` is not before it began: a reinstatement's rule."""
+    if not is_open(interruptions):
+        raise StateConflict(f"the {what} is not suspended")
+    if end < interruptions[-1].start:
+        raise StateConflict("reinstatement must be on or after the suspension")

@@ -8,7 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from mcreg.registry.errors import StateConflict
-from mcreg.registry.periods import Interruption, close_last, interrupted, is_open
+from mcreg.registry.periods import Interruption, check_can_end, close_last, interrupted, is_open
 from mcreg.registry.stamp import Stamp
 from mcreg.registry.topics import stored_as
 from mcreg.registry.vocabulary import ESGActivity
@@ -65,10 +65,7 @@ class Agency(Aggregate):
 
     def reinstate(self, stamp: Stamp) -> None:
         self.check_registered()
-        if not self.is_suspended:
-            raise StateConflict("the agency is not suspended")
-        if stamp.effective < self.suspensions[-1].start:
-            raise StateConflict("reinstatement must be on or after the suspension")
+        check_can_end(self.suspensions, stamp.effective, "agency")
         self._reinstate(stamp)
 
     @event("Reinstated")

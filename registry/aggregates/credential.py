@@ -9,7 +9,7 @@ from eventsourcing.domain import Aggregate, event
 
 from mcreg.registry.aggregates.learners import SealedPersonalData
 from mcreg.registry.errors import StateConflict
-from mcreg.registry.periods import Interruption, close_last
+from mcreg.registry.periods import Interruption, check_can_end, close_last
 from mcreg.registry.quality import QABasis
 from mcreg.registry.stamp import Stamp
 from mcreg.registry.topics import stored_as
@@ -84,10 +84,7 @@ class Credential(Aggregate):
 
     def reinstate(self, stamp: Stamp) -> None:
         self.check_not_revoked()
-        if self.status != CredentialStatus.SUSPENDED:
-            raise StateConflict("the credential is not suspended")
-        if stamp.effective < self.suspensions[-1].start:
-            raise StateConflict("reinstatement must be on or after the suspension")
+        check_can_end(self.suspensions, stamp.effective, "credential")
         self._reinstate(stamp)
 
     @event("Reinstated")
