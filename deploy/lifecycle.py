@@ -152,7 +152,7 @@ class Lifecycle:
         after = self.call("GET", f"/v1/credentials/{credential}/verify", None, 200)
         if after["status"] != "revoked" or after["valid"]:
             raise Surprise(f"a revoked credential should verify as revoked and not valid: {after}")
-        self.say(f"provider revoked it; verify now says {after['status']}, valid={after['valid']}")
+        self.say(f"provider revoked it; verify now says {after['status']}, verdict {after['verdict']}")
         return after
 
     def wait_for_recognition(self, credential: str, timeout: float = 10.0) -> Any:

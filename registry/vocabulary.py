@@ -141,6 +141,14 @@ class RecognitionStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class Verdict(StrEnum):
+    """What a verification concludes, from best to worst: W3C's ``verified`` is true for the first two."""
+
+    VALID = "valid"
+    VALID_WITH_WARNINGS = "valid_with_warnings"  # valid, with something a verifier should weigh (QA lapsed since)
+    NOT_VALID = "not_valid"
+
+
 class Standing(StrEnum):
     """Where a QA decision stands on a given date."""
 

@@ -98,6 +98,9 @@ class Query:
             as_of=standing.as_of,
             known_at=standing.known_at,
             status=standing.status.value if standing.status else None,
+            verdict=standing.credential.verdict_on(
+                standing.as_of, standing.qa_at_issue.standing, standing.qa_as_of.standing
+            ).value,
             issued_on=standing.credential.issued_on,
             qa_at_issue=QAStandingObject.of(standing.qa_at_issue),
             qa_as_of=QAStandingObject.of(standing.qa_as_of),

@@ -98,6 +98,11 @@ class CredentialStandingObject:
     as_of: date
     known_at: datetime | None
     status: str | None = strawberry.field(description="None before the issue date")
+    verdict: str = strawberry.field(
+        description="The registry record's verdict on asOf: valid | valid_with_warnings (QA lapsed, expired or "
+        "withdrawn after the issue date) | not_valid (not active, expired, or not quality-assured on the issue date). "
+        "REST's /verify adds the checks of the signed export."
+    )
     issued_on: date
     qa_at_issue: QAStandingObject
     qa_as_of: QAStandingObject

@@ -28,7 +28,7 @@ from mcreg.api.rest.common import (
     ref,
 )
 from mcreg.api.rest.status_lists import IssuerKeyOut
-from mcreg.api.rest.verify import CheckOut, InclusionOut, StatusBitOut
+from mcreg.api.rest.verify import CheckOut, InclusionOut, ProblemOut, StatusBitOut
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.registry.aggregates.microcredential import MicroCredential
@@ -37,7 +37,7 @@ from mcreg.registry.application import BatchRejected, BatchResult, IssueRow, Reg
 from mcreg.registry.errors import InvalidInput
 from mcreg.registry.permissions import may_see_private
 from mcreg.registry.stamp import Actor
-from mcreg.registry.vocabulary import RevocationReason, Role
+from mcreg.registry.vocabulary import RevocationReason, Role, Verdict
 
 router = APIRouter(prefix="/v1/credentials", tags=["credentials"], responses=PROBLEM_RESPONSES)
 
@@ -121,11 +121,17 @@ class Verification(Output):
     credential_id: UUID
     as_of: date
     known_at: datetime | None
-    valid: bool = Field(
-        description="Issued by then, active, not expired, and quality-assured on the issue date and on as_of: the "
-        "registry's record decides. `checks` adds what a verifier of the exported credential sees (the signing key, "
-        "the status lists, which follow the record within milliseconds, and the transparency log)"
+    verdict: Verdict = Field(
+        description="The registry's record decides: not_valid unless issued by then, active, not expired and "
+        "quality-assured on the issue date; valid_with_warnings if its QA lapsed, expired or was withdrawn after the "
+        "issue date (on as_of), or no export can be signed now. `checks` adds what a verifier of the exported "
+        "credential sees (the signing key, the status lists, which follow the record within milliseconds, and the "
+        "transparency log)"
     )
+    verified: bool = Field(description="W3C's verified: no check failed (the verdict is not not_valid)")
+    errors: list[ProblemOut] = Field(description="The failed checks as W3C problem details, in order")
+    warnings: list[ProblemOut] = Field(description="The checks that warn, as W3C problem details, in order")
+    valid: bool = Field(description="The same as verified, kept for clients from before the verdict")
     status: str | None = Field(description="active | suspended | revoked; None before the issue date")
     issued_on: date
     valid_until: date | None = None
@@ -328,7 +334,11 @@ def verify_credential(
         credential_id=credential.id,
         as_of=standing.as_of,
         known_at=standing.known_at,
-        valid=credential.valid_on(standing.as_of, standing.qa_at_issue.standing, standing.qa_as_of.standing),
+        verdict=evidence.checks.verdict,
+        verified=evidence.checks.verified,
+        errors=[ProblemOut.model_validate(problem) for problem in evidence.checks.errors],
+        warnings=[ProblemOut.model_validate(problem) for problem in evidence.checks.warnings],
+        valid=evidence.checks.verified,
         status=standing.status,
         issued_on=credential.issued_on,
         valid_until=credential.valid_until,

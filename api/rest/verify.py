@@ -1,9 +1,11 @@
 """Verifying a presented credential, for anyone; and the schemas every verification answers with.
 
-``POST /v1/verify`` takes a presented credential and answers one document of
-named checks, each passed, failed (with the W3C error name where a
-specification names one) or skipped: ``mcreg.services.verification`` makes
-them. A malformed or tampered credential is a verdict, not an error.
+``POST /v1/verify`` takes a presented credential and answers its verdict in
+three levels (valid, valid with warnings, not valid), W3C's ``verified`` with
+its ``errors`` and ``warnings`` as problem details, and every named check,
+each passed, warning, failed (with the W3C error name where a specification
+names one) or skipped: ``mcreg.services.verification`` makes them. A
+malformed or tampered credential is a verdict, not an error.
 """
 
 from __future__ import annotations
@@ -19,15 +21,41 @@ from mcreg.api.deps import Verifier, Visitor
 from mcreg.api.rest.common import PROBLEM_RESPONSES, Output, StandingOut
 from mcreg.api.rest.status_lists import IssuerKeyOut
 from mcreg.registry.aggregates.issuer_keys import KeyStatus
+from mcreg.registry.vocabulary import Verdict
 from mcreg.services.checks import CheckName
 
 router = APIRouter(tags=["credentials"], responses=PROBLEM_RESPONSES)
 
 
+VERDICT = (
+    "valid: every check passed; valid_with_warnings: none failed, some warn (QA lapsed, expired or withdrawn after "
+    "the issue date, the signing key rotated or reported compromised after it signed); not_valid: a check failed "
+    "(bad proof, key invalid when it signed, revoked, suspended, outside the validity period, not quality-assured "
+    "on the issue date, unknown to the registry)"
+)
+
+
+class ProblemOut(Output):
+    """A W3C problem detail (VC Data Model 2.0, "Verification"), naming the check behind it."""
+
+    type: str = Field(
+        description="The W3C error's URL where a specification names one (e.g. "
+        "https://w3id.org/security#PROOF_VERIFICATION_ERROR), else urn:mcreg:verification:{check}"
+    )
+    title: str
+    detail: str
+    check: CheckName
+    code: str | None = Field(description="The W3C error name, where a specification names one")
+
+
 class CheckOut(Output):
     check: CheckName
-    outcome: Literal["passed", "failed", "skipped"] = Field(
-        description="skipped: it could not be made (what it needs failed, or is not there yet)"
+    outcome: Literal["passed", "warning", "failed", "skipped"] = Field(
+        description="warning: it holds with something to weigh, or failed in a way that leaves the credential valid; "
+        "skipped: it could not be made (what it needs failed, or is not there yet)"
+    )
+    forces: Verdict = Field(
+        description="The verdict this outcome forces at best: failed not_valid, warning valid_with_warnings"
     )
     code: str | None = Field(
         default=None,
@@ -68,10 +96,14 @@ class InclusionOut(Output):
 
 
 class PresentedVerification(Output):
+    verdict: Verdict = Field(description=VERDICT)
+    verified: bool = Field(description="W3C's verified: no check failed (the verdict is not not_valid)")
+    errors: list[ProblemOut] = Field(description="The failed checks as W3C problem details, in order")
+    warnings: list[ProblemOut] = Field(description="The checks that warn, as W3C problem details, in order")
     valid: bool = Field(
-        description="Every check passed (the transparency log is evidence and does not count): the issuer's key made "
-        "the proof while it was valid, neither status bit is set, the dates hold, and the registry holds the "
-        "credential as active and quality-assured on its issue date and now"
+        description="The same as verified, kept for clients from before the verdict: the issuer's key made the proof "
+        "while it was valid, neither status bit is set, the dates hold, and the registry holds the credential as "
+        "active and quality-assured on its issue date (the transparency log is evidence and does not count)"
     )
     failed: list[CheckName] = Field(description="The checks that failed, in the order they were made")
     checks: list[CheckOut]
@@ -94,10 +126,11 @@ class PresentedVerification(Output):
 @router.post(
     "/v1/verify",
     summary="Verify a presented credential: proof and key, status lists, dates, the registry's record, QA. For anyone",
-    description="Post the credential as exported by `/v1/credentials/{id}/vc`. The answer lists every check made, "
-    "each passed, failed (with the W3C error name where one applies, e.g. `STATUS_RETRIEVAL_ERROR`) or skipped: "
-    "a malformed, foreign or tampered credential is a verdict (200), not an error. Anything but a JSON object is "
-    "a 4xx problem.",
+    description="Post the credential as exported by `/v1/credentials/{id}/vc`. The answer gives the verdict "
+    "(`valid`, `valid_with_warnings`, `not_valid`), W3C's `verified` with `errors` and `warnings` as problem "
+    "details, and every check made, each passed, warning, failed (with the W3C error name where one applies, e.g. "
+    "`STATUS_RETRIEVAL_ERROR`) or skipped: a malformed, foreign or tampered credential is a verdict (200), not an "
+    "error. Anything but a JSON object is a 4xx problem.",
 )
 def verify_presented_credential(
     presented: Annotated[dict[str, Any], Body(description="A verifiable credential with an embedded proof")],

@@ -1,4 +1,4 @@
-"""``mcreg demo``: build a synthetic registry and print what it holds."""
+"""``mcreg demo``: build a synthetic registry and print what it holds, ending with its credentials' verdict mix."""
 
 from __future__ import annotations
 
@@ -39,9 +39,10 @@ def demo(
     """Build a realistic synthetic registry through the application services and print what it holds.
 
     Twelve QA agencies, forty providers in fifteen countries, their accreditations and reviews,
-    micro-credentials, the credentials issued, and what befalls some of them afterwards.
+    micro-credentials, the credentials issued, and what befalls some of them afterwards, dated over
+    the years up to today. Ends with how many credentials verify valid, valid with warnings and not valid today.
     """
-    from mcreg.demo import build_demo  # the demo's data tables load only for this command
+    from mcreg.demo import build_demo, verdict_mix  # the demo's data tables load only for this command
 
     settings = Settings()
     if reset:
@@ -73,6 +74,20 @@ def demo(
         console.print(table)
         console.print(summary)
         console.print(f"{total:,} events in {elapsed:.1f} s: {total / elapsed:,.0f} events/s")
-        structlog.get_logger(__name__).info("demo.built", events=total, seconds=round(elapsed, 2), seed=seed)
+        mix = verdict_mix(services.registry)
+        sampled = "" if mix.verified == mix.issued else f" (a sample of {mix.verified:,} of {mix.issued:,})"
+        console.print(
+            f"verdicts today{sampled}: {mix.valid:,} valid, {mix.valid_with_warnings:,} valid with warnings, "
+            f"{mix.not_valid:,} not valid"
+        )
+        structlog.get_logger(__name__).info(
+            "demo.built",
+            events=total,
+            seconds=round(elapsed, 2),
+            seed=seed,
+            valid=mix.valid,
+            valid_with_warnings=mix.valid_with_warnings,
+            not_valid=mix.not_valid,
+        )
     finally:
         services.close()

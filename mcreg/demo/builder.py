@@ -4,12 +4,17 @@
 history through the registry's own commands only, so every rule of the
 registry holds for it. The story is recorded in this order:
 
+The story is written on a calendar that ends on 28 September 2025 and is
+recorded moved by whole days to end on the registry's today (``Story.on``);
+the years below are of that calendar, so built today they lie about as many
+years before today as they lie before 2025-09-28.
+
 1. The operator registers twelve QA agencies (registered 2012-2016); one is
    suspended for a while by its national authority, one is deregistered.
 2. National authorities register forty providers in fifteen EU/EEA countries.
 3. Agencies, and for some providers a national authority, accredit every
-   provider with validity from 2019-2021 for six years; some accreditations
-   carry conditions, most of them fulfilled later.
+   provider with validity from 2019-2021 for six years (so some have expired
+   by today); some accreditations carry conditions, most fulfilled later.
 4. Providers specify micro-credentials with the standard elements; agencies
    review some of them (the ones outside the provider's accreditation scope
    always), and one or two review decisions are appealed.
@@ -19,13 +24,17 @@ registry holds for it. The story is recorded in this order:
    after the last credential they covered, credentials revoked (2%) and
    suspended (1%), and cross-border recognitions (3%) with appeals.
 
+So the credentials verify in all three verdicts (``verdicts.verdict_mix``):
+valid, valid with warnings (their QA expired, was suspended or withdrawn after
+they were issued) and not valid (revoked, or suspended now).
+
 Chapters 1-3 are ``organisations``, 4 ``catalogue``, 5 ``issuance`` and 6
 ``afterwards``; the invented world they draw on (names, topics, texts) is
 ``world``, read from ``data/``.
 
-Every choice comes from ``random.Random(seed)`` and every date is a fixed
-calendar date no later than ``registry.today()``, so the same seed and size
-record the same content. Ids the registry derives from natural keys
+Every choice comes from ``random.Random(seed)`` and every date is a day of the
+story's calendar moved to end on ``registry.today()``, so the same seed, size
+and day record the same content. Ids the registry derives from natural keys
 (agencies, providers, accreditations, reviews) repeat from one run to the
 next; ids the registry draws itself (micro-credentials, credentials, learners,
 recognitions), ciphertexts and system times do not.
@@ -39,10 +48,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from datetime import timedelta
 
 from mcreg.demo import afterwards, catalogue, issuance, organisations
-from mcreg.demo.story import ISSUING_UNTIL, Story
+from mcreg.demo.story import Story
 from mcreg.registry.application import Registry
 
 
@@ -77,12 +85,9 @@ def build_demo(
     at most ``batch_size`` rows, one provider at a time; ``progress(n)`` is
     called after each n credentials issued. The registry should be empty:
     agencies and providers have fixed DEQAR-like ids and cannot be registered twice.
-    Raises ValueError when the registry's today comes too soon after the history's last issue day.
     """
     if credentials < 0 or batch_size < 1:
         raise ValueError("credentials must be 0 or more and batch_size at least 1")
-    if registry.today() < ISSUING_UNTIL + timedelta(days=90):
-        raise ValueError(f"the demo's history runs to {ISSUING_UNTIL}; the registry's today is too early")
     story = Story(registry, random.Random(seed))
     organisations.register_agencies(story)
     organisations.register_providers(story)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from mcreg.demo.story import ISSUING_FROM, ISSUING_UNTIL, Cover, KnownAgency, KnownMicroCredential, KnownProvider, Story
+from mcreg.demo.story import Cover, KnownAgency, KnownMicroCredential, KnownProvider, Story
 from mcreg.demo.world import TEXTS, TOPICS, Topic
 from mcreg.registry.application import DEFAULT_VALIDITY
 from mcreg.registry.vocabulary import (
@@ -53,8 +53,8 @@ def specify_microcredentials(story: Story, count: int) -> None:
         microcredential_id = story.registry.specify_microcredential(
             provider.actor,
             provider_id=provider.id,
-            # Before any issue window opens (none opens before ISSUING_FROM, whatever covers it).
-            specified_on=ISSUING_FROM - timedelta(days=story.rng.randint(30, 400)),
+            # Before any issue window opens (none opens before issuing_from, whatever covers it).
+            specified_on=story.issuing_from - timedelta(days=story.rng.randint(30, 400)),
             **elements,
         )
         microcredential = KnownMicroCredential(microcredential_id, provider, elements, cover.first_day, cover.last_day)
@@ -63,8 +63,8 @@ def specify_microcredentials(story: Story, count: int) -> None:
         if outside:
             decision = story.rng.choice((QADecision.POSITIVE, QADecision.POSITIVE_WITH_CONDITIONS))
             _, _, decided_on = review(story, microcredential, decision)
-            microcredential.first_day = max(decided_on, ISSUING_FROM)
-            microcredential.last_day = min(decided_on + DEFAULT_VALIDITY, ISSUING_UNTIL)
+            microcredential.first_day = max(decided_on, story.issuing_from)
+            microcredential.last_day = min(decided_on + DEFAULT_VALIDITY, story.issuing_until)
 
 
 def inside_scope(story: Story, cover: Cover) -> tuple[Topic, int]:
@@ -122,7 +122,7 @@ def review(story: Story, microcredential: KnownMicroCredential, decision: QADeci
             if ESGActivity.MICRO_CREDENTIAL in a.activities or ESGActivity.PROGRAMME in a.activities
         ]
     )
-    opened_on = story.day_between(date(2019, 9, 1), date(2020, 12, 31))
+    opened_on = story.day_between(story.on(date(2019, 9, 1)), story.on(date(2020, 12, 31)))
     local_identifier = story.local_identifier(f"{agency.slug.upper()}-MC", opened_on.year)
     review_id = story.registry.open_review(
         agency.actor,

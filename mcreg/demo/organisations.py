@@ -14,16 +14,7 @@ from datetime import date, timedelta
 from functools import partial
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from mcreg.demo.story import (
-    ISSUING_FROM,
-    ISSUING_UNTIL,
-    Cover,
-    KnownAgency,
-    KnownProvider,
-    Story,
-    ascii_only,
-    authority,
-)
+from mcreg.demo.story import Cover, KnownAgency, KnownProvider, Story, ascii_only, authority
 from mcreg.demo.world import AGENCIES, PROVIDERS, TEXTS
 from mcreg.registry.application import DEFAULT_VALIDITY
 from mcreg.registry.stamp import Actor
@@ -44,7 +35,7 @@ def register_agencies(story: Story) -> None:
             acronym=agency.acronym,
             deqar_id=f"DEMO-AG-{number:02d}",
             esg_activities=agency.esg_activities,
-            registered_on=story.day_between(date(2012, 1, 1), date(2016, 12, 31)),
+            registered_on=story.day_between(story.on(date(2012, 1, 1)), story.on(date(2016, 12, 31))),
         )
         slug = ascii_only(agency.acronym).lower()
         story.agencies.append(KnownAgency(agency_id, agency.country, slug, agency.esg_activities))
@@ -56,7 +47,7 @@ def register_agencies(story: Story) -> None:
 def suspend_agency_for_a_while(story: Story, agency: KnownAgency) -> None:
     """Before any accreditation it grants takes effect, so no credential depends on the gap."""
     national = authority(agency.country)
-    suspended_on = story.day_between(date(2017, 2, 1), date(2017, 6, 30))
+    suspended_on = story.day_between(story.on(date(2017, 2, 1)), story.on(date(2017, 6, 30)))
     reason = "Extraordinary review by EQAR after a complaint about the independence of review panels"
     story.registry.suspend_agency(national, agency.id, reason=reason, effective=suspended_on)
     story.registry.reinstate_agency(national, agency.id, effective=story.days_after(suspended_on, 150, 300))
@@ -64,7 +55,7 @@ def suspend_agency_for_a_while(story: Story, agency: KnownAgency) -> None:
 
 def deregister_agency(story: Story, agency: KnownAgency) -> None:
     reason = "Registration on EQAR not renewed after the agency's external review"
-    story.registry.deregister_agency(OPERATOR, agency.id, reason=reason, effective=date(2019, 6, 30))
+    story.registry.deregister_agency(OPERATOR, agency.id, reason=reason, effective=story.on(date(2019, 6, 30)))
 
 
 # 2. Providers --------------------------------------------------------------------------
@@ -80,7 +71,7 @@ def register_providers(story: Story) -> None:
             deqar_id=f"DEMOINST{number:04d}",
             schac=f"{provider.schac_stem}.example",
             erasmus_code=provider.erasmus_code,
-            registered_on=story.day_between(date(2005, 1, 1), date(2012, 12, 31)),
+            registered_on=story.day_between(story.on(date(2005, 1, 1)), story.on(date(2012, 12, 31))),
         )
         story.providers.append(
             KnownProvider(
@@ -115,7 +106,7 @@ def agency_for(story: Story, provider: KnownProvider) -> KnownAgency:
 
 def grant_accreditation(story: Story, provider: KnownProvider, granter: Actor) -> None:
     rng, profile = story.rng, provider.profile
-    valid_from = story.day_between(date(2019, 1, 1), date(2021, 6, 30))
+    valid_from = story.day_between(story.on(date(2019, 1, 1)), story.on(date(2021, 6, 30)))
     if profile.isced_fields and rng.random() >= profile.comprehensive_share:
         isced_fields = tuple(sorted(rng.sample(profile.isced_fields, rng.randint(2, len(profile.isced_fields)))))
     else:
@@ -148,8 +139,8 @@ def grant_accreditation(story: Story, provider: KnownProvider, granter: Actor) -
         decided_on=valid_from - timedelta(days=rng.randint(20, 90)),
     )
     story.counts["accreditations"] += 1
-    first_day = max(valid_from, ISSUING_FROM)
-    last_day = min(valid_from + DEFAULT_VALIDITY, ISSUING_UNTIL)
+    first_day = max(valid_from, story.issuing_from)
+    last_day = min(valid_from + DEFAULT_VALIDITY, story.issuing_until)
     unfulfilled = fulfil_conditions(story, granter, accreditation_id, valid_from, conditions)
     if unfulfilled is not None:
         withdrawn_on = max(story.days_after(unfulfilled, 30, 120), first_day + timedelta(days=180))

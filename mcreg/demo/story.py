@@ -3,6 +3,8 @@
 Every chapter (``organisations``, ``catalogue``, ``issuance``, ``afterwards``)
 works on one ``Story``: the registry, the one ``random.Random`` every choice
 comes from, and the agencies, providers and micro-credentials recorded so far.
+The story is written on a calendar that ends on ``STORY_ENDS``; ``Story.on``
+moves its days by whole days so that it ends on the registry's today.
 """
 
 from __future__ import annotations
@@ -21,9 +23,13 @@ from mcreg.registry.application import Registry
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import ESGActivity, Role
 
+STORY_ENDS = date(2025, 9, 28)
+"""The last day of the calendar the story is written on; it is recorded moved to end on the registry's today, so its
+QA periods, issues, revocations and lapses spread over the years up to today whenever it is built."""
 ISSUING_FROM = date(2020, 1, 1)
 ISSUING_UNTIL = date(2025, 6, 30)
-"""Credentials are issued between these days; what follows them happens later, and never after today."""
+"""Credentials are issued between these days of the story's calendar; what follows them happens later, and never
+after today."""
 
 
 @dataclass(eq=False)
@@ -104,12 +110,19 @@ class Story:
         self.registry = registry
         self.rng = rng
         self.today = registry.today()
+        self.shift = self.today - STORY_ENDS
+        self.issuing_from = self.on(ISSUING_FROM)
+        self.issuing_until = self.on(ISSUING_UNTIL)
         self.counts: Counter[str] = Counter()
         self.agencies: list[KnownAgency] = []  # those in good standing
         self.providers: list[KnownProvider] = []
         self.microcredentials: list[KnownMicroCredential] = []
         self.later: list[Callable[[], object]] = []  # QA events that take effect after the credentials they covered
         self.local_ids: Counter[str] = Counter()
+
+    def on(self, day: date) -> date:
+        """A day of the story's calendar, as recorded: moved so that the story ends today."""
+        return day + self.shift
 
     def day_between(self, first: date, last: date) -> date:
         return first + timedelta(days=self.rng.randint(0, max(0, (last - first).days)))

@@ -6,13 +6,16 @@ signed, both status bits on the issuer's lists, the validity dates, the
 registry's record and QA standing on the issue date and now, and the inclusion
 proof of the ``Issued`` event in the transparency log. A malformed or tampered
 credential is a verdict, not an error: every check is recorded, with the W3C
-error name where a specification names one.
+error name where a specification names one, and the verdict in three levels:
+a failure makes it ``not_valid``, a warning (QA lapsed after the issue date,
+the key rotated since) ``valid_with_warnings``.
 
 ``CredentialVerifier.stored`` gives the same checks for a credential the
 registry holds, as it stands on a business date: the record, the dates and QA
 by the credential's own rules, and the key an export is signed with, the status
-lists and the log as they are now. The checks are named, and recorded, as
-``mcreg.services.checks`` says.
+lists and the log as they are now; there the registry's record decides, so a
+provider without a key to sign an export only warns. The checks are named,
+recorded and weighed as ``mcreg.services.checks`` says.
 """
 
 from __future__ import annotations
@@ -43,8 +46,8 @@ from mcreg.registry.trust.status_list import (
     StatusRangeError,
     status_of,
 )
-from mcreg.registry.vocabulary import CredentialStatus, Standing
-from mcreg.services.checks import NO_PROOF, CheckFinding, CheckMade, CheckName, Checks, key_finding
+from mcreg.registry.vocabulary import CredentialStatus, Standing, Verdict
+from mcreg.services.checks import NO_PROOF, CheckFinding, CheckMade, CheckName, Checks, Problem, key_finding
 from mcreg.services.documents import VC_CONTEXT, credential_id_of, parse_status_list_url, status_list_url
 from mcreg.services.exports import CredentialExports, PublishedKey, published_key
 from mcreg.stores.event_store import created_at_position
@@ -89,8 +92,13 @@ class Inclusion:
 
 @dataclass(frozen=True)
 class PresentedVerdict:
-    """Everything a verification of a presented credential found."""
+    """Everything a verification of a presented credential found: the verdict, W3C's ``verified`` with its errors
+    and warnings, and every check."""
 
+    verdict: Verdict
+    verified: bool
+    errors: list[Problem]
+    warnings: list[Problem]
     valid: bool
     failed: list[CheckName]
     checks: list[CheckMade]
@@ -173,6 +181,8 @@ def transparency_evidence(
 
 
 def qa_checks(standing: CredentialStanding, checks: Checks, today: str = "now") -> None:
+    """QA on the issue date decides; QA that lapsed, expired or was withdrawn since only warns: the credential was
+    awarded under QA in force (a withdrawal with effect on or before the issue date fails it at issue)."""
     for check, qa, when in (
         (CheckName.QA_AT_ISSUE, standing.qa_at_issue, f"on the issue date {standing.credential.issued_on}"),
         (CheckName.QA_NOW, standing.qa_as_of, f"{today} ({standing.as_of})"),
@@ -180,6 +190,8 @@ def qa_checks(standing: CredentialStanding, checks: Checks, today: str = "now") 
         basis = f"the {qa.basis.kind} {qa.basis.id}" if qa.basis is not None else "no QA decision"
         if qa.standing == Standing.IN_FORCE:
             checks.passed(check, f"{basis} is in force {when}")
+        elif check == CheckName.QA_NOW:
+            checks.warned(check, f"{basis} is {qa.standing.replace('_', ' ')} {when}; it was issued under QA")
         else:
             checks.failed(check, f"{basis} is {qa.standing.replace('_', ' ')} {when}")
 
@@ -293,7 +305,8 @@ class _Verification:
                 CheckFinding(None, "the proof is invalid"),
             )
         found.key_status_at_signing = key.status_at(created)
-        return found, CheckFinding(True, f"signed by {method}"), key_finding(key, created, recorded_before)
+        now = self.registry.clock()
+        return found, CheckFinding(True, f"signed by {method}"), key_finding(key, created, now, recorded_before)
 
     def status(self, presented: Mapping[str, Any], issuer_id: UUID | None, purpose: str) -> StatusBit:
         check = CheckName(purpose)
@@ -337,7 +350,7 @@ class _Verification:
             return bit
         _, proof, key = self.proof(listed, listed.get("issuer"), issuer_id, lambda _: False)
         for finding in (proof, key):
-            if not finding.ok:
+            if not finding.ok:  # a list signed by a key since rotated is as good as a fresh one
                 self.checks.failed(check, f"the list's proof: {finding.detail}", "STATUS_VERIFICATION_ERROR")
                 return bit
         try:
@@ -445,7 +458,11 @@ class CredentialVerifier:
             inclusion = transparency_evidence(self.log, self.registry, standing.credential.id, verification.checks)
         checks = verification.checks
         return PresentedVerdict(
-            valid=checks.valid,
+            verdict=checks.verdict,
+            verified=checks.verified,
+            errors=checks.errors,
+            warnings=checks.warnings,
+            valid=checks.verified,
             failed=checks.failures,
             checks=checks.made,
             credential_id=standing.credential.id if standing else None,
@@ -492,7 +509,9 @@ class CredentialVerifier:
         if signing_key is not None:
             checks.passed(CheckName.KEY, f"an export is signed with {signing_key.verification_method}, valid now")
         else:
-            checks.failed(CheckName.KEY, "the provider has no valid key now: nothing can be signed in its name")
+            checks.warned(
+                CheckName.KEY, "the provider has no valid key now: no export can be signed (run `mcreg keys issuers`)"
+            )
 
         entry = self.exports.status_lists.entry(credential.id)
         status = None

@@ -13,7 +13,7 @@ from mcreg.registry.periods import Interruption, check_can_end, close_last
 from mcreg.registry.quality import QABasis
 from mcreg.registry.stamp import Stamp
 from mcreg.registry.topics import stored_as
-from mcreg.registry.vocabulary import CredentialStatus, RevocationReason, Standing
+from mcreg.registry.vocabulary import CredentialStatus, RevocationReason, Standing, Verdict
 
 
 class Credential(Aggregate):
@@ -64,11 +64,14 @@ class Credential(Aggregate):
         """Past its validity on ``day``: ``valid_until`` is the first day it is no longer valid."""
         return self.valid_until is not None and self.valid_until <= day
 
-    def valid_on(self, day: date, qa_at_issue: Standing, qa_on_day: Standing) -> bool:
-        """Is it valid on ``day``: active and unexpired then, and quality-assured both on its issue date and on
-        ``day`` (``qa_at_issue`` and ``qa_on_day`` are where its QA basis stood on those dates)."""
-        quality_assured = qa_at_issue == Standing.IN_FORCE and qa_on_day == Standing.IN_FORCE
-        return self.active_on(day) and not self.expired_on(day) and quality_assured
+    def verdict_on(self, day: date, qa_at_issue: Standing, qa_on_day: Standing) -> Verdict:
+        """The registry record's verdict on ``day`` (``qa_at_issue`` and ``qa_on_day`` are where its QA basis
+        stood on those dates): valid if active and unexpired then and issued under QA in force; a QA decision
+        that lapsed, expired or was withdrawn after the issue date only warns, since the credential was
+        quality-assured when awarded."""
+        if not self.active_on(day) or self.expired_on(day) or qa_at_issue != Standing.IN_FORCE:
+            return Verdict.NOT_VALID
+        return Verdict.VALID if qa_on_day == Standing.IN_FORCE else Verdict.VALID_WITH_WARNINGS
 
     def suspend(self, stamp: Stamp, reason: str) -> None:
         self.check_not_revoked()

@@ -1,7 +1,8 @@
 """The demo registry behind ``mcreg demo``, checked the way an auditor would check it.
 
 Each test builds the demo in memory and reads the registry back: its events
-(through the notification log) and its aggregates.
+(through the notification log) and its aggregates. The demo is dated up to the
+day it is built, so the tests pin that day.
 """
 
 from __future__ import annotations
@@ -9,25 +10,28 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import is_dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import Notification
 
-from mcreg.demo import ISSUING_FROM, ISSUING_UNTIL, DemoSummary, build_demo
+from mcreg.demo import ISSUING_FROM, ISSUING_UNTIL, STORY_ENDS, DemoSummary, VerdictMix, build_demo, verdict_mix
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.microcredential import MicroCredential
 from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.aggregates.recognition import Recognition
 from mcreg.registry.application import Registry
+from mcreg.registry.stamp import Stamp
 from mcreg.registry.vocabulary import RecognitionOutcome, Standing
 
+BUILT = datetime(2026, 12, 4, 9, 30, tzinfo=UTC)
+"""The moment the tests build the demo: it is dated up to that day."""
 
-def in_memory(clock: datetime | None = None) -> Registry:
-    env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    return Registry(env) if clock is None else Registry(env, clock=lambda: clock)
+
+def in_memory(clock: datetime = BUILT) -> Registry:
+    return Registry({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=lambda: clock)
 
 
 def notifications(registry: Registry) -> Iterator[Notification]:
@@ -127,8 +131,9 @@ def test_every_credential_was_issued_while_its_quality_assurance_was_in_force(
     registry, _, _ = demo
     credentials = [registry.get(Credential, i) for i in originators(registry, "Credential.Issued")]
 
+    shift = registry.today() - STORY_ENDS  # the story's calendar, moved to end today
     for credential in credentials:
-        assert ISSUING_FROM <= credential.issued_on <= ISSUING_UNTIL
+        assert ISSUING_FROM + shift <= credential.issued_on <= ISSUING_UNTIL + shift
         assert credential.qa_basis is not None
         assert registry.qa_standing(credential.qa_basis, credential.issued_on).standing == Standing.IN_FORCE
     # ...even though some of those decisions were withdrawn, suspended or expired after the credentials were issued.
@@ -172,9 +177,31 @@ def test_the_same_seed_tells_the_same_story_and_another_seed_another() -> None:
     assert content(other) != content(first)
 
 
-def test_the_demo_needs_a_today_after_its_history() -> None:
-    too_early = in_memory(clock=datetime.combine(date(2025, 7, 1), datetime.min.time(), tzinfo=UTC))
+def test_the_story_is_dated_up_to_the_day_it_is_built() -> None:
+    """Built on another day, the same seed tells the same story moved by as many days (whole weeks here: cohorts fall
+    on weekdays), ending that day."""
+    today, year_later = in_memory(), in_memory(BUILT + timedelta(weeks=52))
+    build_demo(today, credentials=100, seed=7)
+    build_demo(year_later, credentials=100, seed=7)
 
-    with pytest.raises(ValueError, match="too early"):
-        build_demo(too_early, credentials=10)
-    assert too_early.recorder.max_notification_id() in (None, 0)
+    def issue_days(registry: Registry) -> list[date]:
+        return [registry.get(Credential, i).issued_on for i in originators(registry, "Credential.Issued")]
+
+    assert [day + timedelta(weeks=52) for day in issue_days(today)] == issue_days(year_later)
+    last = max(issue_days(today))
+    assert date(2026, 6, 1) < last < BUILT.date()  # issued up to a few months ago, not stopped in 2025
+    events = [today.mapper.to_domain_event(n) for n in notifications(today)]
+    effective = [e.stamp.effective for e in events if isinstance(getattr(e, "stamp", None), Stamp)]
+    assert len(effective) > 100 and max(effective) <= BUILT.date()  # nothing takes effect after today
+
+
+def test_the_demo_credentials_verify_in_all_three_verdicts(demo: tuple[Registry, DemoSummary, list[int]]) -> None:
+    """Valid, valid with warnings (QA expired, suspended or withdrawn after issue), and not valid (revoked or
+    suspended now): the mix ``mcreg demo`` prints, pinned for the day the tests build it."""
+    registry, _, _ = demo
+
+    mix = verdict_mix(registry)
+
+    assert mix == VerdictMix(valid=226, valid_with_warnings=66, not_valid=8, verified=300, issued=300)
+    sampled = verdict_mix(registry, sample=100)
+    assert (sampled.verified, sampled.issued) == (100, 300)

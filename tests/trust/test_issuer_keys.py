@@ -274,7 +274,10 @@ def test_rotation_keeps_what_the_old_key_signed_verifiable(
     answer = verdict(public, old_vc)
     assert answer["valid"] is True, answer["checks"]
     assert answer["proof"]["key_status_at_signing"] == "valid" and answer["proof"]["key"]["status"] == "retired"
-    assert verdict(public, new_vc)["valid"] is True
+    # Rotated, not compromised: what it signed stays valid, with a warning that a fresh export has a new key.
+    assert (answer["verdict"], [w["check"] for w in answer["warnings"]]) == ("valid_with_warnings", ["key"])
+    assert outcome(answer, "key") == ("warning", None)
+    assert verdict(public, new_vc)["verdict"] == "valid"
 
     again = exported(provider, read_models, first)  # a new export is signed with the new key
     assert again["proof"]["verificationMethod"].endswith("#key-2") and again != old_vc
@@ -312,9 +315,12 @@ def test_a_compromised_key_invalidates_what_it_signed_since_and_not_before(
     answer = verdict(public, later_vc)
     assert (answer["valid"], answer["failed"]) == (False, ["key"])
     assert outcome(answer, "key") == ("failed", "INVALID_VERIFICATION_METHOD")
+    assert (answer["verdict"], answer["verified"]) == ("not_valid", False)
+    assert answer["errors"][0]["type"] == "https://w3id.org/security#INVALID_VERIFICATION_METHOD"
     assert answer["proof"]["key_status_at_signing"] == "compromised"
     answer = verdict(public, earlier_vc)
     assert answer["valid"] is True, answer["checks"]
+    assert (answer["verdict"], outcome(answer, "key")) == ("valid_with_warnings", ("warning", None))
     assert datetime.fromisoformat(answer["proof"]["key"]["compromised_since"]) == since
 
     # The next export (and the status lists) are signed with the replacement the report made.
