@@ -45,7 +45,13 @@ from mcreg.registry.trust.status_list import (
 )
 from mcreg.registry.vocabulary import CredentialStatus, Standing
 from mcreg.services.checks import NO_PROOF, CheckFinding, CheckMade, CheckName, Checks, key_finding
-from mcreg.services.documents import VC_CONTEXT, credential_id_of, parse_status_list_url, status_list_url
+from mcreg.services.documents import (
+    VC_CONTEXT,
+    credential_id_of,
+    paired_status_entry,
+    parse_status_list_url,
+    status_list_url,
+)
 from mcreg.services.exports import CredentialExports, PublishedKey, published_key
 from mcreg.stores.event_store import created_at_position
 from mcreg.stores.issuer_keys import KeyUnavailable
@@ -300,6 +306,9 @@ class _Verification:
         entries = presented.get("credentialStatus")
         entries = entries if isinstance(entries, list) else [entries] if entries is not None else []
         matching = [e for e in entries if isinstance(e, Mapping) and e.get("statusPurpose") == purpose]
+        if not matching:  # one entry, as OB3 has it: the credential is at the same place on the issuer's other list
+            pairs = (paired_status_entry(self.exports.public_url, e, purpose) for e in entries if isinstance(e, Mapping))
+            matching = [pair for pair in pairs if pair is not None]
         if not matching:
             self.checks.failed(check, f"the credential names no {purpose} status list", "STATUS_VERIFICATION_ERROR")
             return StatusBit(purpose=purpose, status_list_credential=None, index=None)
