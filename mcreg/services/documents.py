@@ -51,6 +51,8 @@ from mcreg.services.jsonld_contexts import MCREG_CONTEXT_URL
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+KNOWN_CONTEXTS = (VC_CONTEXT, OB3_CONTEXT, MCREG_CONTEXT_URL)
+"""The contexts of the registry's signed documents: a verifier knows them by heart and fetches no other."""
 ELM_CONTEXT = ("https://www.w3.org/2018/credentials/v1", "http://data.europa.eu/snb/model/context/edc-ap")
 
 STATUS_LIST_TTL_MS = 300_000
@@ -331,11 +333,12 @@ def paired_status_entry(public_url: str, entry: Mapping[str, Any], purpose: str)
     """The entry at the same place as ``entry`` (one of this registry's lists) on the issuer's ``purpose`` list, or
     None when ``entry`` names no list of this registry's: a credential names its revocation entry only."""
     place = parse_status_list_url(public_url, entry.get("statusListCredential"))
-    if place is None:
+    value = entry.get("statusListIndex")
+    if place is None or not isinstance(value, str):
         return None
     issuer_id, _, number = place
     try:
-        index = parse_status_list_index(entry.get("statusListIndex"))
+        index = parse_status_list_index(value)
     except StatusEntryError:
         return None
     return status_entry(public_url, issuer_id, purpose, number, index)

@@ -73,7 +73,7 @@ def bits(public: As, vc: dict[str, Any]) -> dict[str, bool]:
     key = issuer_key(public, vc)
     found = {}
     public_url = public.client.app.state.services.settings.public_url
-    for purpose in ("revocation", "suspension"):  # the VC names its revocation entry: its suspension is at the same place
+    for purpose in ("revocation", "suspension"):  # the VC names its revocation entry; its suspension is its pair
         entry = paired_status_entry(public_url, vc["credentialStatus"], purpose)
         response = public.get(path_of(public, entry["statusListCredential"]))
         assert response.status_code == 200, response.text
@@ -363,6 +363,16 @@ def test_every_bad_presented_credential_gets_a_verdict_naming_the_failed_check(
     missing_list = services.settings.public_url + f"/v1/status/{world.provider_id}/revocation-7"
     cases: dict[str, tuple[Any, str, str | None]] = {
         "not a VC": ({"hello": "world"}, "document", "MALFORMED_VALUE_ERROR"),
+        "a context to fetch": (
+            resigned(services, world, vc, lambda d: d["@context"].append("https://contexts.example/badge.jsonld")),
+            "document",
+            "MALFORMED_VALUE_ERROR",
+        ),
+        "an @vocab game": (
+            resigned(services, world, vc, lambda d: d["@context"].append({"@vocab": "https://evil.example/#"})),
+            "document",
+            "MALFORMED_VALUE_ERROR",
+        ),
         "foreign issuer": ({**vc, "issuer": {"id": "did:web:elsewhere.example"}}, "issuer", None),
         "unknown issuer here": ({**vc, "issuer": f"{host_did}:issuers:{uuid4()}"}, "issuer", None),
         "no proof": ({k: v for k, v in vc.items() if k != "proof"}, "proof", "MALFORMED_PROOF_ERROR"),
@@ -441,6 +451,8 @@ def test_every_bad_presented_credential_gets_a_verdict_naming_the_failed_check(
     # on both lists: the suspension list is the revocation list's pair).
     only = verdict(public, cases["list not there"][0])
     assert only["failed"] == ["revocation", "suspension"], only["checks"]
+    only = verdict(public, cases["an @vocab game"][0])
+    assert only["failed"] == ["document"], only["checks"]
     assert outcome(only, "proof") == ("passed", None)
     assert verdict(public, vc)["valid"] is True
 
