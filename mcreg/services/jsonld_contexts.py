@@ -3,8 +3,9 @@
 The VC 2.0 context has no ``@vocab``, so a JSON-LD processor drops any term that the contexts a document
 names do not define. The Annex I standard elements that Open Badges 3.0 has no term for are defined in
 ``mcreg-v1.jsonld``, shipped in this package and never changed once published (a new term is a new
-version). Its URL, ``MCREG_CONTEXT_URL``, is the same for every registry whatever its public URL (decision 49):
-every registry serves the same bytes at ``CONTEXT_PATH``, and verifiers load it from their own copy.
+version). Its URL, ``MCREG_CONTEXT_URL``, is the same for every registry whatever its public URL
+(docs/decisions.md, "One context for mcreg's terms"): every registry serves the same bytes at
+``CONTEXT_PATH``, and verifiers load it from their own copy.
 """
 
 from __future__ import annotations

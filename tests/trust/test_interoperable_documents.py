@@ -182,3 +182,13 @@ def test_every_term_of_the_context_is_described_by_the_vocabulary():
     terms = {definition["@id"] for name, definition in context.items() if not name.startswith("@")}
     described = {node["@id"] for node in jsonld.expand(json.loads(vocabulary_document()))}
     assert terms and terms <= described
+
+
+@pytest.mark.parametrize(
+    "example",
+    ["example-basic-openbadgecredential.json", "example-complete-openbadgecredential.json"],
+)
+def test_the_specifications_own_examples_pass_the_same_schema(example: str):
+    schema = json.loads(data_path("ob3", "ob_v3p0_achievementcredential_schema.json").read_text(encoding="utf-8"))
+    document = json.loads(data_path("ob3", example).read_text(encoding="utf-8"))
+    assert not list(Draft201909Validator(schema).iter_errors(document))
