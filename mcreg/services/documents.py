@@ -10,7 +10,7 @@
   the rest are terms of mcreg's own context (``mcreg.services.jsonld_contexts``).
   It validates against the OB3 AchievementCredential JSON Schema: one
   ``credentialStatus`` (the revocation entry; the suspension entry is at the
-  same place on the issuer's suspension list, ``status_entry``), and the
+  same place on the issuer's suspension list, ``paired_status_entry``), and the
   achievement's ``image`` a ``data:`` URI (``badge_image``).
 * ``elm_credential``: the same facts as a European Learning Model v3
   ``EuropeanDigitalCredential``, shaped like the EDC micro-credential sample.
@@ -321,11 +321,12 @@ def open_badge_credential(awarding: Awarding, public_url: str, issuer_did: str) 
 
 def credential_status(place: StatusPlace, public_url: str) -> dict[str, Any]:
     """The credential's ``BitstringStatusListEntry`` on its issuer's revocation list: OB3 gives a credential one
-    status, and the credential is at the same place on the issuer's suspension list (``status_entry``)."""
+    status, and the credential is at the same place on the issuer's suspension list (``paired_status_entry``)."""
     return status_entry(public_url, place.issuer_id, "revocation", place.number, place.index)
 
 
 def status_entry(public_url: str, issuer_id: UUID, purpose: str, number: int, index: int) -> dict[str, Any]:
+    """The ``BitstringStatusListEntry`` at ``index`` of the issuer's ``purpose`` list number ``number``."""
     return status_list_entry(status_list_url(public_url, issuer_id, purpose, number), index, purpose)
 
 

@@ -223,7 +223,9 @@ class _Verification:
         if not (isinstance(context, list) and context[:1] == [VC_CONTEXT]):
             problems.append(f"@context must start with {VC_CONTEXT}")
         elif unknown := [c for c in context if c not in KNOWN_CONTEXTS]:  # inline ones too: no @vocab games
-            problems.append(f"@context names contexts this registry does not know, and it fetches none: {unknown}")
+            problems.append(
+                f"@context names contexts this registry does not know, and it fetches none: {unknown!s:.200}"
+            )
         if not (isinstance(types, list) and "VerifiableCredential" in types):
             problems.append("type must include VerifiableCredential")
         if not (isinstance(issuer, str) or (isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str))):
