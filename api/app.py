@@ -18,6 +18,7 @@ from mcreg.api.problems import install as install_problems
 from mcreg.api.rest import (
     accreditations,
     agencies,
+    contexts,
     credentials,
     events,
     export,
@@ -55,6 +56,7 @@ ROUTERS = (
     imports,
     keys,
     status_lists,
+    contexts,
     transparency,
 )
 

@@ -61,7 +61,8 @@ def _document_response(export: Callable[[], dict[str, Any]], media_type: str) ->
     description="For the issuing provider (to hand to the learner), the operator and the national authority of the "
     "provider's country. The provider is the issuer, as `did:web:{host}:issuers:{id}` (its DID document is "
     "`/issuers/{id}/did.json`), and signs with its current key (made when the provider was accredited or first "
-    "issued). `credentialStatus` names the provider's revocation and suspension lists. The same credential "
+    "issued). `credentialStatus` names its place on the provider's revocation list (one status, as Open Badges 3.0 "
+    "has it): it stands at the same place on the provider's suspension list. The same credential "
     "exports to the same bytes while the provider's key is the same. Right after issuance the status lists may "
     "not have placed it yet: a 409 to retry after `Retry-After`.",
     response_class=Response,

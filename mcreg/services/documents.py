@@ -7,8 +7,11 @@
   achievement's ``creator``. Annex I elements OB3 has a term for use it
   (``name``, ``creditsAvailable``, ``fieldOfStudy``, ``alignment`` to ESCO, EQF
   and ISCED-F, ``criteria``, ``result``, the issuer's ``addressCountryCode``);
-  the rest are issuer-dependent terms of the achievement (the VC 2.0 context's
-  ``@vocab``).
+  the rest are terms of mcreg's own context (``mcreg.services.jsonld_contexts``).
+  It validates against the OB3 AchievementCredential JSON Schema: one
+  ``credentialStatus`` (the revocation entry; the suspension entry is at the
+  same place on the issuer's suspension list, ``paired_status_entry``), and the
+  achievement's ``image`` a ``data:`` URI (``badge_image``).
 * ``elm_credential``: the same facts as a European Learning Model v3
   ``EuropeanDigitalCredential``, shaped like the EDC micro-credential sample.
   Unsigned, with the provider as issuer: the provider seals it with its own
@@ -35,10 +38,21 @@ from mcreg.projections.status_lists import LIST_SIZE, StatusPlace
 from mcreg.registry.aggregates.microcredential import Specification
 from mcreg.registry.aggregates.provider import ProviderIdentifiers
 from mcreg.registry.quality import QABasis
-from mcreg.registry.trust.status_list import PURPOSES, Bitstring, status_list_credential, status_list_entry
+from mcreg.registry.trust.status_list import (
+    PURPOSES,
+    Bitstring,
+    StatusEntryError,
+    parse_status_list_index,
+    status_list_credential,
+    status_list_entry,
+)
+from mcreg.services.badge_image import badge_image
+from mcreg.services.jsonld_contexts import MCREG_CONTEXT_URL
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+KNOWN_CONTEXTS = (VC_CONTEXT, OB3_CONTEXT, MCREG_CONTEXT_URL)
+"""The contexts of the registry's signed documents: a verifier knows them by heart and fetches no other."""
 ELM_CONTEXT = ("https://www.w3.org/2018/credentials/v1", "http://data.europa.eu/snb/model/context/edc-ap")
 
 STATUS_LIST_TTL_MS = 300_000
@@ -172,7 +186,7 @@ def _provider_profile(awarding: Awarding, public_url: str, issuer_did: str) -> d
         "address": {"type": ["Address"], "addressCountryCode": awarding.provider_country},
     }
     identifiers = [
-        {"type": ["IdentifierEntry"], "identifier": value, "identifierType": f"ext:{scheme}"}
+        {"type": "IdentifierEntry", "identifier": value, "identifierType": f"ext:{scheme}"}
         for scheme, value in _identifiers(awarding.provider_identifiers)
     ]
     if identifiers:
@@ -246,13 +260,14 @@ def _achievement(awarding: Awarding, public_url: str, title: str, creator: dict[
         "description": f"A micro-credential of {_decimal(spec.ects)} ECTS{level}, {_words(spec.participation)}, "
         f"assessed by {_words(spec.assessment)}.",
         "criteria": {"narrative": f"Learning outcomes:\n{outcomes}"},
+        "image": badge_image(title, f"{_decimal(spec.ects)} ECTS", spec.eqf_level),
         "creditsAvailable": _number(spec.ects),
         "fieldOfStudy": spec.isced_field,
         "inLanguage": spec.languages[0],
         "alignment": _alignments(spec),
         "creator": creator,
         "version": str(awarding.spec_version),
-        # Annex I elements OB3 has no term for: issuer-dependent terms (the VC 2.0 context's @vocab).
+        # Annex I elements OB3 has no term for: terms of mcreg's context.
         "assessmentType": str(spec.assessment),
         "participationForm": str(spec.participation),
         "qualityAssuranceType": str(spec.qa_type),
@@ -287,7 +302,7 @@ def open_badge_credential(awarding: Awarding, public_url: str, issuer_did: str) 
         subject["result"] = [{"type": ["Result"], "value": awarding.grade}]
     issued = xsd_datetime(awarding.issued_on)
     credential: dict[str, Any] = {
-        "@context": [VC_CONTEXT, OB3_CONTEXT],
+        "@context": [VC_CONTEXT, OB3_CONTEXT, MCREG_CONTEXT_URL],
         "id": credential_urn(awarding.credential_id),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": title,
@@ -304,12 +319,30 @@ def open_badge_credential(awarding: Awarding, public_url: str, issuer_did: str) 
     return credential
 
 
-def credential_status(place: StatusPlace, public_url: str) -> list[dict[str, Any]]:
-    """The credential's two ``BitstringStatusListEntry``: its index on its issuer's revocation and suspension list."""
-    return [
-        status_list_entry(status_list_url(public_url, place.issuer_id, purpose, place.number), place.index, purpose)
-        for purpose in ("revocation", "suspension")
-    ]
+def credential_status(place: StatusPlace, public_url: str) -> dict[str, Any]:
+    """The credential's ``BitstringStatusListEntry`` on its issuer's revocation list: OB3 gives a credential one
+    status, and the credential is at the same place on the issuer's suspension list (``paired_status_entry``)."""
+    return status_entry(public_url, place.issuer_id, "revocation", place.number, place.index)
+
+
+def status_entry(public_url: str, issuer_id: UUID, purpose: str, number: int, index: int) -> dict[str, Any]:
+    """The ``BitstringStatusListEntry`` at ``index`` of the issuer's ``purpose`` list number ``number``."""
+    return status_list_entry(status_list_url(public_url, issuer_id, purpose, number), index, purpose)
+
+
+def paired_status_entry(public_url: str, entry: Mapping[str, Any], purpose: str) -> dict[str, Any] | None:
+    """The entry at the same place as ``entry`` (one of this registry's lists) on the issuer's ``purpose`` list, or
+    None when ``entry`` names no list of this registry's: a credential names its revocation entry only."""
+    place = parse_status_list_url(public_url, entry.get("statusListCredential"))
+    value = entry.get("statusListIndex")
+    if place is None or not isinstance(value, str):
+        return None
+    issuer_id, _, number = place
+    try:
+        index = parse_status_list_index(value)
+    except StatusEntryError:
+        return None
+    return status_entry(public_url, issuer_id, purpose, number, index)
 
 
 # --- European Learning Model v3 -------------------------------------------------------------------------------------

@@ -48,7 +48,14 @@ from mcreg.registry.trust.status_list import (
 )
 from mcreg.registry.vocabulary import CredentialStatus, Standing, Verdict
 from mcreg.services.checks import NO_PROOF, CheckFinding, CheckMade, CheckName, Checks, Problem, key_finding
-from mcreg.services.documents import VC_CONTEXT, credential_id_of, parse_status_list_url, status_list_url
+from mcreg.services.documents import (
+    KNOWN_CONTEXTS,
+    VC_CONTEXT,
+    credential_id_of,
+    paired_status_entry,
+    parse_status_list_url,
+    status_list_url,
+)
 from mcreg.services.exports import CredentialExports, PublishedKey, published_key
 from mcreg.stores.event_store import created_at_position
 from mcreg.stores.issuer_keys import KeyUnavailable
@@ -227,6 +234,10 @@ class _Verification:
         problems = []
         if not (isinstance(context, list) and context[:1] == [VC_CONTEXT]):
             problems.append(f"@context must start with {VC_CONTEXT}")
+        elif unknown := [c for c in context if c not in KNOWN_CONTEXTS]:  # inline ones too: no @vocab games
+            problems.append(
+                f"@context names contexts this registry does not know, and it fetches none: {unknown!s:.200}"
+            )
         if not (isinstance(types, list) and "VerifiableCredential" in types):
             problems.append("type must include VerifiableCredential")
         if not (isinstance(issuer, str) or (isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str))):
@@ -313,6 +324,10 @@ class _Verification:
         entries = presented.get("credentialStatus")
         entries = entries if isinstance(entries, list) else [entries] if entries is not None else []
         matching = [e for e in entries if isinstance(e, Mapping) and e.get("statusPurpose") == purpose]
+        if not matching:  # one entry, as OB3 has it: the credential is at the same place on the issuer's other list
+            public_url = self.exports.public_url
+            pairs = (paired_status_entry(public_url, e, purpose) for e in entries if isinstance(e, Mapping))
+            matching = [pair for pair in pairs if pair is not None]
         if not matching:
             self.checks.failed(check, f"the credential names no {purpose} status list", "STATUS_VERIFICATION_ERROR")
             return StatusBit(purpose=purpose, status_list_credential=None, index=None)

@@ -625,6 +625,8 @@ def _(s: Scene, role: Role, obj: str) -> Request:
 
 constant("GET", "/.well-known/did.json", "/.well-known/did.json")
 constant("GET", "/did.json", "/did.json")
+constant("GET", "/contexts/mcreg/v1.jsonld", "/contexts/mcreg/v1.jsonld")
+constant("GET", "/contexts/mcreg/vocab.jsonld", "/contexts/mcreg/vocab.jsonld")
 
 
 @builds("GET", "/issuers/{issuer_id}/did.json")

@@ -30,7 +30,7 @@ from mcreg.registry.trust.merkle import verify_inclusion
 from mcreg.registry.trust.signed_note import open_checkpoint
 from mcreg.registry.trust.status_list import Bitstring, status_of
 from mcreg.registry.vocabulary import Role
-from mcreg.services.documents import xsd_datetime
+from mcreg.services.documents import paired_status_entry, xsd_datetime
 from mcreg.services.verification import issued_position
 from tests.api.rest import As, caller
 from tests.testdata import data_path
@@ -72,7 +72,9 @@ def bits(public: As, vc: dict[str, Any]) -> dict[str, bool]:
     """The credential's revocation and suspension bits, read off the lists its entries name, signatures checked."""
     key = issuer_key(public, vc)
     found = {}
-    for entry in vc["credentialStatus"]:
+    public_url = public.client.app.state.services.settings.public_url
+    for purpose in ("revocation", "suspension"):  # the VC names its revocation entry; its suspension is its pair
+        entry = paired_status_entry(public_url, vc["credentialStatus"], purpose)
         response = public.get(path_of(public, entry["statusListCredential"]))
         assert response.status_code == 200, response.text
         listed = response.json()
@@ -114,6 +116,7 @@ def test_the_vc_is_issued_and_signed_by_its_provider_under_its_did(
     assert vc["@context"] == [
         "https://www.w3.org/ns/credentials/v2",
         "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        "https://w3id.org/mcreg/contexts/v1.jsonld",
     ]
     assert vc["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert vc["validFrom"] == "2024-03-01T00:00:00Z"
@@ -173,16 +176,13 @@ def test_each_credential_has_its_own_random_place_on_its_providers_lists(
     view = read_models[STATUS].view
     places = []
     for credential_id in (first, second):
-        entries = exported(provider, credential_id)["credentialStatus"]
-        assert [e["statusPurpose"] for e in entries] == ["revocation", "suspension"]
-        assert all(e["type"] == "BitstringStatusListEntry" for e in entries)
-        assert entries[0]["statusListIndex"] == entries[1]["statusListIndex"]
+        entry = exported(provider, credential_id)["credentialStatus"]  # one, as OB3 has it: the revocation entry
+        assert (entry["type"], entry["statusPurpose"]) == ("BitstringStatusListEntry", "revocation")
         place = view.place_of(credential_id)
         assert (place.issuer_id, place.number) == (world.provider_id, 0)
-        assert entries[0]["statusListIndex"] == str(place.index)
+        assert entry["statusListIndex"] == str(place.index)
         assert place.index == status_model.status_index(world.provider_id, 0, credential_id, 0)  # the first candidate
-        assert entries[0]["statusListCredential"].endswith(f"/v1/status/{world.provider_id}/revocation-0")
-        assert entries[1]["statusListCredential"].endswith(f"/v1/status/{world.provider_id}/suspension-0")
+        assert entry["statusListCredential"].endswith(f"/v1/status/{world.provider_id}/revocation-0")
         places.append(place)
     assert places[0] != places[1]
 
@@ -238,7 +238,7 @@ def test_revoking_sets_the_revocation_bit_and_verify_reports_it(
     assert answer["qa_at_issue"]["standing"] == answer["qa_now"]["standing"] == "in_force"
     assert answer["issued_on"] == "2024-03-01"
 
-    revocation_list = path_of(public, vc["credentialStatus"][0]["statusListCredential"])
+    revocation_list = path_of(public, vc["credentialStatus"]["statusListCredential"])
     before = public.get(revocation_list)
     assert provider.post(f"/v1/credentials/{credential_id}/revoke", {"reason": "fraud"}).status_code == 200
     answer = verdict(public, vc)  # the registry knows at once, before the list catches up
@@ -289,7 +289,7 @@ def test_a_list_is_the_same_bytes_while_its_bits_are_the_same(
     credential_id = world.issue()
     placed(read_models)
     vc = exported(provider, credential_id)
-    path = path_of(public, vc["credentialStatus"][1]["statusListCredential"])
+    path = path_of(public, vc["credentialStatus"]["statusListCredential"])
     first = public.get(path)
     world.issue()  # a new credential on the same list: no bit changes
     placed(read_models)
@@ -301,7 +301,7 @@ def test_a_list_is_the_same_bytes_while_its_bits_are_the_same(
     assert (unchanged.status_code, unchanged.content) == (304, b"")
     listed = first.json()
     assert listed["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
-    assert listed["id"] == vc["credentialStatus"][1]["statusListCredential"]
+    assert listed["id"] == vc["credentialStatus"]["statusListCredential"]
     assert listed["credentialSubject"]["ttl"] == 300_000
     assert listed["proof"]["verificationMethod"] == vc["proof"]["verificationMethod"]  # the provider's key
     assert listed["proof"]["created"] >= listed["validFrom"]
@@ -347,14 +347,14 @@ def test_every_bad_presented_credential_gets_a_verdict_naming_the_failed_check(
 
     def status_url(url: str) -> Any:
         def change(document: dict[str, Any]) -> None:
-            document["credentialStatus"][0]["statusListCredential"] = url
-            document["credentialStatus"][0]["id"] = f"{url}#1"
+            document["credentialStatus"]["statusListCredential"] = url
+            document["credentialStatus"]["id"] = f"{url}#1"
 
         return change
 
     def status_index(index: str) -> Any:
         def change(document: dict[str, Any]) -> None:
-            document["credentialStatus"][0]["statusListIndex"] = index
+            document["credentialStatus"]["statusListIndex"] = index
 
         return change
 
@@ -363,6 +363,16 @@ def test_every_bad_presented_credential_gets_a_verdict_naming_the_failed_check(
     missing_list = services.settings.public_url + f"/v1/status/{world.provider_id}/revocation-7"
     cases: dict[str, tuple[Any, str, str | None]] = {
         "not a VC": ({"hello": "world"}, "document", "MALFORMED_VALUE_ERROR"),
+        "a context to fetch": (
+            resigned(services, world, vc, lambda d: d["@context"].append("https://contexts.example/badge.jsonld")),
+            "document",
+            "MALFORMED_VALUE_ERROR",
+        ),
+        "an @vocab game": (
+            resigned(services, world, vc, lambda d: d["@context"].append({"@vocab": "https://evil.example/#"})),
+            "document",
+            "MALFORMED_VALUE_ERROR",
+        ),
         "foreign issuer": ({**vc, "issuer": {"id": "did:web:elsewhere.example"}}, "issuer", None),
         "unknown issuer here": ({**vc, "issuer": f"{host_did}:issuers:{uuid4()}"}, "issuer", None),
         "no proof": ({k: v for k, v in vc.items() if k != "proof"}, "proof", "MALFORMED_PROOF_ERROR"),
@@ -437,9 +447,12 @@ def test_every_bad_presented_credential_gets_a_verdict_naming_the_failed_check(
         assert answer["valid"] is False, name
         assert check in answer["failed"], (name, answer["failed"])
         assert outcome(answer, check) == ("failed", code), (name, answer["checks"])
-    # Each resigned case changed one thing only: its other checks pass.
+    # Each resigned case changed one thing only: its other checks pass (the one status entry places the credential
+    # on both lists: the suspension list is the revocation list's pair).
     only = verdict(public, cases["list not there"][0])
-    assert only["failed"] == ["revocation"], only["checks"]
+    assert only["failed"] == ["revocation", "suspension"], only["checks"]
+    only = verdict(public, cases["an @vocab game"][0])
+    assert only["failed"] == ["document"], only["checks"]
     assert outcome(only, "proof") == ("passed", None)
     assert verdict(public, vc)["valid"] is True
 

@@ -129,7 +129,7 @@ def test_a_get_writes_no_event(
     vc = provider.get(f"/v1/credentials/{credential_id}/vc")
     assert vc.status_code == 200, vc.text
     assert provider.get(f"/v1/credentials/{credential_id}/elm").status_code == 200
-    status_url = vc.json()["credentialStatus"][0]["statusListCredential"]
+    status_url = vc.json()["credentialStatus"]["statusListCredential"]
     assert public.get(status_url.removeprefix(services.settings.public_url.rstrip("/"))).status_code == 200
     assert public.get(f"/v1/credentials/{credential_id}/verify").status_code == 200
     for issuer in (world.provider_id, keyless):
