@@ -2,9 +2,10 @@
 
 Events hold only ciphertext: of the learner's name and details, and of free
 text that may speak of the learner (a revocation note, a recognition's reasons,
-an appeal's grounds; decision 42). Each learner's key lives in a ``LearnerVault``
-outside the event store; ``forget`` destroys it (crypto-shredding) and every
-event, hash and proof still verifies, while the personal data reads as erased.
+an appeal's grounds: the decision "Free text is personal data"). Each learner's
+key lives in a ``LearnerVault`` outside the event store; ``forget`` destroys it
+(crypto-shredding) and every event, hash and proof still verifies, while the
+personal data reads as erased.
 """
 
 from __future__ import annotations

@@ -116,7 +116,7 @@ class RegistryCore(Application[UUID]):
 
     def sealed(self, learner_id: UUID, about: UUID, field: str, text: str) -> SealedText:
         """Free text that may speak of a learner, sealed under the learner's key for the ``field`` of the
-        aggregate ``about`` (decision 42)."""
+        aggregate ``about`` (the decision "Free text is personal data")."""
         return seal_text(learner_id, about, field, text, self.vault.key(learner_id))
 
     def open_text(self, text: str | SealedText, about: UUID, field: str) -> str | None:

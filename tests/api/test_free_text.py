@@ -13,10 +13,12 @@ from datetime import date
 from uuid import UUID, uuid4
 
 import psycopg
+import pytest
 from psycopg import sql
 
 from mcreg.bootstrap import Services
 from mcreg.projections.read_models import ReadModels
+from mcreg.registry.aggregates.recognition import Recognition
 from mcreg.registry.application import Registry
 from mcreg.registry.vocabulary import Role
 from tests.api.rest import As, caller
@@ -161,3 +163,40 @@ def test_readers_show_the_text_while_the_key_exists_and_erased_after(
     assert notes(registry, story.withdrawn) == [("reason", None)]
     # Another learner's notes are untouched.
     assert notes(registry, story.graces) == [("reason", GRACE)]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("revoke", {"reason": "fraud", "note": "x" * 4001}, "note"),
+        ("revoke", {"reason": "fraud", "note": 42}, "note"),
+        ("suspend", {"reason": "   "}, "reason"),
+    ],
+)
+def test_bad_free_text_gets_a_problem_naming_the_field(services: Services, client, path, body, field):
+    world = World(services.registry)
+    credential_id = world.issue(date(2024, 3, 1))
+    provider = caller(services, client, Role.PROVIDER, world.provider_id)
+    answer = provider.post(f"/v1/credentials/{credential_id}/{path}", body)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == field
+
+
+def test_bad_free_text_on_a_recognition_gets_a_problem_naming_the_field(services: Services, client):
+    story = tell(services, client)
+    institution = story.institution
+    credential_id = services.registry.get(Recognition, story.recognised).credential_id
+    request = {"credential_id": str(credential_id), "institution_id": str(institution.org), "purpose": "admission"}
+    recognition = institution.post("/v1/recognitions", request).json()["id"]
+    refusal = {"outcome": "refused", "ects_recognised": "0"}
+
+    too_long = [{"difference": "No lab work", "reason": "x" * 4001}]
+    answer = institution.post(f"/v1/recognitions/{recognition}/decision", refusal | {"differences": too_long})
+    assert (answer.status_code, answer.json()["field"]) == (422, "differences[0].reason")
+
+    fine = [{"difference": "No lab work", "reason": "Lab work is compulsory"}]
+    assert institution.post(f"/v1/recognitions/{recognition}/decision", refusal | {"differences": fine}).is_success
+    answer = institution.post(f"/v1/recognitions/{recognition}/appeal", {"grounds": "x" * 20001})
+    assert (answer.status_code, answer.json()["field"]) == (422, "grounds")
+    answer = institution.post(f"/v1/recognitions/{recognition}/withdraw", {"reason": 7})
+    assert (answer.status_code, answer.json()["field"]) == (422, "reason")
