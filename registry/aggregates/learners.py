@@ -55,9 +55,9 @@ class SealedText:
     ciphertext: str  # base64
 
     @classmethod
-    def of(cls, stored: str | dict[str, str] | SealedText) -> str | SealedText:
-        """As written into an event, or into a read model's JSON column (``jsonable``): clear text from before
-        free text was sealed stays as it was."""
+    def of(cls, stored: str | dict[str, str]) -> str | SealedText:
+        """Free text as a read model's JSON column keeps it (``jsonable``), or clear as it was written before
+        free text was sealed."""
         if isinstance(stored, dict):
             return cls(UUID(stored["learner_id"]), stored["nonce"], stored["ciphertext"])
         return stored
