@@ -4,8 +4,11 @@ A row names the credential, the recognising institution and the issuer, with
 both countries (joined as the events are projected), the purpose, who asked,
 the status, and the decision in force: outcome, ECTS recognised, substantial
 differences, and the credential's status and QA standing the institution
-recorded on the decision date; and the appeal. Free-text grounds and reasons
-for appeals and withdrawals stay in the events: they may speak of the learner.
+recorded on the decision date; and the appeal. The substantial differences are
+kept as the events hold them, sealed under the learner's key, and opened by the
+reader (``Registry.opened_differences``): the table holds no clear text that
+could outlive the learner's erasure. Free-text grounds and reasons for appeals
+and withdrawals stay in the events only.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from mcreg.projections.engine import Projection, View, event_class
 from mcreg.projections.listing import DEFAULT_PAGE_SIZE, Page, fetch_size, page, where
 from mcreg.projections.tables import Rows, Table, TableWriter
 from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.learners import SealedText
 from mcreg.registry.aggregates.provider import Provider
-from mcreg.registry.aggregates.recognition import Recognition, Verdict
+from mcreg.registry.aggregates.recognition import Recognition, SubstantialDifference, Verdict
 from mcreg.registry.vocabulary import RecognitionStatus
 
 PROVIDERS = countries_table("recognition_providers")
@@ -91,7 +95,7 @@ class RecognitionRow:
     status: str
     outcome: str | None  # None until decided
     ects_recognised: Decimal | None
-    differences: list[dict[str, str]] | None  # [{"difference": …, "reason": …}]
+    differences: list[dict[str, Any]] | None  # [{"difference": …, "reason": …}], each sealed (or clear from before)
     decided_on: date | None
     credential_status: str | None  # as the institution recorded it on the decision date
     qa_basis_kind: str | None
@@ -101,6 +105,14 @@ class RecognitionRow:
     appeal_lodged_on: date | None
     appeal_outcome: str | None
     withdrawn_on: date | None
+
+    @property
+    def substantial_differences(self) -> tuple[SubstantialDifference, ...]:
+        """The decision's differences as its event holds them, for ``Registry.opened_differences``."""
+        return tuple(
+            SubstantialDifference(SealedText.of(d["difference"]), SealedText.of(d["reason"]))
+            for d in self.differences or ()
+        )
 
     @property
     def appeal(self) -> str | None:
@@ -293,13 +305,18 @@ class RecognitionsProjection(Projection[RecognitionChanges]):
         )
 
 
+def stored(text: str | SealedText) -> str | dict[str, str]:
+    """Free text as a JSON column keeps it: sealed, or clear as an event from before sealing holds it."""
+    return text if isinstance(text, str) else text.jsonable()
+
+
 def decision(verdict: Verdict, decided_on: date) -> dict[str, Any]:
     """The recognition columns a decision fills."""
     basis = verdict.qa_standing.basis
     return {
         "outcome": verdict.outcome,
         "ects_recognised": verdict.ects_recognised,
-        "differences": [{"difference": d.difference, "reason": d.reason} for d in verdict.differences],
+        "differences": [{"difference": stored(d.difference), "reason": stored(d.reason)} for d in verdict.differences],
         "decided_on": decided_on,
         "credential_status": verdict.credential_status,
         "qa_basis_kind": basis.kind if basis else None,

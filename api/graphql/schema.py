@@ -258,7 +258,7 @@ class Query:
         row = await info.context.recognitions.load(parse_id(id, "id"))
         if row and not info.context.may_read(row):
             raise BadInput("recognition: only its institution or an authority concerned may read it", "FORBIDDEN")
-        return RecognitionObject.of(row) if row else None
+        return await run_in_threadpool(RecognitionObject.of, row, info.context.registry) if row else None
 
     @strawberry.field(
         description="The recognitions of one credential, or of one institution (of one status if given), "
@@ -300,7 +300,8 @@ class Query:
                 )
             )
         readable = Page(tuple(row for row in page.rows if info.context.may_read(row)), page.after)
-        return connection(readable, RecognitionObject.of, lambda row: row.requested_at_position)
+        node = partial(RecognitionObject.of, registry=info.context.registry)  # opens sealed text: reads the vault
+        return await run_in_threadpool(connection, readable, node, lambda row: row.requested_at_position)
 
     @strawberry.field(
         description="A national authority's dashboard: for one country if given (issuer country for credentials, "

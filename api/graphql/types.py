@@ -18,6 +18,7 @@ from mcreg.projections.catalogue import CatalogueRow
 from mcreg.projections.credential_status import CredentialStatusRow
 from mcreg.projections.provider_standing_queries import AccreditationRow, AgencyRow, ProviderRow, ReviewRow
 from mcreg.projections.recognitions import RecognitionRow
+from mcreg.registry.application import Registry
 from mcreg.registry.quality import QAStanding
 
 T = TypeVar("T")
@@ -377,8 +378,8 @@ class MicroCredentialObject:
 
 @strawberry.type(name="SubstantialDifference")
 class SubstantialDifferenceObject:
-    difference: str
-    reason: str
+    difference: str | None = strawberry.field(description="None once the learner has been forgotten (GDPR erasure)")
+    reason: str | None = strawberry.field(description="None once the learner has been forgotten (GDPR erasure)")
 
 
 @strawberry.type(name="Recognition")
@@ -407,7 +408,8 @@ class RecognitionObject:
     withdrawn_on: date | None
 
     @staticmethod
-    def of(row: RecognitionRow) -> RecognitionObject:
+    def of(row: RecognitionRow, registry: Registry) -> RecognitionObject:
+        """The row, its substantial differences opened under the learner's key."""
         return copied(
             RecognitionObject,
             row,
@@ -416,8 +418,8 @@ class RecognitionObject:
             institution_id=strawberry.ID(str(row.institution_id)),
             issuer_id=strawberry.ID(str(row.issuer_id)),
             differences=[
-                SubstantialDifferenceObject(difference=d["difference"], reason=d["reason"])
-                for d in row.differences or ()
+                SubstantialDifferenceObject(difference=d, reason=r)
+                for d, r in registry.opened_differences(row.recognition_id, row.substantial_differences)
             ],
             qa_basis=QABasisObject(
                 kind=row.qa_basis_kind, id=strawberry.ID(str(row.qa_basis_id)), version=row.qa_basis_version

@@ -26,6 +26,7 @@ from mcreg.api.rest.common import (
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.aggregates.recognition import Recognition
+from mcreg.registry.application import Registry
 from mcreg.registry.permissions import require_private
 from mcreg.registry.vocabulary import AppealOutcome, RecognitionOutcome, RecognitionPurpose, Requester, Role
 
@@ -61,8 +62,8 @@ class AppealVerdict(Input):
 
 
 class DifferenceOut(Output):
-    difference: str
-    reason: str
+    difference: str | None = Field(description="None once the learner has been forgotten (GDPR erasure)")
+    reason: str | None = Field(description="None once the learner has been forgotten (GDPR erasure)")
 
 
 class VerdictOut(Output):
@@ -140,4 +141,22 @@ def get_recognition(recognition_id: UUID, actor: Visitor, registry: Registered) 
     institution = registry.get(Provider, recognition.institution_id)
     issuer = registry.get(Provider, registry.get(Credential, recognition.credential_id).provider_id)
     require_private(actor, institution.id, Role.INSTITUTION, "recognition", institution.country, issuer.country)
-    return RecognitionOut.model_validate(recognition)
+    recorded = {name: getattr(recognition, name) for name in RecognitionOut.model_fields if name != "verdict"}
+    return RecognitionOut(**recorded, verdict=_verdict_out(registry, recognition))
+
+
+def _verdict_out(registry: Registry, recognition: Recognition) -> VerdictOut | None:
+    """The verdict in force, its free text opened under the learner's key (None once forgotten)."""
+    verdict = recognition.verdict
+    if verdict is None:
+        return None
+    return VerdictOut(
+        outcome=verdict.outcome,
+        ects_recognised=verdict.ects_recognised,
+        differences=[
+            DifferenceOut(difference=d, reason=r)
+            for d, r in registry.opened_differences(recognition.id, verdict.differences)
+        ],
+        credential_status=verdict.credential_status,
+        qa_standing=StandingOut.model_validate(verdict.qa_standing),
+    )

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from mcreg.registry.aggregates.learners import SealedPersonalData
+from mcreg.registry.aggregates.learners import SealedPersonalData, SealedText
 from mcreg.registry.errors import StateConflict
 from mcreg.registry.periods import Interruption, check_can_end, close_last
 from mcreg.registry.quality import QABasis
@@ -73,7 +73,7 @@ class Credential(Aggregate):
             return Verdict.NOT_VALID
         return Verdict.VALID if qa_on_day == Standing.IN_FORCE else Verdict.VALID_WITH_WARNINGS
 
-    def suspend(self, stamp: Stamp, reason: str) -> None:
+    def suspend(self, stamp: Stamp, reason: SealedText) -> None:
         self.check_not_revoked()
         if self.status == CredentialStatus.SUSPENDED:
             raise StateConflict("the credential is already suspended")
@@ -81,7 +81,7 @@ class Credential(Aggregate):
         self._suspend(stamp, reason)
 
     @event("Suspended")
-    def _suspend(self, stamp: Stamp, reason: str) -> None:
+    def _suspend(self, stamp: Stamp, reason: str | SealedText) -> None:  # clear text in events from before sealing
         self.status = CredentialStatus.SUSPENDED
         self.suspensions.append(Interruption(stamp.effective))
 
@@ -95,13 +95,13 @@ class Credential(Aggregate):
         self.status = CredentialStatus.ACTIVE
         close_last(self.suspensions, stamp.effective)
 
-    def revoke(self, stamp: Stamp, reason: RevocationReason, note: str | None) -> None:
+    def revoke(self, stamp: Stamp, reason: RevocationReason, note: SealedText | None) -> None:
         self.check_not_revoked()
         self.check_effective_after_issue(stamp)
         self._revoke(stamp, reason, note)
 
     @event("Revoked")
-    def _revoke(self, stamp: Stamp, reason: RevocationReason, note: str | None) -> None:
+    def _revoke(self, stamp: Stamp, reason: RevocationReason, note: str | SealedText | None) -> None:
         self.status = CredentialStatus.REVOKED
         self.revoked_on = stamp.effective
         self.revocation_reason = RevocationReason(reason)

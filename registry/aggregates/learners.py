@@ -1,8 +1,11 @@
 """Learner personal data, sealed per learner so that erasing one key erases it.
 
-Events hold only ciphertext. Each learner's key lives in a ``LearnerVault``
-outside the event store; ``forget`` destroys it (crypto-shredding) and every
-event, hash and proof still verifies, while the personal data reads as erased.
+Events hold only ciphertext: of the learner's name and details, and of free
+text that may speak of the learner (a revocation note, a recognition's reasons,
+an appeal's grounds: the decision "Free text is personal data"). Each learner's
+key lives in a ``LearnerVault`` outside the event store; ``forget`` destroys it
+(crypto-shredding) and every event, hash and proof still verifies, while the
+personal data reads as erased.
 """
 
 from __future__ import annotations
@@ -37,6 +40,30 @@ class SealedPersonalData:
     learner_id: UUID
     nonce: str  # base64
     ciphertext: str  # base64
+
+
+@dataclass(frozen=True)
+class SealedText:
+    """AES-256-GCM ciphertext of free text that may speak of a learner, under that learner's key.
+
+    The learner, the aggregate the text is about and the field that holds it are bound in as associated
+    data: the ciphertext opens only where it was written.
+    """
+
+    learner_id: UUID
+    nonce: str  # base64
+    ciphertext: str  # base64
+
+    @classmethod
+    def of(cls, stored: str | dict[str, str]) -> str | SealedText:
+        """Free text as a read model's JSON column keeps it (``jsonable``), or clear as it was written before
+        free text was sealed."""
+        if isinstance(stored, dict):
+            return cls(UUID(stored["learner_id"]), stored["nonce"], stored["ciphertext"])
+        return stored
+
+    def jsonable(self) -> dict[str, str]:
+        return {"learner_id": str(self.learner_id), "nonce": self.nonce, "ciphertext": self.ciphertext}
 
 
 class LearnerVault(Protocol):
@@ -94,6 +121,24 @@ def unseal(sealed: SealedPersonalData, key: bytes) -> PersonalData:
     fields = json.loads(plain)
     birth = fields.pop("birth_date")
     return PersonalData(birth_date=date.fromisoformat(birth) if birth else None, **fields)
+
+
+def _text_context(learner_id: UUID, about: UUID, field: str) -> bytes:
+    return learner_id.bytes + about.bytes + field.encode()
+
+
+def seal_text(learner_id: UUID, about: UUID, field: str, text: str, key: bytes | None) -> SealedText:
+    """``text`` sealed under the learner's key; with no key (the learner was forgotten) under one made and
+    dropped at once, so that text about a forgotten learner is erased as it arrives."""
+    nonce = os.urandom(12)
+    cipher = AESGCM(key if key is not None else AESGCM.generate_key(256))
+    ciphertext = cipher.encrypt(nonce, text.encode(), _text_context(learner_id, about, field))
+    return SealedText(learner_id, base64.b64encode(nonce).decode(), base64.b64encode(ciphertext).decode())
+
+
+def unseal_text(sealed: SealedText, about: UUID, field: str, key: bytes) -> str:
+    context = _text_context(sealed.learner_id, about, field)
+    return AESGCM(key).decrypt(base64.b64decode(sealed.nonce), base64.b64decode(sealed.ciphertext), context).decode()
 
 
 class Erasure(Aggregate):

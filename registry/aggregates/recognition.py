@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from mcreg.registry.aggregates.learners import SealedText
 from mcreg.registry.errors import InvalidInput, StateConflict
 from mcreg.registry.quality import QAStanding
 from mcreg.registry.stamp import Stamp
@@ -25,10 +26,11 @@ from mcreg.registry.vocabulary import (
 
 @dataclass(frozen=True)
 class SubstantialDifference:
-    """What differs, and why the institution judges it substantial."""
+    """What differs, and why the institution judges it substantial; sealed under the learner's key (clear text
+    in events from before sealing)."""
 
-    difference: str
-    reason: str
+    difference: str | SealedText
+    reason: str | SealedText
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ class Recognition(Aggregate):
         self.decided_on = stamp.effective
         self.status = RecognitionStatus.DECIDED
 
-    def appeal(self, stamp: Stamp, grounds: str) -> None:
+    def appeal(self, stamp: Stamp, grounds: SealedText) -> None:
         if self.status != RecognitionStatus.DECIDED:
             raise StateConflict(f"only a decided recognition can be appealed; it is {self.status}")
         assert self.decided_on is not None
@@ -101,7 +103,7 @@ class Recognition(Aggregate):
         self._appeal(stamp, grounds)
 
     @event("Appealed")
-    def _appeal(self, stamp: Stamp, grounds: str) -> None:
+    def _appeal(self, stamp: Stamp, grounds: str | SealedText) -> None:  # clear text in events from before sealing
         self.appeal_lodged_on = stamp.effective
         self.status = RecognitionStatus.APPEALED
 
@@ -120,13 +122,13 @@ class Recognition(Aggregate):
             self.decided_on = stamp.effective
         self.status = RecognitionStatus.APPEAL_DECIDED
 
-    def withdraw(self, stamp: Stamp, reason: str) -> None:
+    def withdraw(self, stamp: Stamp, reason: SealedText) -> None:
         if self.status not in (RecognitionStatus.REQUESTED, RecognitionStatus.APPEALED):
             raise StateConflict(f"only a pending request or appeal can be withdrawn; it is {self.status}")
         self._withdraw(stamp, reason)
 
     @event("Withdrawn")
-    def _withdraw(self, stamp: Stamp, reason: str) -> None:
+    def _withdraw(self, stamp: Stamp, reason: str | SealedText) -> None:
         self.status = RecognitionStatus.WITHDRAWN
 
     @staticmethod

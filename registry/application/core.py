@@ -1,4 +1,5 @@
-"""The core every command family builds on: running a command, and reading aggregates within it.
+"""The core every command family builds on: running a command, reading aggregates within it, and sealing
+free text that may speak of a learner under that learner's key (opened again while the key exists).
 
 A command takes the acting organisation first and an optional ``idempotency_key``; it returns an id
 (or a batch result). Its events, and the receipt of its idempotency key, are saved in one
@@ -14,7 +15,7 @@ import functools
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -28,7 +29,13 @@ from eventsourcing.popo import POPOFactory
 
 from mcreg.registry import validate as v
 from mcreg.registry.aggregates.issuer_keys import IssuerKeyVault, MemoryIssuerKeyVault
-from mcreg.registry.aggregates.learners import LearnerVault, MemoryLearnerVault
+from mcreg.registry.aggregates.learners import (
+    LearnerVault,
+    MemoryLearnerVault,
+    SealedText,
+    seal_text,
+    unseal_text,
+)
 from mcreg.registry.aggregates.receipt import Receipt
 from mcreg.registry.errors import ConcurrentUpdate, IdempotencyKeyReused, NotFound
 from mcreg.registry.read_versions import ReadCheckingPOPORecorder
@@ -106,6 +113,31 @@ class RegistryCore(Application[UUID]):
 
     def today(self) -> date:
         return self.clock().date()
+
+    def sealed(self, learner_id: UUID, about: UUID, field: str, text: str) -> SealedText:
+        """Free text that may speak of a learner, sealed under the learner's key for the ``field`` of the
+        aggregate ``about`` (the decision "Free text is personal data")."""
+        return seal_text(learner_id, about, field, text, self.vault.key(learner_id))
+
+    def open_text(self, text: str | SealedText, about: UUID, field: str) -> str | None:
+        """Free text as ``sealed`` wrote it for ``about``'s ``field``: None once the learner is forgotten.
+        Clear text, stored before free text was sealed, reads as it is."""
+        (opened,) = self.open_texts(about, [(field, text)])
+        return opened
+
+    def open_texts(self, about: UUID, texts: Iterable[tuple[str, str | SealedText]]) -> list[str | None]:
+        """Several (field, text) of ``about`` opened as ``open_text`` does, asking the vault once per learner."""
+        keys: dict[UUID, bytes | None] = {}
+        opened: list[str | None] = []
+        for name, text in texts:
+            if isinstance(text, str):
+                opened.append(text)
+                continue
+            if text.learner_id not in keys:
+                keys[text.learner_id] = self.vault.key(text.learner_id)
+            key = keys[text.learner_id]
+            opened.append(unseal_text(text, about, name, key) if key is not None else None)
+        return opened
 
     # Running commands ------------------------------------------------------
 

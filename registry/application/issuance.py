@@ -131,7 +131,10 @@ class IssuanceCommands(QualityAssuranceCommands):
         self, ctx: Context, credential_id: UUID, *, reason: str, effective: date | None = None
     ) -> UUID:
         with self.changing(ctx, Credential, credential_id, issued_it) as credential:
-            credential.suspend(ctx.stamp_on("effective", effective), v.text("reason", reason))
+            text = v.text("reason", reason)
+            credential.suspend(
+                ctx.stamp_on("effective", effective), self.sealed(credential.learner_id, credential.id, "reason", text)
+            )
         return credential.id
 
     @command
@@ -151,10 +154,11 @@ class IssuanceCommands(QualityAssuranceCommands):
         effective: date | None = None,
     ) -> UUID:
         with self.changing(ctx, Credential, credential_id, issued_it) as credential:
+            text = v.optional_text("note", note)
             credential.revoke(
                 ctx.stamp_on("effective", effective),
                 v.choice("reason", reason, RevocationReason),
-                v.optional_text("note", note),
+                self.sealed(credential.learner_id, credential.id, "note", text) if text else None,
             )
         return credential.id
 

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from mcreg.registry import validate as v
 from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.learners import SealedText
 from mcreg.registry.aggregates.microcredential import MicroCredential
 from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.aggregates.recognition import Recognition, SubstantialDifference, Verdict
@@ -27,6 +28,22 @@ def decides(actor: Actor, recognition: Recognition) -> None:
 
 class RecognitionCommands(QualityAssuranceCommands):
     """Commands on recognitions."""
+
+    def sealed_about(self, recognition: Recognition, field: str, text: str) -> SealedText:
+        """Free text on a recognition, sealed under the key of the learner who holds the credential."""
+        return self.sealed(self.get(Credential, recognition.credential_id).learner_id, recognition.id, field, text)
+
+    def opened_differences(
+        self, recognition_id: UUID, differences: Iterable[SubstantialDifference]
+    ) -> list[tuple[str | None, str | None]]:
+        """A verdict's substantial differences as (difference, reason), each None once the learner is forgotten."""
+        texts = [
+            text
+            for i, d in enumerate(differences)
+            for text in ((f"differences[{i}].difference", d.difference), (f"differences[{i}].reason", d.reason))
+        ]
+        opened = self.open_texts(recognition_id, texts)
+        return list(zip(opened[::2], opened[1::2], strict=True))
 
     @command
     def request_recognition(
@@ -69,13 +86,16 @@ class RecognitionCommands(QualityAssuranceCommands):
         credential = self.get(Credential, recognition.credential_id)
         ctx.rely_on(credential)  # a revocation or suspension meanwhile would make the recorded status wrong
         microcredential = self.get(MicroCredential, credential.microcredential_id)
+
+        def sealed(field: str, text: Any, max_length: int) -> SealedText:
+            return self.sealed(credential.learner_id, recognition.id, field, v.text(field, text, max_length=max_length))
+
         verdict = Verdict(
             outcome=v.choice("outcome", outcome, RecognitionOutcome),
             ects_recognised=v.ects("ects_recognised", ects_recognised),
             differences=tuple(
                 SubstantialDifference(
-                    v.text(f"differences[{i}].difference", d, max_length=2000),
-                    v.text(f"differences[{i}].reason", r, max_length=4000),
+                    sealed(f"differences[{i}].difference", d, 2000), sealed(f"differences[{i}].reason", r, 4000)
                 )
                 for i, (d, r) in enumerate(differences)
             ),
@@ -108,7 +128,8 @@ class RecognitionCommands(QualityAssuranceCommands):
     ) -> UUID:
         """Recorded by the institution when the learner lodges an appeal."""
         with self.changing(ctx, Recognition, recognition_id, decides) as recognition:
-            recognition.appeal(ctx.stamp_on("effective", effective), v.text("grounds", grounds, max_length=20000))
+            text = v.text("grounds", grounds, max_length=20000)
+            recognition.appeal(ctx.stamp_on("effective", effective), self.sealed_about(recognition, "grounds", text))
         return recognition.id
 
     @command
@@ -141,5 +162,6 @@ class RecognitionCommands(QualityAssuranceCommands):
         self, ctx: Context, recognition_id: UUID, *, reason: str, effective: date | None = None
     ) -> UUID:
         with self.changing(ctx, Recognition, recognition_id, decides) as recognition:
-            recognition.withdraw(ctx.stamp_on("effective", effective), v.text("reason", reason))
+            text = v.text("reason", reason)
+            recognition.withdraw(ctx.stamp_on("effective", effective), self.sealed_about(recognition, "reason", text))
         return recognition.id

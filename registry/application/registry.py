@@ -10,7 +10,7 @@ from eventsourcing.persistence import JSONTranscoder
 from mcreg.registry import transcodings
 from mcreg.registry.aggregates.accreditation import Condition, Scope
 from mcreg.registry.aggregates.agency import Agency
-from mcreg.registry.aggregates.learners import SealedPersonalData
+from mcreg.registry.aggregates.learners import SealedPersonalData, SealedText
 from mcreg.registry.aggregates.microcredential import LearningOutcome, Specification
 from mcreg.registry.aggregates.provider import Provider, ProviderIdentifiers
 from mcreg.registry.aggregates.recognition import SubstantialDifference, Verdict
@@ -49,6 +49,7 @@ class Registry(
         LearningOutcome,
         Specification,
         SealedPersonalData,
+        SealedText,
         QABasis,
         QAStanding,
         SubstantialDifference,

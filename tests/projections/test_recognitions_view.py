@@ -68,7 +68,11 @@ def test_an_institution_reads_its_decisions_with_both_countries_and_what_it_knew
         "recognised_partially",
         Decimal(2),
     )
-    assert second.differences == [{"difference": "No lab work", "reason": "The programme requires supervised lab work"}]
+    # The table keeps the differences sealed under the learner's key; the registry opens them.
+    assert "No lab work" not in str(second.differences)
+    assert services.registry.opened_differences(overturned, second.substantial_differences) == [
+        ("No lab work", "The programme requires supervised lab work")
+    ]
     assert (second.decided_on, second.appeal_lodged_on, second.appeal_outcome, second.appeal) == (
         date(2024, 7, 1),
         date(2024, 6, 10),

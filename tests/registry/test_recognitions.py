@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from mcreg.registry.aggregates.recognition import Recognition, SubstantialDifference
+from mcreg.registry.aggregates.recognition import Recognition
 from mcreg.registry.errors import Forbidden, InvalidInput, NotFound, StateConflict
 from mcreg.registry.quality import BasisKind, QABasis, QAStanding
 from mcreg.registry.stamp import Actor
@@ -177,7 +177,7 @@ def test_the_decision_records_a_withdrawn_accreditation(registry, case):
     verdict = registry.get(Recognition, recognition_id).verdict
     assert verdict.qa_standing.standing == Standing.WITHDRAWN
     assert verdict.qa_standing.basis.id == world.accreditation_id
-    assert verdict.differences == (SubstantialDifference(*DIFFERENCE[0]),)
+    assert registry.opened_differences(recognition_id, verdict.differences) == DIFFERENCE
 
 
 def test_the_decision_records_that_the_agency_was_not_in_good_standing(registry, case):

@@ -118,6 +118,12 @@ def test_an_export_made_before_the_layout_moved_restores_with_the_same_log_root_
         assert counts == expected["rows"]
     finally:
         read_models.close()
+    # Free text written before it was sealed reads as it was written.
+    revoked = uuid.UUID("3b9b9d3a-49dc-42b9-988e-2233a63206aa")
+    (revocation,) = [e for e in empty.registry.repository.event_store.get(revoked) if type(e).__name__ == "Revoked"]
+    assert empty.registry.open_text(revocation.note, revoked, "note") == (
+        "Impersonation at the final assessment established by the examination board"
+    )
     # Events written today carry the same stored names as those written then.
     empty.registry.register_agency(OPERATOR, name="After the move", country="NL")
     (latest,) = empty.registry.recorder.select_notifications(expected["events"] + 1, 1)

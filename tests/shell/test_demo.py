@@ -19,6 +19,7 @@ from eventsourcing.persistence import Notification
 
 from mcreg.demo import ISSUING_FROM, ISSUING_UNTIL, STORY_ENDS, DemoSummary, VerdictMix, build_demo, verdict_mix
 from mcreg.registry.aggregates.credential import Credential
+from mcreg.registry.aggregates.learners import SealedText
 from mcreg.registry.aggregates.microcredential import MicroCredential
 from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.aggregates.recognition import Recognition
@@ -49,7 +50,8 @@ def originators(registry: Registry, topic: str) -> list[UUID]:
 def content(registry: Registry) -> list[tuple[str, Any]]:
     """Every event as recorded, leaving out what is random by design: ids the registry
     draws itself (replaced by the order in which they first appear), system times,
-    ciphertexts (replaced by the learner's data they seal) and issuers' public keys, drawn at random."""
+    ciphertexts (replaced by the learner's data and the free text they seal) and issuers' public keys, drawn at
+    random."""
     ids: dict[UUID, int] = {}
 
     def plain(value: Any) -> Any:
@@ -71,6 +73,12 @@ def content(registry: Registry) -> list[tuple[str, Any]]:
         state = {key: value for key, value in vars(event).items() if key not in ("timestamp", "public_key_multibase")}
         if "learner" in state:
             state["learner"] = registry.learner_data(event.originator_id)
+        for name, value in state.items():
+            if isinstance(value, SealedText):
+                state[name] = registry.open_text(value, event.originator_id, name)
+        if state.get("verdict") is not None:
+            differences = registry.opened_differences(event.originator_id, state["verdict"].differences)
+            state["verdict"] = vars(state["verdict"]) | {"differences": differences}
         story.append((notification.topic, plain(state)))
     return story
 
