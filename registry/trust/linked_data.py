@@ -119,8 +119,10 @@ def canonical_nquads(document: Mapping[str, Any], contexts: ContextLoader = SHIP
     """
     dropped: set[str] = set()
     processor = jsonld.JsonLdProcessor(on_property_dropped=lambda term: dropped.add(str(term)))
+    # No base IRI: a relative IRI stays relative, for safe mode to find (pyld resolves it against example.org)
+    options = {**contexts.options(), "base": None}
     try:
-        expanded = processor.expand(dict(document), contexts.options())
+        expanded = processor.expand(dict(document), options)
     except jsonld.JsonLdError as error:
         raise _failure(error) from error
     if dropped:
@@ -134,9 +136,7 @@ def canonical_nquads(document: Mapping[str, Any], contexts: ContextLoader = SHIP
             f"safe mode: {', '.join(sorted(relative))} is no absolute IRI: JSON-LD would drop it from what is signed"
         )
     try:
-        canonical = processor.normalize(
-            expanded, {**contexts.options(), "algorithm": RDFC_1_0, "format": "application/n-quads"}
-        )
+        canonical = processor.normalize(expanded, {**options, "algorithm": RDFC_1_0, "format": "application/n-quads"})
     except jsonld.JsonLdError as error:
         raise _failure(error) from error
     return str(canonical).encode("utf-8")
