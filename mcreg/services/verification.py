@@ -256,7 +256,7 @@ class _Verification:
         since a proof's ``created`` is whatever its signer wrote.
         """
         proof = document.get("proof")
-        if isinstance(proof, list):
+        if isinstance(proof, list) and len(proof) > 1:
             detail = f"a proof set ({len(proof)} proofs) is not accepted: one proof by the issuer's key"
             return None, CheckFinding(False, detail, "MALFORMED_PROOF_ERROR"), NO_PROOF
         if not isinstance(proof, Mapping):

@@ -286,7 +286,7 @@ def verify_proof(
     if not isinstance(secured_document, Mapping):
         raise ProofVerificationError("secured document must be a JSON object")
     proof = secured_document.get("proof")
-    if isinstance(proof, list):
+    if isinstance(proof, list) and len(proof) > 1:
         raise ProofVerificationError(f"a proof set ({len(proof)} proofs) is not supported: exactly one proof object")
     if not isinstance(proof, Mapping):
         raise ProofVerificationError("secured document must have exactly one proof object")

@@ -329,7 +329,10 @@ def resigned(services: Services, world: World, vc: dict[str, Any], change: Any) 
     document = copy.deepcopy({k: v for k, v in vc.items() if k != "proof"})
     change(document)
     key = services.issuer_keys.signing_key(world.provider_id)
-    return add_proof(document, key.private_key, key.verification_method, created=vc["proof"]["created"])
+    proof = vc["proof"]
+    return add_proof(
+        document, key.private_key, key.verification_method, cryptosuite=proof["cryptosuite"], created=proof["created"]
+    )
 
 
 def test_every_bad_presented_credential_gets_a_verdict_naming_the_failed_check(
