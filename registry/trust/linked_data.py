@@ -69,7 +69,8 @@ class ContextLoader:
             raise ProofTransformationError(
                 f"the @context {url} is not one this registry ships, and no context is fetched from the network"
             )
-        return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(document)}
+        # "static": the contexts never change, so pyld keeps them processed in this loader's cache
+        return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(document), "tag": "static"}
 
     def options(self) -> dict[str, Any]:
         """pyld processing options that load through this loader only."""
