@@ -115,17 +115,31 @@ def canonical_nquads(document: Mapping[str, Any], contexts: ContextLoader = SHIP
     """The RDFC-1.0 canonical N-Quads (UTF-8) of a JSON-LD document, in safe mode.
 
     Raises ``ProofTransformationError`` for a context ``contexts`` does not
-    serve, for JSON-LD that is not valid, and for any term, type or id that
-    would be dropped on the way to RDF.
+    serve, for JSON-LD that is not valid, for any term, type or id that
+    would be dropped on the way to RDF, and for anything else pyld cannot
+    process (a presented document may be any JSON).
     """
+    try:
+        return _canonical_nquads(document, contexts)
+    except ProofTransformationError:
+        raise
+    except jsonld.JsonLdError as error:
+        raise _failure(error) from error
+    except _PYLD_FAILURES as error:
+        raise ProofTransformationError(f"cannot process the document as JSON-LD: {type(error).__name__}") from error
+
+
+# What pyld raises, besides its own errors, on JSON it was not written for: numbers no float holds, nesting
+# deeper than the recursion limit, a value of a type it does not expect
+_PYLD_FAILURES = (RecursionError, OverflowError, ValueError, TypeError, LookupError, AttributeError)
+
+
+def _canonical_nquads(document: Mapping[str, Any], contexts: ContextLoader) -> bytes:
     dropped: set[str] = set()
     processor = jsonld.JsonLdProcessor(on_property_dropped=lambda term: dropped.add(str(term)))
     # No base IRI: a relative IRI stays relative, for safe mode to find (pyld resolves it against example.org)
     options = {**contexts.options(), "base": None}
-    try:
-        expanded = processor.expand(dict(document), options)
-    except jsonld.JsonLdError as error:
-        raise _failure(error) from error
+    expanded = processor.expand(dict(document), options)
     if dropped:
         raise ProofTransformationError(
             f"safe mode: no @context defines {', '.join(sorted(dropped))}: JSON-LD would drop it from what is signed"
@@ -136,8 +150,5 @@ def canonical_nquads(document: Mapping[str, Any], contexts: ContextLoader = SHIP
         raise ProofTransformationError(
             f"safe mode: {', '.join(sorted(relative))} is no absolute IRI: JSON-LD would drop it from what is signed"
         )
-    try:
-        canonical = processor.normalize(expanded, {**options, "algorithm": RDFC_1_0, "format": "application/n-quads"})
-    except jsonld.JsonLdError as error:
-        raise _failure(error) from error
+    canonical = processor.normalize(expanded, {**options, "algorithm": RDFC_1_0, "format": "application/n-quads"})
     return str(canonical).encode("utf-8")

@@ -133,3 +133,10 @@ def test_verify_names_a_context_the_registry_does_not_ship(
     assert outcome(answer, "proof") == ("failed", "PROOF_TRANSFORMATION_ERROR"), answer["checks"]
     (proof,) = [c for c in answer["checks"] if c["check"] == "proof"]
     assert remote in proof["detail"]
+
+
+def test_verify_gives_a_verdict_for_json_that_json_ld_cannot_process(issued: dict[str, Any], public: As) -> None:
+    listed = _status_list(public, issued, "suspension", cryptosuite=RDFC)
+    listed["description"] = 10**400  # valid JSON; no float holds it
+    answer = verdict(public, listed)
+    assert outcome(answer, "proof") == ("failed", "PROOF_TRANSFORMATION_ERROR"), answer["checks"]

@@ -295,3 +295,26 @@ def test_a_loader_serves_only_its_own_contexts() -> None:
     assert b"examples#alumniOf" in canonical_nquads(document, VECTOR_CONTEXTS)
     with pytest.raises(ProofTransformationError, match=re.escape(EXAMPLES)):
         canonical_nquads(document, ContextLoader({}))
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    node: dict[str, Any] = {"name": "innermost"}
+    for _ in range(depth):
+        node = {"credentialSubject": node}
+    return node
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        {"name": 10**400},  # a JSON number no float holds
+        _nested(3000),  # deeper than Python's recursion limit
+        {"type": [{"not": "an IRI"}]},
+        {"@context": ["https://www.w3.org/ns/credentials/v2", 5]},
+    ],
+)
+def test_what_json_ld_cannot_process_is_a_transformation_error(garbage: dict[str, Any]) -> None:
+    """Whatever pyld makes of a presented document, verifying it is a named failure, never another exception."""
+    document = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"]} | garbage
+    with pytest.raises(ProofTransformationError):
+        canonical_nquads(document)
