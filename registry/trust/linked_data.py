@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import threading
 from collections.abc import Mapping
 from importlib.resources import files
 from typing import Any
@@ -40,11 +41,14 @@ class ContextLoader:
 
     pyld's default cache is shared by every loader, keyed by URL; a loader of
     its own keeps a context one loader serves from resolving under another.
+    pyld's caches are not thread-safe, so one canonicalization at a time uses
+    them (pyld is pure Python: threads would take turns anyway).
     """
 
     def __init__(self, contexts: Mapping[str, Mapping[str, Any]]) -> None:
         self._contexts = {url: copy.deepcopy(dict(document)) for url, document in contexts.items()}
         self._resolved: LRUCache[str, Any] = LRUCache(maxsize=64)
+        self._lock = threading.Lock()
 
     @classmethod
     def shipped(cls) -> ContextLoader:
@@ -120,7 +124,8 @@ def canonical_nquads(document: Mapping[str, Any], contexts: ContextLoader = SHIP
     process (a presented document may be any JSON).
     """
     try:
-        return _canonical_nquads(document, contexts)
+        with contexts._lock:
+            return _canonical_nquads(document, contexts)
     except ProofTransformationError:
         raise
     except jsonld.JsonLdError as error:

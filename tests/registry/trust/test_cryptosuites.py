@@ -14,6 +14,7 @@ import json
 import re
 import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -318,3 +319,15 @@ def test_what_json_ld_cannot_process_is_a_transformation_error(garbage: dict[str
     document = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"]} | garbage
     with pytest.raises(ProofTransformationError):
         canonical_nquads(document)
+
+
+def test_threads_canonicalize_as_one_does(signed: dict[str, Any], private_key: Ed25519PrivateKey) -> None:
+    """Request threads share a loader and pyld's caches in it: concurrent work gives what sequential work gives."""
+    documents = [
+        {**{k: v for k, v in signed.items() if k != "proof"}, "@context": [*signed["@context"], {"n": f"urn:n:{i}"}]}
+        for i in range(40)
+    ]
+    alone = [canonical_nquads(document, VECTOR_CONTEXTS) for document in documents]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(lambda document: canonical_nquads(document, VECTOR_CONTEXTS), documents))
+    assert together == alone
