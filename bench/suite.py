@@ -16,8 +16,9 @@ and measures, on fresh schemas:
   to read model under a steady write rate;
 - reads: GraphQL dashboard and `credential(id)`, and `GET .../verify`, at a
   fixed request rate from this process against the server;
-- trust: Data Integrity signing and verification, inclusion proofs over
-  HTTP, `audit` of the transparency log;
+- trust: Data Integrity signing and verification with each cryptosuite
+  (bench/cryptosuites.py), inclusion proofs over HTTP, `audit` of the
+  transparency log;
 - growth: command and read latency, and peak RSS of `mcreg rebuild`, at each
   registry size of the scale (10k; 10k and 100k; 10k, 100k and 1M credentials).
 
@@ -44,7 +45,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptosuites import median_rates
 from live_lag import measure_lag
 from rest_issuance import hammer, percentile, serve
 from scaffold import CREDENTIAL_ISSUED, ISSUED_ON, accredited_issuer, fresh_schema, settings
@@ -52,7 +53,7 @@ from scaffold import CREDENTIAL_ISSUED, ISSUED_ON, accredited_issuer, fresh_sche
 from mcreg.bootstrap import Services, bootstrap, open_read_models, open_transparency_log
 from mcreg.demo import build_demo
 from mcreg.registry.aggregates.learners import PersonalData
-from mcreg.registry.trust.data_integrity import add_proof, verify_proof
+from mcreg.registry.trust.data_integrity import Cryptosuite
 from mcreg.settings import Settings
 
 SCALES = {"small": (10_000,), "medium": (10_000, 100_000), "large": (10_000, 100_000, 1_000_000)}
@@ -342,28 +343,15 @@ def reads(
 
 
 def trust(run_settings: Settings, services: Services, events: int, results: Results) -> None:
-    key = Ed25519PrivateKey.generate()
-    document = {
-        "@context": ["https://www.w3.org/ns/credentials/v2"],
-        "type": ["VerifiableCredential"],
-        "issuer": "did:web:registry.example",
-        "credentialSubject": {"name": "Learner", "achievement": {"name": "Data analysis", "creditsAvailable": 5}},
-    }
-    created = "2026-01-01T00:00:00Z"
-    began = time.perf_counter()
-    signed = [
-        add_proof(document | {"id": f"urn:uuid:{uuid.uuid4()}"}, key, "did:web:registry.example#key-1", created=created)
-        for _ in range(500)
-    ]
-    sign_rate = 500 / (time.perf_counter() - began)
-    began = time.perf_counter()
-    for credential in signed:
-        verify_proof(credential, key.public_key())
-    verify_rate = 500 / (time.perf_counter() - began)
-    results.add("trust.sign", Figure("trust", "Data Integrity eddsa-jcs-2022 signing", sign_rate, "credentials/s"))
-    results.add(
-        "trust.verify", Figure("trust", "Data Integrity eddsa-jcs-2022 verification", verify_rate, "credentials/s")
-    )
+    for suite in Cryptosuite:
+        sign_rate, verify_rate = median_rates(suite, credentials=300, repeats=3)
+        results.add(
+            f"trust.sign.{suite}", Figure("trust", f"Data Integrity {suite} signing", sign_rate, "credentials/s")
+        )
+        results.add(
+            f"trust.verify.{suite}",
+            Figure("trust", f"Data Integrity {suite} verification", verify_rate, "credentials/s"),
+        )
 
     log = open_transparency_log(services)
     try:

@@ -149,7 +149,8 @@ class Verification(Output):
         examples=[{"recognised": 2, "partially_recognised": 1}],
     )
     signature: str = Field(
-        description="signed: an export is signed with eddsa-jcs-2022 by the provider's key (`signing_key`)"
+        description="signed: an export is signed with eddsa-rdfc-2022 or eddsa-jcs-2022 by the provider's key "
+        "(`signing_key`)"
     )
     signing_key: IssuerKeyOut | None = Field(
         description="The provider's key an export is signed with now; None only for a provider of a registry from "

@@ -1,10 +1,11 @@
 """Credentials as portable documents: the signed Open Badges 3.0 / VC 2.0 credential and the ELM one.
 
 ``GET /v1/credentials/{id}/vc`` answers the credential signed by its
-provider's key, the provider being the issuer (``did:web:{host}:issuers:{id}``),
-and ``…/elm`` the European Learning Model one; both carry the learner's name, so
-only the issuing provider, the operator and the national authority of the
-provider's country may export them (the provider hands them to the learner).
+provider's key, with ``eddsa-rdfc-2022`` or ``eddsa-jcs-2022`` as asked, the
+provider being the issuer (``did:web:{host}:issuers:{id}``), and ``…/elm``
+the European Learning Model one; both carry the learner's name, so only the
+issuing provider, the operator and the national authority of the provider's
+country may export them (the provider hands them to the learner).
 ``mcreg.services.exports`` builds them; exporting again gives the same bytes
 while the provider's key is the same.
 """
@@ -20,9 +21,9 @@ from fastapi import APIRouter, Response
 from mcreg.api.deps import Exports, Visitor
 from mcreg.api.problems import MEDIA_TYPE, Problem, ProblemError
 from mcreg.api.rest.common import PROBLEM_RESPONSES
-from mcreg.api.rest.status_lists import VC_MEDIA_TYPE, etag
+from mcreg.api.rest.status_lists import VC_MEDIA_TYPE, SignedWith, etag
 from mcreg.registry.trust.data_integrity import canonicalize
-from mcreg.services.exports import RETRY_AFTER_SECONDS, NotPlacedYet
+from mcreg.services.exports import EXPORT_CRYPTOSUITE, RETRY_AFTER_SECONDS, NotPlacedYet
 
 router = APIRouter(tags=["credentials"], responses=PROBLEM_RESPONSES)
 
@@ -57,19 +58,21 @@ def _document_response(export: Callable[[], dict[str, Any]], media_type: str) ->
 
 @router.get(
     "/v1/credentials/{credential_id}/vc",
-    summary="The credential as an Open Badges 3.0 / W3C VC 2.0 credential signed by its provider (eddsa-jcs-2022)",
+    summary="The credential as an Open Badges 3.0 / W3C VC 2.0 credential signed by its provider (Data Integrity)",
     description="For the issuing provider (to hand to the learner), the operator and the national authority of the "
     "provider's country. The provider is the issuer, as `did:web:{host}:issuers:{id}` (its DID document is "
     "`/issuers/{id}/did.json`), and signs with its current key (made when the provider was accredited or first "
-    "issued). `credentialStatus` names its place on the provider's revocation list (one status, as Open Badges 3.0 "
-    "has it): it stands at the same place on the provider's suspension list. The same credential "
-    "exports to the same bytes while the provider's key is the same. Right after issuance the status lists may "
-    "not have placed it yet: a 409 to retry after `Retry-After`.",
+    "issued), with the cryptosuite `cryptosuite` names. `credentialStatus` names its place on the provider's "
+    "revocation list (one status, as Open Badges 3.0 has it): it stands at the same place on the provider's "
+    "suspension list. The same credential exports to the same bytes while the provider's key is the same. Right "
+    "after issuance the status lists may not have placed it yet: a 409 to retry after `Retry-After`.",
     response_class=Response,
     responses={200: {"content": {VC_MEDIA_TYPE: {"schema": {"type": "object"}}}}, 409: NOT_PLACED},
 )
-def export_vc(credential_id: UUID, actor: Visitor, exports: Exports) -> Response:
-    return _document_response(lambda: exports.signed_vc(actor, credential_id), VC_MEDIA_TYPE)
+def export_vc(
+    credential_id: UUID, actor: Visitor, exports: Exports, cryptosuite: SignedWith = EXPORT_CRYPTOSUITE
+) -> Response:
+    return _document_response(lambda: exports.signed_vc(actor, credential_id, cryptosuite), VC_MEDIA_TYPE)
 
 
 @router.get(

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Header, Path, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Response
 from pydantic import Field
 
 from mcreg.api.deps import Caller, Exports, IssuerKeyring, Registered, RegistrySigner, Visitor
@@ -29,9 +29,9 @@ from mcreg.api.rest.common import PROBLEM_RESPONSES, IdempotencyKey, Input, Outp
 from mcreg.registry.aggregates.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey, KeyStatus
 from mcreg.registry.application import Registry
 from mcreg.registry.errors import NotFound
-from mcreg.registry.trust.data_integrity import canonicalize
+from mcreg.registry.trust.data_integrity import Cryptosuite, canonicalize
 from mcreg.services.documents import STATUS_LIST_TTL_MS, parse_list_name
-from mcreg.services.exports import published_key
+from mcreg.services.exports import EXPORT_CRYPTOSUITE, published_key
 from mcreg.stores.issuer_keys import IssuerKeyStore
 
 router = APIRouter(tags=["trust"], responses=PROBLEM_RESPONSES)
@@ -60,6 +60,14 @@ def _document(media_type: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {media_type: {"schema": {"type": "object"}}}}, 304: {"description": "Unchanged"}}
 
 
+SignedWith = Annotated[
+    Cryptosuite,
+    Query(
+        description="The Data Integrity cryptosuite of the proof: RDF canonicalization (`eddsa-rdfc-2022`, what "
+        f"Open Badges 3.0 certification accepts) or JSON canonicalization (`eddsa-jcs-2022`). "
+        f"By default `{EXPORT_CRYPTOSUITE}`."
+    ),
+]
 IfNoneMatch = Annotated[str | None, Header(description="An ETag from an earlier answer: 304 while unchanged")]
 IssuerId = Annotated[UUID, Path(description="The issuer: a provider's id")]
 
@@ -70,7 +78,7 @@ IssuerId = Annotated[UUID, Path(description="The issuer: a provider's id")]
     description="The list a credential's `credentialStatus` entry names, signed by the issuer's key. Each issuer "
     "has lists of 131,072 entries, each credential at a random index; a list takes credentials until it is half "
     "full. Revocations show once the read model has followed the log (milliseconds). Cache it for its `ttl`; "
-    "`If-None-Match` answers 304 while the bits are the same.",
+    "`If-None-Match` answers 304 while the bits are the same. Signed with either cryptosuite (`cryptosuite`).",
     response_class=Response,
     responses=_document(VC_MEDIA_TYPE),
 )
@@ -80,9 +88,10 @@ def get_status_list(
     _: Visitor,
     exports: Exports,
     if_none_match: IfNoneMatch = None,
+    cryptosuite: SignedWith = EXPORT_CRYPTOSUITE,
 ) -> Response:
     place = parse_list_name(list_name)
-    signed = exports.signed_status_list(issuer_id, *place) if place is not None else None
+    signed = exports.signed_status_list(issuer_id, *place, cryptosuite) if place is not None else None
     if signed is None:
         raise NotFound("status list", f"{issuer_id}/{list_name}")
     return _cached(canonicalize(signed), VC_MEDIA_TYPE, if_none_match)

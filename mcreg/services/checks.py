@@ -27,7 +27,7 @@ from mcreg.registry.vocabulary import Verdict
 class CheckName(StrEnum):
     DOCUMENT = "document"  # a VC 2.0 document: @context, type, issuer, credentialSubject
     ISSUER = "issuer"  # an issuer this registry hosts and holds
-    PROOF = "proof"  # an eddsa-jcs-2022 proof by one of the issuer's keys, which verifies
+    PROOF = "proof"  # an eddsa-rdfc-2022 or eddsa-jcs-2022 proof by one of the issuer's keys, which verifies
     KEY = "key"  # the key was valid when it signed (not before its valid_from, not retired, not compromised)
     REVOCATION = "revocation"  # the revocation bit on the issuer's list is not set
     SUSPENSION = "suspension"  # the suspension bit on the issuer's list is not set

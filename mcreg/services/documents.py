@@ -1,7 +1,7 @@
 """The documents a credential is exported as, and its issuer's status lists: pure functions of recorded facts.
 
 * ``open_badge_credential``: a W3C Verifiable Credential 2.0 / Open Badges 3.0
-  ``OpenBadgeCredential``, unsigned (the caller adds the ``eddsa-jcs-2022``
+  ``OpenBadgeCredential``, unsigned (the caller adds the Data Integrity
   proof with the provider's key). The provider is the issuer, as its
   ``did:web`` hosted by the registry (``did:web:{host}:issuers:{id}``), and the
   achievement's ``creator``. Annex I elements OB3 has a term for use it

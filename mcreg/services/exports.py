@@ -8,7 +8,8 @@ issuing provider, the operator and the national authority of the provider's
 country, since the documents carry the learner's name. It renders them with
 ``mcreg.services.documents``: the Open Badges 3.0 / VC 2.0 credential signed by
 the provider's key (made by the command that accredited it or issued its first
-credential: an export only reads), the ELM one unsigned. Exporting again
+credential: an export only reads) with either cryptosuite, ``EXPORT_CRYPTOSUITE``
+unless the caller asks for the other; the ELM one unsigned. Exporting again
 gives the same bytes while the provider's key is the same.
 
 It also signs an issuer's status lists from the ``issuer_status_lists`` read
@@ -33,7 +34,7 @@ from mcreg.registry.application import Registry
 from mcreg.registry.errors import StateConflict
 from mcreg.registry.permissions import require_private
 from mcreg.registry.stamp import Actor
-from mcreg.registry.trust.data_integrity import add_proof
+from mcreg.registry.trust.data_integrity import Cryptosuite, add_proof
 from mcreg.registry.vocabulary import Role
 from mcreg.services.documents import (
     Awarding,
@@ -44,6 +45,8 @@ from mcreg.services.documents import (
 )
 from mcreg.stores.issuer_keys import IssuerKeyStore
 
+EXPORT_CRYPTOSUITE = Cryptosuite.EDDSA_JCS_2022
+"""What credentials and status lists are signed with unless the caller asks for the other cryptosuite."""
 RETRY_AFTER_SECONDS = 1
 """How long to wait for the status lists to place a credential just issued (they follow within milliseconds)."""
 
@@ -136,20 +139,25 @@ class CredentialExports:
             qa_basis=credential.qa_basis,
         )
 
-    def signed_vc(self, actor: Actor | None, credential_id: UUID) -> dict[str, Any]:
-        """The OB3 / VC 2.0 credential signed by its provider's key now, ``created`` to the second."""
+    def signed_vc(
+        self, actor: Actor | None, credential_id: UUID, cryptosuite: Cryptosuite = EXPORT_CRYPTOSUITE
+    ) -> dict[str, Any]:
+        """The OB3 / VC 2.0 credential signed by its provider's key now with ``cryptosuite``, ``created`` to the
+        second."""
         facts = self.awarding(actor, credential_id)
         key = self.issuer_keys.signing_key(facts.provider_id)
         document = open_badge_credential(facts, self.public_url, key.did)
         created = xsd_datetime(key.created(whole_second(facts.recorded_at)))
-        return add_proof(document, key.private_key, key.verification_method, created=created)
+        return add_proof(document, key.private_key, key.verification_method, cryptosuite=cryptosuite, created=created)
 
     def elm(self, actor: Actor | None, credential_id: UUID) -> dict[str, Any]:
         """The ELM v3 credential, unsigned: the provider seals it with its own eSeal."""
         return elm_credential(self.awarding(actor, credential_id), self.public_url)
 
-    def signed_status_list(self, issuer_id: UUID, purpose: str, number: int) -> dict[str, Any] | None:
-        """The issuer's signed list credential, or None while the issuer has no such list."""
+    def signed_status_list(
+        self, issuer_id: UUID, purpose: str, number: int, cryptosuite: Cryptosuite = EXPORT_CRYPTOSUITE
+    ) -> dict[str, Any] | None:
+        """The issuer's list credential signed with ``cryptosuite``, or None while the issuer has no such list."""
         state = self.status_lists.list_state(issuer_id, purpose, number)
         if state is None:
             return None
@@ -158,4 +166,4 @@ class CredentialExports:
             self.public_url, issuer_id, key.did, purpose, number, state.bits, state.changed_at
         )
         created = xsd_datetime(key.created(state.changed_at), microseconds=True)
-        return add_proof(document, key.private_key, key.verification_method, created=created)
+        return add_proof(document, key.private_key, key.verification_method, cryptosuite=cryptosuite, created=created)

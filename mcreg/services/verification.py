@@ -33,9 +33,10 @@ from mcreg.registry.application import CredentialStanding, Registry
 from mcreg.registry.errors import InvalidInput, NotFound
 from mcreg.registry.quality import QAStanding
 from mcreg.registry.trust.data_integrity import (
-    CRYPTOSUITE,
     PROOF_TYPE,
+    Cryptosuite,
     DataIntegrityError,
+    ProofTransformationError,
     decode_public_multikey,
     verify_proof,
 )
@@ -278,12 +279,15 @@ class _Verification:
         since a proof's ``created`` is whatever its signer wrote.
         """
         proof = document.get("proof")
+        if isinstance(proof, list) and len(proof) > 1:
+            detail = f"a proof set ({len(proof)} proofs) is not accepted: one proof by the issuer's key"
+            return None, CheckFinding(False, detail, "MALFORMED_PROOF_ERROR"), NO_PROOF
         if not isinstance(proof, Mapping):
             return None, CheckFinding(False, "the document has no proof object", "MALFORMED_PROOF_ERROR"), NO_PROOF
         method = proof.get("verificationMethod")
         found = ProofFound(verification_method=method if isinstance(method, str) else None)
-        if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
-            detail = f"the proof must be a {PROOF_TYPE} with cryptosuite {CRYPTOSUITE}"
+        if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") not in set(Cryptosuite):
+            detail = f"the proof must be a {PROOF_TYPE} with a cryptosuite of {', '.join(Cryptosuite)}"
             return found, CheckFinding(False, detail, "MALFORMED_PROOF_ERROR"), NO_PROOF
         if proof.get("proofPurpose") != "assertionMethod":
             detail = "the proof's purpose must be assertionMethod"
@@ -310,9 +314,10 @@ class _Verification:
         try:
             verify_proof(document, decode_public_multikey(key.public_key_multibase))
         except (DataIntegrityError, ValueError, TypeError) as error:  # malformed input is a verdict, never a 500
+            code = "PROOF_TRANSFORMATION_ERROR" if isinstance(error, ProofTransformationError) else None
             return (
                 found,
-                CheckFinding(False, str(error), "PROOF_VERIFICATION_ERROR"),
+                CheckFinding(False, str(error), code or "PROOF_VERIFICATION_ERROR"),
                 CheckFinding(None, "the proof is invalid"),
             )
         found.key_status_at_signing = key.status_at(created)

@@ -31,6 +31,7 @@ from mcreg.registry.trust.signed_note import open_checkpoint
 from mcreg.registry.trust.status_list import Bitstring, status_of
 from mcreg.registry.vocabulary import Role
 from mcreg.services.documents import paired_status_entry, xsd_datetime
+from mcreg.services.exports import EXPORT_CRYPTOSUITE
 from mcreg.services.verification import issued_position
 from tests.api.rest import As, caller
 from tests.testdata import data_path
@@ -109,7 +110,7 @@ def test_the_vc_is_issued_and_signed_by_its_provider_under_its_did(
     assert did == f"{services.signing_key.did}:issuers:{world.provider_id}"
     assert vc["issuer"]["id"] == did
     assert vc["proof"]["verificationMethod"] == f"{did}#key-1"
-    assert vc["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+    assert vc["proof"]["cryptosuite"] == EXPORT_CRYPTOSUITE
     unsecured = verify_proof(vc, issuer_key(public, vc))
     assert unsecured["id"] == f"urn:uuid:{credential_id}"
 
@@ -329,7 +330,10 @@ def resigned(services: Services, world: World, vc: dict[str, Any], change: Any) 
     document = copy.deepcopy({k: v for k, v in vc.items() if k != "proof"})
     change(document)
     key = services.issuer_keys.signing_key(world.provider_id)
-    return add_proof(document, key.private_key, key.verification_method, created=vc["proof"]["created"])
+    proof = vc["proof"]
+    return add_proof(
+        document, key.private_key, key.verification_method, cryptosuite=proof["cryptosuite"], created=proof["created"]
+    )
 
 
 def test_every_bad_presented_credential_gets_a_verdict_naming_the_failed_check(

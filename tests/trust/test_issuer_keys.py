@@ -349,8 +349,10 @@ def test_a_backdated_proof_by_a_compromised_key_is_refused(
     def forged(credential_id: UUID) -> dict[str, Any]:
         document = {k: v for k, v in genuine.items() if k != "proof"}
         document["id"] = f"urn:uuid:{credential_id}"
-        created = genuine["proof"]["created"]  # claims to predate the compromise
-        return add_proof(document, stolen, genuine["proof"]["verificationMethod"], created=created)
+        proof = genuine["proof"]  # its created claims to predate the compromise
+        return add_proof(
+            document, stolen, proof["verificationMethod"], cryptosuite=proof["cryptosuite"], created=proof["created"]
+        )
 
     for credential_id in (recorded_later, uuid4()):
         answer = verdict(public, forged(credential_id))

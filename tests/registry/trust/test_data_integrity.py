@@ -1,4 +1,7 @@
-"""Data Integrity eddsa-jcs-2022: the W3C vc-di-eddsa step-by-step vectors, reproduced byte for byte, and tampering."""
+"""Data Integrity eddsa-jcs-2022: the W3C vc-di-eddsa step-by-step vectors, reproduced byte for byte, and tampering.
+
+Multikeys and did:key are tested here too; eddsa-rdfc-2022 and what both suites share in test_cryptosuites.py.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from mcreg.registry.trust.data_integrity import (
+    Cryptosuite,
     MultikeyError,
     ProofGenerationError,
     ProofVerificationError,
@@ -28,6 +32,8 @@ from mcreg.registry.trust.data_integrity import (
     verify_proof,
 )
 from tests.testdata import data_path
+
+JCS = Cryptosuite.EDDSA_JCS_2022
 
 
 def _json(name: str) -> Any:
@@ -98,11 +104,16 @@ def test_combined_hash_is_proof_config_hash_then_document_hash(
 def test_proof_value_is_reproduced_byte_for_byte(
     unsigned: dict[str, Any], private_key: Ed25519PrivateKey, proof_config: dict[str, Any], signed: dict[str, Any]
 ) -> None:
-    proof = create_proof(unsigned, private_key, proof_config["verificationMethod"], created=proof_config["created"])
+    proof = create_proof(
+        unsigned, private_key, proof_config["verificationMethod"], cryptosuite=JCS, created=proof_config["created"]
+    )
     assert proof["proofValue"] == _text("sigBTC58JCS.txt")
     assert private_key.sign(hash_data(unsigned, proof_config)).hex() == _text("sigHexJCS.txt")
     assert (
-        add_proof(unsigned, private_key, proof_config["verificationMethod"], created=proof_config["created"]) == signed
+        add_proof(
+            unsigned, private_key, proof_config["verificationMethod"], cryptosuite=JCS, created=proof_config["created"]
+        )
+        == signed
     )
 
 
@@ -114,11 +125,11 @@ def test_the_signed_vector_verifies(signed: dict[str, Any], unsigned: dict[str, 
 def test_the_employment_document_round_trips(private_key: Ed25519PrivateKey) -> None:
     document = _json("employmentAuth.json")
     method = did_key_verification_method(private_key.public_key())
-    secured = add_proof(document, private_key, method, created="2024-01-01T00:00:00Z")
+    secured = add_proof(document, private_key, method, cryptosuite=JCS, created="2024-01-01T00:00:00Z")
     assert secured["proof"]["@context"] == document["@context"]
     assert verify_proof(secured, private_key.public_key()) == document
     # deterministic: the same inputs give the same proof
-    assert add_proof(document, private_key, method, created="2024-01-01T00:00:00Z") == secured
+    assert add_proof(document, private_key, method, cryptosuite=JCS, created="2024-01-01T00:00:00Z") == secured
 
 
 # --- tampering --------------------------------------------------------------------------------------
@@ -180,7 +191,7 @@ def test_document_context_must_start_with_the_proof_context(signed: dict[str, An
     ("field", "value", "why"),
     [
         ("type", "Ed25519Signature2020", "type"),
-        ("cryptosuite", "eddsa-rdfc-2022", "cryptosuite"),
+        ("cryptosuite", "eddsa-2022", "cryptosuite"),
         ("created", "yesterday", "dateTime"),
         ("proofValue", "u" + "A" * 86, "base58btc"),
         ("proofValue", "z0OIl", "base58btc"),
@@ -205,15 +216,17 @@ def test_missing_or_multiple_proofs(signed: dict[str, Any], unsigned: dict[str, 
 def test_generation_refusals(signed: dict[str, Any], unsigned: dict[str, Any], private_key: Ed25519PrivateKey) -> None:
     method = did_key_verification_method(private_key.public_key())
     with pytest.raises(ProofGenerationError, match="already has a proof"):
-        create_proof(signed, private_key, method)
+        create_proof(signed, private_key, method, cryptosuite=JCS)
     with pytest.raises(ProofGenerationError, match="dateTime"):
-        create_proof(unsigned, private_key, method, created="2023-02-24")
+        create_proof(unsigned, private_key, method, cryptosuite=JCS, created="2023-02-24")
     with pytest.raises(ProofGenerationError, match="JSON object"):
-        create_proof([], private_key, method)  # type: ignore[arg-type]
+        create_proof([], private_key, method, cryptosuite=JCS)  # type: ignore[arg-type]
+    with pytest.raises(ProofGenerationError, match="cryptosuite"):
+        create_proof(unsigned, private_key, method, cryptosuite="eddsa-2022")
 
 
 def test_created_is_optional(unsigned: dict[str, Any], private_key: Ed25519PrivateKey) -> None:
-    secured = add_proof(unsigned, private_key, did_key_verification_method(private_key.public_key()))
+    secured = add_proof(unsigned, private_key, did_key_verification_method(private_key.public_key()), cryptosuite=JCS)
     assert "created" not in secured["proof"]
     verify_proof(secured, private_key.public_key())
 
