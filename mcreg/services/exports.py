@@ -45,7 +45,7 @@ from mcreg.services.documents import (
 )
 from mcreg.stores.issuer_keys import IssuerKeyStore
 
-EXPORT_CRYPTOSUITE = Cryptosuite.EDDSA_JCS_2022
+EXPORT_CRYPTOSUITE = Cryptosuite.EDDSA_RDFC_2022
 """What credentials and status lists are signed with unless the caller asks for the other cryptosuite."""
 RETRY_AFTER_SECONDS = 1
 """How long to wait for the status lists to place a credential just issued (they follow within milliseconds)."""

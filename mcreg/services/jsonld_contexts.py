@@ -2,7 +2,8 @@
 
 The VC 2.0 context has no ``@vocab``, so a JSON-LD processor drops any term that the contexts a document
 names do not define. The Annex I standard elements that Open Badges 3.0 has no term for are defined in
-``mcreg-v1.jsonld``, shipped in this package and never changed once published (a new term is a new
+``mcreg-v1.jsonld``, shipped with the other contexts the registry names (``mcreg.registry.trust``'s
+``contexts/``, which its offline loader serves) and never changed once published (a new term is a new
 version). Its URL, ``MCREG_CONTEXT_URL``, is the same for every registry whatever its public URL
 (docs/decisions.md, "One context for mcreg's terms"): every registry serves the same bytes at
 ``CONTEXT_PATH``, and verifiers load it from their own copy.
@@ -25,10 +26,10 @@ JSONLD_MEDIA_TYPE = "application/ld+json"
 @cache
 def context_document() -> bytes:
     """The context, byte for byte as published."""
-    return files("mcreg.services").joinpath("jsonld", "mcreg-v1.jsonld").read_bytes()
+    return files("mcreg.registry.trust").joinpath("contexts", "mcreg-v1.jsonld").read_bytes()
 
 
 @cache
 def vocabulary_document() -> bytes:
     """The vocabulary: each term's IRI, label and meaning (RDF Schema, as JSON-LD)."""
-    return files("mcreg.services").joinpath("jsonld", "mcreg-vocab.jsonld").read_bytes()
+    return files("mcreg.registry.trust").joinpath("contexts", "mcreg-vocab.jsonld").read_bytes()

@@ -1,50 +1,30 @@
 """JSON-LD as a stranger's processor reads the registry's documents, offline: every context from a file.
 
-``expand`` expands a document with ``pyld`` and a document loader that answers only the contexts in
-``tests/data`` and the one the registry ships, and refuses any other URL (so nothing touches the network);
+``expand`` expands a document with ``pyld`` and a document loader that answers only the contexts the
+registry ships (upstream copies byte for byte, and mcreg's own) and refuses any other URL (so nothing
+touches the network);
 ``undefined_terms`` lists what a processor would drop or leave undefined: properties with no IRI, and
 types and ids that expand to no absolute IRI (a term no context defines resolves against the base).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
-from functools import cache
 from typing import Any
 
 from pyld import jsonld
 
-from mcreg.services.jsonld_contexts import MCREG_CONTEXT_URL, context_document
-from tests.testdata import data_path
+from mcreg.registry.trust.linked_data import SHIPPED_CONTEXTS
 
 ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 RELATIVE = "https://relative.invalid/"
 """The base a term that is no IRI resolves against when expanded, so that it shows."""
 
 
-@cache
-def shipped_contexts() -> dict[str, Any]:
-    """Each context URL the registry's documents name, with its document: tests/data's copies and mcreg's own."""
-    folder = data_path("jsonld-contexts")
-    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
-    contexts = {url: json.loads((folder / name).read_text(encoding="utf-8")) for url, name in index.items()}
-    multikey = data_path("multikey-context", "multikey-v1.jsonld")
-    contexts["https://w3id.org/security/multikey/v1"] = json.loads(multikey.read_text(encoding="utf-8"))
-    contexts[MCREG_CONTEXT_URL] = json.loads(context_document())
-    return contexts
-
-
-class NetworkRefused(Exception):
-    """A document named a context that is not shipped: an offline processor cannot load it."""
-
-
 def offline_loader(url: str, options: object = None) -> dict[str, Any]:
-    document = shipped_contexts().get(url)
-    if document is None:
-        raise NetworkRefused(url)
-    return {"contextUrl": None, "documentUrl": url, "document": document}
+    """The registry's own offline loader: the contexts it ships, and an error naming any other URL."""
+    return SHIPPED_CONTEXTS(url, options)
 
 
 def expand(document: dict[str, Any]) -> tuple[list[Any], list[str]]:

@@ -25,7 +25,13 @@ from mcreg.projections.read_models import ReadModels
 from mcreg.projections.status_lists import LIST_SIZE, StatusListsProjection
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.stamp import Actor
-from mcreg.registry.trust.data_integrity import ProofVerificationError, add_proof, decode_public_multikey, verify_proof
+from mcreg.registry.trust.data_integrity import (
+    Cryptosuite,
+    ProofVerificationError,
+    add_proof,
+    decode_public_multikey,
+    verify_proof,
+)
 from mcreg.registry.trust.merkle import verify_inclusion
 from mcreg.registry.trust.signed_note import open_checkpoint
 from mcreg.registry.trust.status_list import Bitstring, status_of
@@ -36,6 +42,8 @@ from mcreg.services.verification import issued_position
 from tests.api.rest import As, caller
 from tests.testdata import data_path
 from tests.world import OPERATOR, SPEC, World, learner
+
+JCS = Cryptosuite.EDDSA_JCS_2022
 
 ELM_SAMPLE = "Sample-MC-Annex1-unsigned.jsonld"  # the EDC micro-credential sample, in tests/data/elm
 STATUS = StatusListsProjection.name
@@ -325,14 +333,23 @@ def test_status_lists_that_do_not_exist_are_not_found(world: World, public: As, 
 # --- bad input: every case is a verdict naming the check that failed -----------------------------------------------
 
 
-def resigned(services: Services, world: World, vc: dict[str, Any], change: Any) -> dict[str, Any]:
-    """``vc`` changed by ``change`` and signed again with the provider's real key: only what changed is wrong."""
+def resigned(
+    services: Services, world: World, vc: dict[str, Any], change: Any, cryptosuite: str | None = None
+) -> dict[str, Any]:
+    """``vc`` changed by ``change`` and signed again with the provider's real key: only what changed is wrong.
+
+    A context game cannot be signed with eddsa-rdfc-2022, whose safe mode refuses it: such documents are
+    signed with ``cryptosuite="eddsa-jcs-2022"``, which signs any JSON, so the verifier's own checks show."""
     document = copy.deepcopy({k: v for k, v in vc.items() if k != "proof"})
     change(document)
     key = services.issuer_keys.signing_key(world.provider_id)
     proof = vc["proof"]
     return add_proof(
-        document, key.private_key, key.verification_method, cryptosuite=proof["cryptosuite"], created=proof["created"]
+        document,
+        key.private_key,
+        key.verification_method,
+        cryptosuite=cryptosuite or proof["cryptosuite"],
+        created=proof["created"],
     )
 
 
@@ -368,12 +385,12 @@ def test_every_bad_presented_credential_gets_a_verdict_naming_the_failed_check(
     cases: dict[str, tuple[Any, str, str | None]] = {
         "not a VC": ({"hello": "world"}, "document", "MALFORMED_VALUE_ERROR"),
         "a context to fetch": (
-            resigned(services, world, vc, lambda d: d["@context"].append("https://contexts.example/badge.jsonld")),
+            resigned(services, world, vc, lambda d: d["@context"].append("https://contexts.example/badge.jsonld"), JCS),
             "document",
             "MALFORMED_VALUE_ERROR",
         ),
         "an @vocab game": (
-            resigned(services, world, vc, lambda d: d["@context"].append({"@vocab": "https://evil.example/#"})),
+            resigned(services, world, vc, lambda d: d["@context"].append({"@vocab": "https://evil.example/#"}), JCS),
             "document",
             "MALFORMED_VALUE_ERROR",
         ),
