@@ -136,7 +136,7 @@ def issued_by_key(services: Services) -> dict[str | None, list[UUID]]:
     while notifications := registry.recorder.select_notifications(start, 1000, topics=topics):
         for notification in notifications:
             issued = registry.mapper.to_domain_event(notification)
-            found[issued.stamp.idempotency_key].append(issued.originator_id)  # type: ignore[attr-defined]
+            found[issued.stamp.idempotency_key].append(issued.originator_id)
         start = notifications[-1].id + 1
     return found
 
