@@ -97,6 +97,10 @@ class Api:
         out = self.log.open("a")
         self.process = subprocess.Popen([MCREG, "serve", "--port", str(self.port)], env=env, stdout=out, stderr=out)
         self.url = f"http://127.0.0.1:{self.port}"
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Until ``/readyz`` answers 200: the server is up and reaches its database."""
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
