@@ -158,16 +158,8 @@ def mcreg(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([MCREG, *args], env=env, capture_output=True, text=True, timeout=600)
 
 
-def test_killing_the_api_and_the_database_loses_nothing_acknowledged(cluster: Cluster, tmp_path: Path) -> None:
-    began = time.monotonic()
-    settings = Settings(database_url=cluster.url, data_dir=tmp_path)
-    services = bootstrap(settings)
-    world = World(services.registry)
-    token = services.keys.create(world.provider_id, world.provider.role, name="crash").token
-    services.close()
-
-    api = Api("", cluster.url, tmp_path, tmp_path / "serve.log")
-    ledger = Ledger()
+def crash_cycles(api: Api, cluster: Cluster, token: str, microcredential: UUID, ledger: Ledger) -> Counter[str]:
+    """Run the cycles, each killing a victim chosen at random while the clients write; the victims, counted."""
     rng = random.Random(20261122)
     victims: Counter[str] = Counter()
     for cycle in range(CYCLES):
@@ -178,7 +170,7 @@ def test_killing_the_api_and_the_database_loses_nothing_acknowledged(cluster: Cl
         stop = threading.Event()
         with ThreadPoolExecutor(CLIENTS) as pool:
             clients = [
-                pool.submit(client, api, token, world.microcredential_id, ledger, cycle * CLIENTS + n, stop)
+                pool.submit(client, api, token, microcredential, ledger, cycle * CLIENTS + n, stop)
                 for n in range(CLIENTS)
             ]
             time.sleep(rng.uniform(0.3, 1.2))
@@ -194,7 +186,35 @@ def test_killing_the_api_and_the_database_loses_nothing_acknowledged(cluster: Cl
                 done.result()
         if victim != "api":
             cluster.start()
-    api.kill()
+    return victims
+
+
+def settle(api: Api, token: str, microcredential: UUID, ledger: Ledger) -> dict[str, tuple[UUID, ...]]:
+    """Every acknowledged or unknown request sent again with its key: the credentials each answers."""
+    settled: dict[str, tuple[UUID, ...]] = {}
+    with httpx.Client(base_url=api.url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as http:
+        for key in sorted(ledger.acked.keys() | ledger.unknown):
+            request = ledger.requests[key]
+            response = request.send(http, microcredential)
+            assert response.status_code == 201, response.text
+            settled[key] = request.issued(response)
+    return settled
+
+
+def test_killing_the_api_and_the_database_loses_nothing_acknowledged(cluster: Cluster, tmp_path: Path) -> None:
+    began = time.monotonic()
+    settings = Settings(database_url=cluster.url, data_dir=tmp_path)
+    services = bootstrap(settings)
+    world = World(services.registry)
+    token = services.keys.create(world.provider_id, world.provider.role, name="crash").token
+    services.close()
+
+    api = Api("", cluster.url, tmp_path, tmp_path / "serve.log")
+    ledger = Ledger()
+    try:
+        victims = crash_cycles(api, cluster, token, world.microcredential_id, ledger)
+    finally:
+        api.kill()
     crashed = time.monotonic()
     assert len(ledger.acked) > 5 * CYCLES, "clients got enough acknowledgements to mean something"
 
@@ -210,18 +230,11 @@ def test_killing_the_api_and_the_database_loses_nothing_acknowledged(cluster: Cl
 
     # Settle every request: a replay of its key answers the first result, or does it now.
     api.start()
-    settled: dict[str, tuple[UUID, ...]] = {}
     try:
-        with httpx.Client(base_url=api.url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as http:
-            for key in sorted(ledger.acked.keys() | ledger.unknown):
-                request = ledger.requests[key]
-                response = request.send(http, world.microcredential_id)
-                assert response.status_code == 201, response.text
-                settled[key] = request.issued(response)
+        settled = settle(api, token, world.microcredential_id, ledger)
     finally:
         api.kill()
     lost |= {key for key, ids in ledger.acked.items() if settled[key] != ids}
-
     services = bootstrap(settings)
     try:
         stored = issued_by_key(services)
