@@ -49,7 +49,7 @@ def keys() -> None:
     """List every key the log has had, as signed-note verifier keys, and the last tree size each signs."""
     services = start()
     try:
-        stored = services.log_keys.keys()
+        stored = services.log_keys.all_keys()
         origin = services.identity.log_origin
     finally:
         services.close()

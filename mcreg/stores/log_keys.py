@@ -112,7 +112,7 @@ class LogKeys:
 
     # Reading
 
-    def keys(self) -> list[LogKey]:
+    def all_keys(self) -> list[LogKey]:
         """Every key the log has had, oldest first (none before the log signed its first checkpoint)."""
         with self.pool.connection() as conn:
             return self._keys(conn.cursor())

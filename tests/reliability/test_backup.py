@@ -21,8 +21,8 @@ from mcreg.projections.read_models import ReadModels
 from mcreg.services.audit import audit_log
 from mcreg.services.backup import Restored, RestoreRefused, export_events, restore_events
 from mcreg.services.log_keys import rotate_log_key
-from tests.testdata import data_path
 from tests.projections.conftest import issue_many
+from tests.testdata import data_path
 from tests.world import OPERATOR, World
 
 
@@ -125,7 +125,7 @@ def test_a_restored_registry_keeps_its_logs_origin_and_keys(
     exported.seek(0)
     restored = restore_events(elsewhere, exported)
     assert restored.log_origin == services.identity.log_origin != elsewhere.identity.log_origin
-    assert elsewhere.log_keys.keys() == services.log_keys.keys()
+    assert elsewhere.log_keys.all_keys() == services.log_keys.all_keys()
     again = bootstrap(elsewhere.settings)  # the restored registry's next start
     try:
         assert again.identity.log_origin == services.identity.log_origin
@@ -144,10 +144,10 @@ def test_a_restored_registry_keeps_its_logs_origin_and_keys(
 
     stranger = new_registry(key_encryption_key=SecretStr(base64.b64encode(os.urandom(32)).decode()))
     exported.seek(0)
-    with pytest.raises(RestoreRefused, match="log's keys in this export cannot be restored: .*sealed under KEK"):
+    with pytest.raises(RestoreRefused, match=r"log's keys in this export cannot be restored: .*sealed under KEK"):
         restore_events(stranger, exported)
     assert not stranger.registry.recorder.max_notification_id()
-    assert stranger.log_keys.keys() == []
+    assert stranger.log_keys.all_keys() == []
 
 
 def open_announced(services: Services) -> list[Any]:

@@ -146,7 +146,7 @@ def test_the_registrys_did_document_lists_its_log_key(services: Services, public
     assert document.headers["cache-control"] == "public, max-age=300"
     body = document.json()
     assert body["id"] == services.identity.did
-    [log_key] = services.log_keys.keys()
+    [log_key] = services.log_keys.all_keys()
     assert body["verificationMethod"] == services.identity.log_key_methods([log_key.public_key])
     assert body["assertionMethod"] == [f"{services.identity.did}#log"]
     assert public.get("/did.json").json() == body

@@ -23,12 +23,10 @@ from mcreg.projections.read_models import ReadModels
 from mcreg.projections.transparency_log import TransparencyLog
 from mcreg.registry.trust.key_rotation import AnnouncedKey, Rotation, sign_rotation
 from mcreg.registry.trust.signed_note import (
-    Checkpoint,
     Signer,
     Verifier,
     open_checkpoint,
     parse_note,
-    sign_checkpoint,
 )
 from mcreg.services.audit import audit_log
 from mcreg.services.log_keys import rotate_log_key
@@ -67,7 +65,7 @@ def execute(services: Services, statement: str, *args: Any) -> None:
 
 def checkpoint_signers(services: Services) -> dict[int, int]:
     """Each checkpoint's size, and the number of the log key that signed it."""
-    keys = {Verifier(services.identity.log_origin, k.public_key).key_id: k.number for k in services.log_keys.keys()}
+    keys = {Verifier(services.identity.log_origin, k.public_key).key_id: k.number for k in services.log_keys.all_keys()}
     return {size: keys[parse_note(note)[1][0].key_id] for size, _, note, _ in rows(services, "tlog_checkpoints")}
 
 
@@ -90,14 +88,14 @@ def another_kek(services: Services) -> Iterator[Callable[[], Services]]:
         other.close()
 
 
-def cli(services: Services, *args: str) -> tuple[int, str]:
+def cli(services: Services, *args: str, kek: str | None = None) -> tuple[int, str]:
     env = {
         "MCREG_DATABASE_URL": services.database.conninfo,
         "POSTGRES_SCHEMA": services.settings.postgres_schema,
         "MCREG_DATA_DIR": str(services.settings.data_dir),
         "MCREG_LOG_FORMAT": "json",
         "COLUMNS": "250",
-    }
+    } | ({"MCREG_KEY_ENCRYPTION_KEY": kek} if kek else {})
     logging = structlog.get_config()
     try:
         result = CliRunner().invoke(app, list(args), prog_name="mcreg", env=env)
@@ -129,9 +127,7 @@ class Unsealed:
         return [AnnouncedKey(self.signer(curs).verifier, None)]
 
 
-def test_a_key_stored_unsealed_by_a_registry_from_before_is_sealed_at_the_first_start(
-    services: Services, world: World
-):
+def test_a_key_stored_unsealed_by_a_registry_from_before_is_sealed_at_the_first_start(services: Services, world: World):
     legacy = Ed25519PrivateKey.generate()
     origin = services.identity.log_origin
     execute(services, "INSERT INTO registry_secrets VALUES (%s, %s)", UNSEALED_KEY, legacy.private_bytes_raw())
@@ -143,7 +139,7 @@ def test_a_key_stored_unsealed_by_a_registry_from_before_is_sealed_at_the_first_
     started = bootstrap(services.settings)
     try:
         assert UNSEALED_KEY not in {name for name, _ in rows(started, "registry_secrets")}
-        [key] = started.log_keys.keys()
+        [key] = started.log_keys.all_keys()
         assert key.public_key == legacy.public_key().public_bytes_raw()
         assert not any(secret in raw_bytes(rows(started, "log_keys")) for secret in secret_forms(legacy))
         world.registry = started.registry
@@ -218,7 +214,7 @@ def test_a_forged_rotation_note_fails_the_audit(services: Services, world: World
     # Someone with the database, not the old key, announces a key of their own.
     origin = services.identity.log_origin
     intruder = Signer.generate(origin)
-    [_, second] = services.log_keys.keys()
+    [_, second] = services.log_keys.all_keys()
     forged = sign_rotation(Rotation(origin, 6, Verifier(origin, second.public_key)), intruder)
     execute(services, "UPDATE log_keys SET announcement = %s WHERE number = 2", forged)
 
@@ -237,8 +233,12 @@ def test_rotating_with_the_wrong_kek_says_so_and_writes_nothing(
     log_events(services, world, 4)
     before = rows(services, "log_keys"), rows(services, "tlog_checkpoints")
     stranger = another_kek()
-    with pytest.raises(KeyUnavailable, match="log key 1 is sealed under KEK .*, this process has"):
+    with pytest.raises(KeyUnavailable, match=r"log key 1 is sealed under KEK .*, this process has"):
         rotate_log_key(stranger)
+    assert (rows(services, "log_keys"), rows(services, "tlog_checkpoints")) == before
+    exit_code, output = cli(services, "log", "rotate-key", kek=base64.b64encode(os.urandom(32)).decode())
+    assert exit_code == 2
+    assert "the log key was not rotated: log key 1 is sealed under KEK" in output
     assert (rows(services, "log_keys"), rows(services, "tlog_checkpoints")) == before
     # Nor does a process with the wrong KEK sign the log with a key of its own: it stops.
     world.registry = stranger.registry

@@ -48,7 +48,7 @@ def test_a_rotation_note_not_signed_by_the_key_in_force_breaks_the_chain():
         LogKeyChain.follow([AnnouncedKey(first.verifier, None), AnnouncedKey(second.verifier, forged)])
     # A true note announcing another key than the one stored.
     other = sign_rotation(Rotation(ORIGIN, 10, Signer.generate(ORIGIN).verifier), first)
-    with pytest.raises(KeyChainError, match="names .* instead"):
+    with pytest.raises(KeyChainError, match=r"names .* instead"):
         LogKeyChain.follow([AnnouncedKey(first.verifier, None), AnnouncedKey(second.verifier, other)])
     with pytest.raises(KeyChainError, match="announced by no rotation note"):
         LogKeyChain.follow([AnnouncedKey(first.verifier, None), AnnouncedKey(second.verifier, None)])
