@@ -27,8 +27,9 @@ Tables, in the event store's schema:
   and up (leaves ``[idx·2^level, (idx+1)·2^level)``); level 0 is not repeated
   here, ``tlog_leaves`` holds it. Rows never change once written.
 - ``tlog_checkpoints(size, root, note, signed_at)``: the signed checkpoint of
-  every size the log has committed, the empty tree's included. A rebuild keeps
-  them: they are what the log said, not what it derives.
+  every size the log has committed, the empty tree's included, each signed by
+  the log key in force when its page took the lock (``LogSigning``). A rebuild
+  keeps them: they are what the log said, not what it derives.
 - ``tlog_tracking(position, size)``: the view's tracking row, the last position
   logged and the tree size; a page moves it in the transaction that writes its
   leaves, as every view's tracking moves with its page (decision 10).
