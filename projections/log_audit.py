@@ -154,13 +154,16 @@ class Audit:
         self.sample = max(sample, 2)
         self.page_size = page_size
         self.progress = progress
-        self.report = AuditReport(origin=keys[0].key.name)
+        self.report = AuditReport(origin=keys[0].key.name if keys else (trusted.name if trusted else ""))
         self.chain = self._follow(keys, trusted)
         self.wrong: set[tuple[int, int]] = set()
         """Stored subtrees found wrong so far."""
 
     def _follow(self, keys: Sequence[AnnouncedKey], trusted: Verifier | None) -> LogKeyChain:
         """The chain of the log's keys as far as it verifies, naming the first note that fails."""
+        if not keys:
+            self.report.add(Finding("rotation", "the log holds no key"))
+            return LogKeyChain((trusted,) if trusted else (), ())
         verified = len(keys)
         while True:
             try:

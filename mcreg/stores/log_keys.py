@@ -77,6 +77,7 @@ class LogKeys:
         self._select_latest = sql.SQL(
             "SELECT number, public_key, kek_id, nonce, sealed FROM {} ORDER BY number DESC LIMIT 1"
         ).format(self.table)
+        self._select_any_checkpoint = sql.SQL("SELECT 1 FROM {} LIMIT 1").format(self.checkpoints)
         self._insert = sql.SQL(
             "INSERT INTO {} (number, public_key, kek_id, nonce, sealed, announcement) VALUES (%s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (number) DO NOTHING"
@@ -127,9 +128,12 @@ class LogKeys:
     # Signing
 
     def signer(self, curs: Cursor[TupleRow]) -> Signer:
-        """The key in force as ``curs`` sees it, opened; made (key 1) in ``curs``'s transaction if the log has none."""
+        """The key in force as ``curs`` sees it, opened; made (key 1) in ``curs``'s transaction if the log has none
+        and has signed nothing (a log that signed checkpoints and lost its keys stops, rather than take a new one)."""
         row = curs.execute(self._select_latest).fetchone()
         if row is None:
+            if curs.execute(self._select_any_checkpoint).fetchone() is not None:
+                raise KeyUnavailable("the log has signed checkpoints but holds no key: restore log_keys from a backup")
             self._store(curs, 1, Ed25519PrivateKey.generate(), None)
             row = curs.execute(self._select_latest).fetchone()
             assert row is not None

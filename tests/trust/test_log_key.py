@@ -250,3 +250,18 @@ def test_rotating_with_the_wrong_kek_says_so_and_writes_nothing(
     finally:
         log.close()
     assert rows(services, "log_keys") == before[0]
+
+
+def test_a_log_that_lost_its_keys_stops_rather_than_take_a_new_one(services: Services, world: World):
+    log_events(services, world, 4)
+    execute(services, "DELETE FROM log_keys")
+    issue_many(world, 2)
+    log = open_transparency_log(services)
+    try:
+        with pytest.raises(KeyUnavailable, match="signed checkpoints but holds no key"):
+            log.catch_up()
+    finally:
+        log.close()
+    assert rows(services, "log_keys") == []
+    report = audit_log(services)
+    assert report.first is not None and (report.first.kind, report.first.detail) == ("rotation", "the log holds no key")
