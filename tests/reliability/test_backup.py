@@ -12,9 +12,12 @@ from typing import Any
 
 import psycopg
 import pytest
+import structlog
 from pydantic import SecretStr
+from typer.testing import CliRunner
 
 from mcreg.bootstrap import Services, bootstrap, open_read_models, open_transparency_log
+from mcreg.cli import app
 from mcreg.database import Database
 from mcreg.demo import build_demo
 from mcreg.projections.read_models import ReadModels
@@ -198,3 +201,33 @@ def test_an_export_made_before_the_layout_moved_restores_with_the_same_log_root_
     empty.registry.register_agency(OPERATOR, name="After the move", country="NL")
     (latest,) = empty.registry.recorder.select_notifications(expected["events"] + 1, 1)
     assert latest.topic == "registry.agency:Agency.Registered"
+
+
+def test_the_restore_command_says_the_log_keeps_its_keys(
+    services: Services, new_registry: Callable[..., Services], tmp_path: Any
+) -> None:
+    issue_many(World(services.registry), 3)
+    rotate_log_key(services)
+    target = new_registry(public_url="https://restored.example")
+
+    def mcreg(registry: Services, *args: str) -> Any:
+        env = {
+            "MCREG_DATABASE_URL": registry.database.conninfo,
+            "POSTGRES_SCHEMA": registry.settings.postgres_schema,
+            "MCREG_DATA_DIR": str(registry.settings.data_dir),
+            "MCREG_LOG_FORMAT": "json",
+            "COLUMNS": "200",
+        }
+        logging = structlog.get_config()
+        try:
+            return CliRunner().invoke(app, list(args), prog_name="mcreg", env=env)
+        finally:
+            structlog.configure(**logging)
+
+    backup = tmp_path / "backup.jsonl"
+    exported = mcreg(services, "export", "-o", str(backup))
+    assert exported.exit_code == 0, exported.output
+    restored = mcreg(target, "restore", str(backup))
+    assert restored.exit_code == 0, restored.output
+    assert f"the transparency log {services.identity.log_origin} keeps its keys" in restored.output
+    assert target.log_keys.all_keys() == services.log_keys.all_keys()
