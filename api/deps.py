@@ -24,7 +24,7 @@ from mcreg.services.verification import CredentialVerifier
 from mcreg.settings import Settings
 from mcreg.stores.api_keys import ApiKeys
 from mcreg.stores.issuer_keys import IssuerKeyStore
-from mcreg.stores.signing import RegistryKey
+from mcreg.stores.signing import RegistryIdentity
 
 # --- who calls -------------------------------------------------------------------------------------------------------
 
@@ -62,8 +62,8 @@ def _issuer_keys(request: Request) -> IssuerKeyStore:
     return _services(request).issuer_keys
 
 
-def _registry_key(request: Request) -> RegistryKey:
-    return _services(request).signing_key
+def _identity(request: Request) -> RegistryIdentity:
+    return _services(request).identity
 
 
 def _read_models(request: Request) -> ReadModels:
@@ -97,8 +97,8 @@ Keys = Annotated[ApiKeys, Depends(_api_keys)]
 """The API keys organisations authenticate with."""
 IssuerKeyring = Annotated[IssuerKeyStore, Depends(_issuer_keys)]
 """The issuers' signing keys (the registry's own among them)."""
-RegistrySigner = Annotated[RegistryKey, Depends(_registry_key)]
-"""The registry's own key: it signs the log's checkpoints and publishes the registry's DID document."""
+Identity = Annotated[RegistryIdentity, Depends(_identity)]
+"""The registry's names: its DID, and its log's origin."""
 ReadSide = Annotated[ReadModels, Depends(_read_models)]
 Log = Annotated[TransparencyLog, Depends(_transparency_log)]
 Measured = Annotated[Metrics, Depends(_metrics)]

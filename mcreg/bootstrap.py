@@ -24,7 +24,8 @@ from mcreg.settings import Settings
 from mcreg.stores.api_keys import ApiKeys
 from mcreg.stores.issuer_keys import IssuerKeyStore, SealedIssuerKeys, load_kek
 from mcreg.stores.learner_vault import PostgresLearnerVault
-from mcreg.stores.signing import RegistryKey, load_registry_key
+from mcreg.stores.log_keys import LogKeys
+from mcreg.stores.signing import RegistryIdentity, load_identity
 
 
 @dataclass
@@ -34,7 +35,8 @@ class Services:
     pool: ConnectionPool
     registry: Registry
     keys: ApiKeys
-    signing_key: RegistryKey
+    identity: RegistryIdentity
+    log_keys: LogKeys
     issuer_keys: IssuerKeyStore
 
     def close(self) -> None:
@@ -80,9 +82,13 @@ def bootstrap(
     structlog.get_logger(__name__).info(
         "registry.opened", database=database.kind, schema=settings.postgres_schema or "public", env=settings.env
     )
-    signing_key = load_registry_key(pool, settings.postgres_schema, settings.public_url)
+    identity = load_identity(pool, settings.postgres_schema, settings.public_url)
+    log_keys = LogKeys(pool, settings.postgres_schema, identity.log_origin, lambda: sealed_keys.kek)
+    log_keys.create_table()
+    if log_keys.seal_unsealed_key():
+        structlog.get_logger(__name__).info("log_key.sealed", origin=identity.log_origin)
     issuer_keys = IssuerKeyStore(registry, sealed_keys, settings.public_url)
-    return Services(settings, database, pool, registry, keys, signing_key, issuer_keys)
+    return Services(settings, database, pool, registry, keys, identity, log_keys, issuer_keys)
 
 
 VIEW_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"}
@@ -104,7 +110,7 @@ def open_read_models(services: Services) -> ReadModels:
 
 def open_transparency_log(services: Services) -> TransparencyLog:
     """The registry's transparency log, its tables created if missing. Close it after use."""
-    return TransparencyLog(services.registry, view_env(services), services.signing_key.note_signer)
+    return TransparencyLog(services.registry, view_env(services), services.log_keys)
 
 
 def followers(read_models: ReadModels, transparency_log: TransparencyLog, **options: Any) -> ProjectionWorker:

@@ -64,8 +64,8 @@ class Settings(BaseSettings):
     jwt_audience: str = Field(default="mcreg", description="Audience (`aud`) bearer tokens must name.")
     key_encryption_key: SecretStr | None = Field(
         default=None,
-        description="Base64 of 32 random bytes (e.g. `openssl rand -base64 32`) that seal issuers' private keys. "
-        "Required in production; in development a file in the data directory is made when it is unset.",
+        description="Base64 of 32 random bytes (e.g. `openssl rand -base64 32`) that seal issuers' private keys "
+        "and the log's. Required in production; in development a file in the data directory is made when it is unset.",
     )
     jwt_jwks: Path | None = Field(default=None, description="A JWKS file with the issuer's public signing keys.")
 

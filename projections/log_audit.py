@@ -1,7 +1,8 @@
 """Auditing the transparency log: the event store against the logged leaves, and the checkpoints' signatures.
 
 ``Audit`` makes one pass over the event store and the leaves together, in one
-read-only snapshot, and reports each ``Finding`` in an ``AuditReport``.
+read-only snapshot, follows the chain of the log's keys, and reports each
+``Finding`` in an ``AuditReport``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from mcreg.projections.log_tree import LogCorrupted, TreeView, event_leaf_hash
 from mcreg.projections.reading import StoredRow
+from mcreg.registry.trust.key_rotation import AnnouncedKey, KeyChainError, LogKeyChain
 from mcreg.registry.trust.merkle import EMPTY_ROOT, Frontier, InvalidProofError, verify_consistency
-from mcreg.registry.trust.signed_note import Checkpoint, NoteError, Verifier, open_checkpoint
+from mcreg.registry.trust.signed_note import Checkpoint, NoteError, Verifier
 
 
 class Proof(Protocol):
@@ -60,7 +62,9 @@ class Finding:
     position the log passed over), ``leaf`` (the leaf table is not dense and in
     order), ``node`` (a stored subtree hash does not match its leaves),
     ``checkpoint`` (a checkpoint's root is not the root of the logged leaves at
-    its size), ``signature`` (a checkpoint note is refused), ``consistency`` (a
+    its size), ``signature`` (a checkpoint note is refused), ``rotation`` (a
+    note announcing a log key is not signed by the key before it, or names
+    another key), ``consistency`` (a
     consistency proof between checkpoints fails), ``tracking`` (the tracking row
     disagrees with the leaves), ``against`` (the auditor's own checkpoint is not
     consistent with the log).
@@ -89,6 +93,8 @@ class AuditReport:
     nodes: int = 0
     checkpoints: int = 0
     signatures: int = 0
+    keys: int = 0
+    """The log's keys whose announcement was verified, the first included."""
     consistency_proofs: int = 0
     latest: Checkpoint | None = None
     against: Checkpoint | None = None
@@ -126,20 +132,52 @@ class Audit:
     proof from each to the next, built from the stored subtrees as the API
     serves them (none from the empty tree's, whose root the pass checked).
     Optionally, an auditor's saved checkpoint against today's log.
+
+    Each checkpoint is checked with the log key that signed it, which must be
+    one of the chain of the log's keys, each announced by a rotation note its
+    predecessor signed, and must not have handed over at a smaller size. The
+    chain is followed from the first key, and must hold the key the auditor
+    trusts (``trusted``, kept apart) when one is given.
     """
 
     def __init__(
-        self, log: AuditedLog, verifier: Verifier, sample: int, page_size: int, progress: Progress | None
+        self,
+        log: AuditedLog,
+        keys: Sequence[AnnouncedKey],
+        trusted: Verifier | None,
+        sample: int,
+        page_size: int,
+        progress: Progress | None,
     ) -> None:
         self.log = log
         self.sql = AuditStatements(log.view.schema, log.events_table)
-        self.verifier = verifier
         self.sample = max(sample, 2)
         self.page_size = page_size
         self.progress = progress
-        self.report = AuditReport(origin=verifier.name)
+        self.report = AuditReport(origin=keys[0].key.name if keys else (trusted.name if trusted else ""))
+        self.chain = self._follow(keys, trusted)
         self.wrong: set[tuple[int, int]] = set()
         """Stored subtrees found wrong so far."""
+
+    def _follow(self, keys: Sequence[AnnouncedKey], trusted: Verifier | None) -> LogKeyChain:
+        """The chain of the log's keys as far as it verifies, naming the first note that fails."""
+        if not keys:
+            self.report.add(Finding("rotation", "the log holds no key"))
+            return LogKeyChain((trusted,) if trusted else (), ())
+        verified = len(keys)
+        while True:
+            try:
+                chain = LogKeyChain.follow(keys[:verified])
+                break
+            except KeyChainError as error:
+                if verified == len(keys):
+                    self.report.add(Finding("rotation", str(error)))
+                verified -= 1
+        self.report.keys = len(chain.keys)
+        if trusted is not None and chain.number(trusted) is None:
+            self.report.add(Finding("signature", f"the log key given ({trusted.key()}) is not one of the log's keys"))
+            return LogKeyChain((trusted,), ())
+        return chain
 
     def run(self, against: str | bytes | None) -> AuditReport:
         report = self.report
@@ -313,7 +351,7 @@ class Audit:
         for size in sampled:
             root, note = rows[size]
             try:
-                checkpoint, _ = open_checkpoint(note, self.verifier)
+                checkpoint, _ = self.chain.open_checkpoint(note)
             except NoteError as error:
                 report.add(Finding("signature", f"checkpoint {size} is refused: {error}"))
                 continue
@@ -345,7 +383,7 @@ class Audit:
 
     def _open_against(self, note: str | bytes) -> Checkpoint | None:
         try:
-            checkpoint, _ = open_checkpoint(note, self.verifier)
+            checkpoint, _ = self.chain.open_checkpoint(note)
         except NoteError as error:
             self.report.add(Finding("against", f"the checkpoint to check against is refused: {error}"))
             return None

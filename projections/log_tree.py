@@ -27,8 +27,9 @@ Tables, in the event store's schema:
   and up (leaves ``[idx·2^level, (idx+1)·2^level)``); level 0 is not repeated
   here, ``tlog_leaves`` holds it. Rows never change once written.
 - ``tlog_checkpoints(size, root, note, signed_at)``: the signed checkpoint of
-  every size the log has committed, the empty tree's included. A rebuild keeps
-  them: they are what the log said, not what it derives.
+  every size the log has committed, the empty tree's included, each signed by
+  the log key in force when its page took the lock (``LogSigning``). A rebuild
+  keeps them: they are what the log said, not what it derives.
 - ``tlog_tracking(position, size)``: the view's tracking row, the last position
   logged and the tree size; a page moves it in the transaction that writes its
   leaves, as every view's tracking moves with its page (decision 10).
@@ -39,7 +40,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -118,12 +119,21 @@ class LogCorrupted(Exception):
     """A stored subtree that a proof needs is missing: the log's tables were damaged (run an audit)."""
 
 
+class LogSigning(Protocol):
+    """Where the log's key comes from: read in the transaction that signs, under the page lock, so a key rotated
+    before a page takes the lock signs that page's checkpoint (``mcreg.stores.log_keys`` is one)."""
+
+    def signer(self, curs: Cursor[TupleRow]) -> Signer:
+        """The key in force as ``curs`` sees it (made if the log has none yet), named by the log's origin."""
+        ...
+
+
 @dataclass
 class Leaves:
-    """One page's changes to the tree: the leaf hash of each event, by position, in log order; and the signer
-    of the checkpoint the page ends with."""
+    """One page's changes to the tree: the leaf hash of each event, by position, in log order; and where the key
+    that signs the checkpoint the page ends with comes from."""
 
-    signer: Signer
+    signing: LogSigning
     hashes: list[tuple[int, bytes]] = field(default_factory=list)
 
 
@@ -167,6 +177,7 @@ class TreeView(View[Leaves]):
         self.insert_empty_checkpoint_statement = q(
             "INSERT INTO {checkpoints} (size, root, note) VALUES (0, %s, %s) ON CONFLICT DO NOTHING"
         )
+        self.select_empty_checkpoint_statement = q("SELECT 1 FROM {checkpoints} WHERE size = 0")
         self.select_subtrees_statement = q(
             "SELECT 0 AS level, idx, hash FROM {leaves} WHERE idx = ANY(%s::bigint[])"
             " UNION ALL SELECT n.level, n.idx, n.hash"
@@ -226,7 +237,7 @@ class TreeView(View[Leaves]):
             self.leaves.copy(curs, leaves)
             if nodes:
                 self.nodes.copy(curs, nodes)
-            self.write_checkpoint(tuples, changes.signer, frontier.size, frontier.root())
+            self.write_checkpoint(tuples, changes.signing.signer(tuples), frontier.size, frontier.root())
             tuples.execute(self.set_size_statement, [frontier.size])
         # Kept even if the transaction then rolls back: the next page finds the tracked size different and reloads.
         self.frontier = Frontier(frontier.size, frontier.roots)
@@ -236,11 +247,13 @@ class TreeView(View[Leaves]):
         note = sign_checkpoint(Checkpoint(signer.name, size, root), signer)
         curs.execute(self.insert_checkpoint_statement, [size, root, note])
 
-    def sign_empty(self, signer: Signer) -> None:
-        """Store the empty tree's signed checkpoint, if it is not there yet."""
-        note = sign_checkpoint(Checkpoint(signer.name, 0, EMPTY_ROOT), signer)
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self.insert_empty_checkpoint_statement, [EMPTY_ROOT, note])
+    def sign_empty(self, signing: LogSigning) -> None:
+        """Store the empty tree's signed checkpoint, if it is not there yet (so a log already signed needs no key)."""
+        with self.datastore.transaction(commit=True) as curs, curs.connection.cursor(row_factory=tuple_row) as tuples:
+            if tuples.execute(self.select_empty_checkpoint_statement).fetchone() is None:
+                signer = signing.signer(tuples)
+                note = sign_checkpoint(Checkpoint(signer.name, 0, EMPTY_ROOT), signer)
+                tuples.execute(self.insert_empty_checkpoint_statement, [EMPTY_ROOT, note])
 
     def frontier_at(self, curs: Cursor[TupleRow], size: int) -> Frontier:
         """The right edge of the tree of ``size`` leaves: as the last page left it, or from the stored subtrees."""
@@ -294,7 +307,8 @@ def lookup(found: dict[Range, bytes]) -> Callable[[int, int], bytes]:
 
 
 class LogTreeProjection(Projection[Leaves]):
-    """Every stored event, in log order, as a leaf of the tree; ``signer`` signs each page's checkpoint."""
+    """Every stored event, in log order, as a leaf of the tree; the key ``signing`` gives signs each page's
+    checkpoint."""
 
     name = "transparency_log"
     view_class = TreeView
@@ -302,11 +316,11 @@ class LogTreeProjection(Projection[Leaves]):
     gather = GATHER
     merges = False  # a checkpoint is signed per page (decision 28)
 
-    def __init__(self, signer: Signer) -> None:
-        self.signer = signer
+    def __init__(self, signing: LogSigning) -> None:
+        self.signing = signing
 
     def changes(self) -> Leaves:
-        return Leaves(self.signer)
+        return Leaves(self.signing)
 
     def fold(self, recorded: Iterable[Recorded]) -> Leaves:
         changes = self.changes()

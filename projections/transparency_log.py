@@ -6,7 +6,9 @@ and its signed C2SP checkpoint committing with the page's tracking row, so
 racing or crashed runners append each event once and the log signs each size
 once. Anyone holding a checkpoint can then ask for an inclusion proof of an
 event, or a consistency proof that a later checkpoint extends theirs, and
-check it with nothing but ``registry.trust.merkle`` and the log's public key.
+check it with nothing but ``registry.trust.merkle`` and the log's public keys:
+the key in force, and those it replaced, each announced by a rotation note
+its predecessor signed (``registry.trust.key_rotation``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -31,6 +33,7 @@ from mcreg.projections.log_tree import (
     LEAF_DOMAIN,
     Leaves,
     LogCorrupted,
+    LogSigning,
     LogTreeProjection,
     TreeView,
     encode_leaf,
@@ -39,6 +42,7 @@ from mcreg.projections.log_tree import (
 )
 from mcreg.projections.rebuild import Comparison
 from mcreg.registry.errors import InvalidInput, NotFound
+from mcreg.registry.trust.key_rotation import AnnouncedKey
 from mcreg.registry.trust.merkle import (
     consistency_path,
     consistency_proof,
@@ -47,7 +51,7 @@ from mcreg.registry.trust.merkle import (
     inclusion_proof,
     root_hash,
 )
-from mcreg.registry.trust.signed_note import Signer, Verifier
+from mcreg.registry.trust.signed_note import Verifier
 
 __all__ = [
     "AUDIT_SAMPLE",
@@ -56,6 +60,7 @@ __all__ = [
     "LogConsistencyProof",
     "LogCorrupted",
     "LogInclusionProof",
+    "LogKeySource",
     "LogLeaf",
     "TransparencyLog",
     "encode_leaf",
@@ -98,25 +103,37 @@ class LogConsistencyProof:
     hashes: list[bytes]
 
 
+class LogKeySource(LogSigning, Protocol):
+    """The log's keys: the one that signs, and all of them with their rotation notes (``mcreg.stores.log_keys``)."""
+
+    @property
+    def origin(self) -> str:
+        """The log's name: every checkpoint's first line, and the name of every key."""
+        ...
+
+    def announced(self, curs: Cursor[TupleRow]) -> list[AnnouncedKey]:
+        """Every key the log has had, oldest first, with the note that announced it, as ``curs`` sees them."""
+        ...
+
+
 class TransparencyLog(Projector[Leaves]):
     """The registry's transparency log: appends stored events as leaves, signs checkpoints, answers proofs.
 
     ``app`` is the registry (its notification log is followed, and its schema
     holds the log's tables); ``env`` names its database as for every view (the
-    library's ``POSTGRES_*`` settings); ``signer`` is the registry key's
-    signed-note signer, whose name is the checkpoints' origin. Safe to share
-    between threads; several processes may append at once.
+    library's ``POSTGRES_*`` settings); ``keys`` gives the log's signed-note
+    keys, named by the checkpoints' origin. Safe to share between threads;
+    several processes may append at once.
     """
 
     view: TreeView
 
-    def __init__(self, app: Application[Any], env: Mapping[str, str], signer: Signer) -> None:
+    def __init__(self, app: Application[Any], env: Mapping[str, str], keys: LogKeySource) -> None:
         self.env = dict(env)
-        super().__init__(app, LogTreeProjection(signer), cast(TreeView, open_view(LogTreeProjection, self.env)))
-        self.signer = signer
-        self.verifier: Verifier = signer.verifier
-        self.origin = signer.name
-        self.view.sign_empty(signer)
+        super().__init__(app, LogTreeProjection(keys), cast(TreeView, open_view(LogTreeProjection, self.env)))
+        self.keys = keys
+        self.origin = keys.origin
+        self.view.sign_empty(keys)
         self.events_table = cast(PostgresApplicationRecorder, app.recorder).events_table_name
         self.sql = _Statements(self.view.schema, self.events_table)
 
@@ -145,6 +162,26 @@ class TransparencyLog(Projector[Leaves]):
         """Recompute the tree aside and compare it, row for row, with the live one, which stays as it is."""
         _, [comparison] = rebuilding.check(self.app, [self], self.env, page_size=page_size, progress=progress)
         return comparison
+
+    @contextmanager
+    def rotating(self) -> Iterator[tuple[Cursor[TupleRow], int]]:
+        """A transaction holding the log's page lock, and the log's size: a key rotated in it hands over there."""
+        with (
+            self.view.datastore.transaction(commit=True) as curs,
+            curs.connection.cursor(row_factory=tuple_row) as tuples,
+        ):
+            curs.execute(self.view.lock_tracking_statement)
+            yield tuples, self.view.tracked(tuples)[1]
+
+    def announced(self) -> list[AnnouncedKey]:
+        """Every key the log has had, oldest first, with the rotation note that announced it."""
+        with self.reading() as curs:
+            return self.keys.announced(curs)
+
+    @property
+    def verifier(self) -> Verifier:
+        """The key in force, as a signed-note verifier key."""
+        return self.announced()[-1].key
 
     def tracked(self) -> tuple[int, int]:
         """(the last position logged, the tree size), as committed."""
@@ -267,8 +304,12 @@ class TransparencyLog(Projector[Leaves]):
         page_size: int = AUDIT_PAGE,
         progress: Progress | None = None,
     ) -> AuditReport:
-        """Check the log against the event store and its own signatures (``log_audit.Audit``)."""
-        return Audit(self, verifier or self.verifier, sample, page_size, progress).run(against)
+        """Check the log against the event store and its own signatures (``log_audit.Audit``).
+
+        ``verifier`` is a key of the log the auditor trusts (kept apart); the chain of the log's keys is followed
+        from the first, and must hold it.
+        """
+        return Audit(self, self.announced(), verifier, sample, page_size, progress).run(against)
 
 
 class _Statements:

@@ -24,7 +24,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 from pydantic import Field
 
-from mcreg.api.deps import Caller, Exports, IssuerKeyring, Registered, RegistrySigner, Visitor
+from mcreg.api.deps import Caller, Exports, Identity, IssuerKeyring, Log, Registered, Visitor
 from mcreg.api.rest.common import PROBLEM_RESPONSES, IdempotencyKey, Input, Output
 from mcreg.registry.aggregates.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey, KeyStatus
 from mcreg.registry.application import Registry
@@ -101,9 +101,10 @@ def get_status_list(
 
 
 def _registry_did_document(
-    _: Visitor, registry_key: RegistrySigner, store: IssuerKeyring, if_none_match: IfNoneMatch = None
+    _: Visitor, identity: Identity, log: Log, store: IssuerKeyring, if_none_match: IfNoneMatch = None
 ) -> Response:
-    document = registry_key.did_document(store.keys(REGISTRY_ISSUER_ID))
+    log_keys = [announced.key.public_key for announced in log.announced()]
+    document = identity.did_document(log_keys, store.keys(REGISTRY_ISSUER_ID))
     return _cached(canonicalize(document), DID_MEDIA_TYPE, if_none_match)
 
 
@@ -118,7 +119,9 @@ for _path, _name in (
         _registry_did_document,
         name=_name,
         methods=["GET"],
-        summary="The registry's DID document (did:web): its log key and its own issuer keys, as Multikeys",
+        summary="The registry's DID document (did:web): its log keys and its own issuer keys, as Multikeys",
+        description="`#log` is the log key in force; `#log-{n}` are the keys it replaced, kept so that checkpoints "
+        "they signed before their rotation verify (`GET /v1/log/keys` gives the notes that announced each key).",
         response_class=Response,
         responses=_document(DID_MEDIA_TYPE),
     )

@@ -7,7 +7,9 @@ the operator, like the feed (decision 21).
 A client keeps the checkpoint it last saw, asks for a consistency proof from
 it to today's, and for inclusion proofs of the events it cares about; it
 checks all of them with RFC 9162's verification and the log's public key
-(``GET /v1/log/key``), trusting nothing the registry says otherwise.
+(``GET /v1/log/key``), trusting nothing the registry says otherwise. A log
+key replaced by a rotation signed a note announcing its successor: ``GET
+/v1/log/keys`` lists every key with that note, for an auditor to follow.
 Hashes are lowercase hex; the checkpoint's own root line is base64, as
 C2SP's checkpoint format has it.
 """
@@ -32,6 +34,17 @@ EXAMPLE = "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
 Hash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", examples=[EXAMPLE])]
 BIGINT = 2**63 - 1
 """Sizes, indexes and positions are PostgreSQL bigints."""
+
+
+class LogKey(BaseModel):
+    number: int = Field(description="1 for the log's first key; the highest signs the log's checkpoints now")
+    key: str = Field(
+        description="The key as a signed-note verifier key: origin+key ID+base64(0x01 || Ed25519 public key)"
+    )
+    announcement: str | None = Field(
+        description="The C2SP signed note, signed by the key before, that announces this key and the last tree size "
+        "the key before signs (text: mcreg/log-key-rotation/v1, origin, size, verifier key); null for the first key"
+    )
 
 
 class Leaf(BaseModel):
@@ -79,6 +92,15 @@ def get_checkpoint(_: Visitor, log: Log) -> PlainTextResponse:
 )
 def get_log_key(_: Visitor, log: Log) -> PlainTextResponse:
     return PlainTextResponse(log.verifier.key() + "\n", media_type="text/plain; charset=utf-8")
+
+
+@router.get("/keys", summary="Every key the log has had, each after the first with the note announcing it")
+def get_log_keys(_: Visitor, log: Log) -> list[LogKey]:
+    """A checkpoint verifies under the key that signed it, up to the size that key handed over at."""
+    return [
+        LogKey(number=number, key=announced.key.key(), announcement=announced.announcement)
+        for number, announced in enumerate(log.announced(), start=1)
+    ]
 
 
 @router.get("/leaves/{index}", summary="A leaf of the log and the event it stands for, for auditors and the operator")

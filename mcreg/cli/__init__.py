@@ -2,7 +2,7 @@
 
 ``serve`` (the HTTP API), ``project`` and ``rebuild`` (read models), ``export``
 and ``restore`` (backups), ``forget-learner``, ``demo``, ``bench``, and the
-groups ``db``, ``keys`` and ``audit``. ``help`` makes their help read alike;
+groups ``db``, ``keys``, ``audit`` and ``log``. ``help`` makes their help read alike;
 ``shared`` holds what they share (starting the services, the console, progress bars).
 """
 
@@ -12,7 +12,7 @@ from importlib.metadata import version
 
 import typer
 
-from mcreg.cli import audit, backup, bench, db, demo, keys, learners, projections, serve
+from mcreg.cli import audit, backup, bench, db, demo, keys, learners, log, projections, serve
 from mcreg.cli.help import Group
 
 
@@ -48,3 +48,4 @@ for commands in (serve, projections, backup, learners, demo, bench):
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
+app.add_typer(log.app, name="log")

@@ -34,6 +34,7 @@ def report_table(report: AuditReport) -> Table:
     table.add_row("events", f"{report.events:,}, {report.pending:,} recorded after the log's position")
     table.add_row("subtree hashes", f"{report.nodes:,}")
     table.add_row("checkpoints", f"{report.checkpoints:,}, {report.signatures:,} signatures verified")
+    table.add_row("log keys", f"{report.keys:,} keys, each after the first announced by the one before")
     table.add_row("consistency proofs", f"{report.consistency_proofs:,}")
     if report.against is not None:
         table.add_row("saved checkpoint", f"size {report.against.size:,}")

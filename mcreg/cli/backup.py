@@ -35,15 +35,25 @@ def export(
 def restore(source: Path = typer.Argument(..., help="A file written by `mcreg export`.")) -> None:
     """Load an exported event log into an empty registry, keeping every position; then rebuild the read models.
 
-    Exits 2 when the registry already holds events or the file is not an export.
+    The log keeps its origin and keys, sealed in the export: restoring them needs the same key-encryption key.
+    Exits 2 when the registry already holds events, the file is not an export, or the log's keys do not open.
     """
     from mcreg.services.backup import RestoreRefused, restore_events
 
     services = start()
     try:
         with source.open(encoding="utf-8") as lines, position_bar("restoring") as progress:
-            loaded = restore_events(services, lines, lambda n: progress(n, n))
-        console.print(f"restored {loaded:,} events; run `mcreg rebuild` (or start `mcreg serve`) to project them")
+            restored = restore_events(services, lines, lambda n: progress(n, n))
+        console.print(
+            f"restored {restored.events:,} events; run `mcreg rebuild` (or start `mcreg serve`) to project them"
+        )
+        if restored.log_origin is not None:
+            console.print(f"the transparency log {restored.log_origin} keeps its keys")
+        else:
+            console.print(
+                "[yellow]this export predates the log's keys in backups: the restored log signs under a new key; "
+                "auditors need its key (GET /v1/log/key)[/]"
+            )
     except RestoreRefused as refusal:
         console.print(f"[red]{refusal}[/]")
         raise typer.Exit(2) from None

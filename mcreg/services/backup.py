@@ -6,6 +6,12 @@ each record's position, aggregate id, version, topic and stored state bytes
 exactly (state base64-encoded). Restoring writes them back with the same
 positions, so tracked positions, proofs and checkpoints stay meaningful.
 
+The header line carries the transparency log's identity: its origin and its
+keys, sealed as stored (``mcreg.stores.log_keys``), so the restored log keeps
+its name and keys instead of starting a new log; restoring them needs the
+KEK that sealed them. An export of version 1 (from before) has none: its
+restore says so, and the restored log signs under a new key.
+
 Learner keys are not in the log: they are backed up (or not) under the
 erasure policy of ``learner_keys`` (see ``mcreg/stores/learner_vault.py``). The SQL is the event
 store's (``mcreg.stores.event_store``); this module holds the file format.
@@ -16,14 +22,17 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO
+from typing import IO, NamedTuple
 from uuid import UUID
 
 from mcreg.bootstrap import Services
+from mcreg.registry.trust.signed_note import NoteError
 from mcreg.stores.event_store import FeedRecord, load_records, stored_records
+from mcreg.stores.issuer_keys import KeyUnavailable
 
 FORMAT = "mcreg-event-log"
-VERSION = 1
+VERSION = 2
+"""2: the header carries the log's origin and sealed keys; 1 (still restored): it does not."""
 BATCH = 5000
 
 
@@ -31,11 +40,18 @@ class RestoreRefused(Exception):
     pass
 
 
+class Restored(NamedTuple):
+    events: int
+    log_origin: str | None
+    """The log's origin, kept from the export; None for an export without the log's keys (version 1)."""
+
+
 def export_events(services: Services, out: IO[str], progress: Callable[[int], None] = lambda n: None) -> int:
     """Write the log to ``out``, a header line then one line per stored event in log order; the number written."""
     recorder = services.registry.recorder
     head = recorder.max_notification_id() or 0
-    out.write(json.dumps({"format": FORMAT, "version": VERSION, "head": head}) + "\n")
+    header = {"format": FORMAT, "version": VERSION, "head": head, "log": services.log_keys.exported()}
+    out.write(json.dumps(header) + "\n")
     written = 0
     for r in stored_records(recorder, head, BATCH):
         record = {
@@ -75,14 +91,24 @@ def _records(lines: Iterable[str]) -> Iterator[FeedRecord]:
         yield record
 
 
-def restore_events(services: Services, lines: IO[str], progress: Callable[[int], None] = lambda n: None) -> int:
-    """Load an export into this registry's empty event store, keeping every position; the number loaded."""
+def restore_events(services: Services, lines: IO[str], progress: Callable[[int], None] = lambda n: None) -> Restored:
+    """Load an export into this registry's empty event store, keeping every position, and its log's keys.
+
+    Refused, with nothing written, when the event store is not empty or the log's keys do not open under this
+    process's KEK.
+    """
     header = json.loads(lines.readline() or "{}")
-    if header.get("format") != FORMAT or header.get("version") != VERSION:
-        raise RestoreRefused(f"not an {FORMAT} version {VERSION} export")
+    if header.get("format") != FORMAT or header.get("version") not in (1, VERSION):
+        raise RestoreRefused(f"not an {FORMAT} export of version 1 or {VERSION}")
     recorder = services.registry.recorder
     if recorder.max_notification_id():
         raise RestoreRefused("the event store is not empty: restore only into a new database or schema")
+    origin = None
+    if header["version"] == VERSION:
+        try:
+            origin = services.log_keys.adopt(header["log"])
+        except (KeyUnavailable, NoteError, KeyError, ValueError, TypeError) as error:
+            raise RestoreRefused(f"the log's keys in this export cannot be restored: {error}") from None
     loaded = load_records(recorder, _records(lines), int(header.get("head", 0)), progress, BATCH)
     progress(loaded)
-    return loaded
+    return Restored(loaded, origin)

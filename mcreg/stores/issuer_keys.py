@@ -96,17 +96,26 @@ class KeyEncryptionKey:
         """Names the KEK without revealing it: which KEK sealed a row."""
         return hashlib.sha256(b"mcreg/kek-id\x00" + self.key).hexdigest()[:16]
 
-    def seal(self, issuer_id: UUID, public_key: str, private_key: Ed25519PrivateKey) -> tuple[bytes, bytes]:
+    def seal_secret(self, secret: bytes, aad: bytes) -> tuple[bytes, bytes]:
+        """``secret`` sealed with AES-256-GCM under a fresh nonce, bound to ``aad``: (nonce, sealed)."""
         nonce = os.urandom(12)
-        sealed = AESGCM(self.key).encrypt(nonce, private_key.private_bytes_raw(), _aad(issuer_id, public_key))
-        return nonce, sealed
+        return nonce, AESGCM(self.key).encrypt(nonce, secret, aad)
+
+    def open_secret(self, nonce: bytes, sealed: bytes, aad: bytes, what: str) -> bytes:
+        """The secret sealed under this KEK with ``aad``; ``KeyUnavailable`` naming ``what`` when it does not open."""
+        try:
+            return AESGCM(self.key).decrypt(nonce, sealed, aad)
+        except InvalidTag:
+            raise KeyUnavailable(f"{what} does not open under KEK {self.id}") from None
+
+    def seal(self, issuer_id: UUID, public_key: str, private_key: Ed25519PrivateKey) -> tuple[bytes, bytes]:
+        return self.seal_secret(private_key.private_bytes_raw(), _aad(issuer_id, public_key))
 
     def open(self, issuer_id: UUID, public_key: str, nonce: bytes, sealed: bytes) -> Ed25519PrivateKey:
-        try:
-            seed = AESGCM(self.key).decrypt(nonce, sealed, _aad(issuer_id, public_key))
-        except InvalidTag:
-            raise KeyUnavailable(f"the sealed key {public_key} of issuer {issuer_id} does not open") from None
-        private_key = Ed25519PrivateKey.from_private_bytes(seed)
+        what = f"the sealed key {public_key} of issuer {issuer_id}"
+        private_key = Ed25519PrivateKey.from_private_bytes(
+            self.open_secret(nonce, sealed, _aad(issuer_id, public_key), what)
+        )
         if encode_public_multikey(private_key.public_key()) != public_key:
             raise KeyUnavailable(f"the sealed key of {issuer_id} is not the key {public_key}")
         return private_key

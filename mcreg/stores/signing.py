@@ -1,18 +1,17 @@
-"""The registry's log key, and the names and DID documents of every issuer the registry hosts.
+"""The registry's identity (its DID and its log's origin), and the names and DID documents of every issuer it hosts.
 
-The log key signs the transparency log's checkpoints. It is the log's identity
-(a C2SP verifier key names it), so it is not rotated with the registry's issuer
-keys: a new log key means a new log origin. It is made on first use and kept in
-``registry_secrets`` beside the event store (never in it), with the log's
-origin, fixed then from the public URL: serving the registry under another URL
-later changes its DID and links, never its log's name.
+The log's origin is fixed at the registry's first start from the public URL
+and kept in ``registry_secrets`` (``log-origin``): serving the registry under
+another URL later changes its DID and links, never its log's name. The log's
+keys, named by that origin, are in ``mcreg.stores.log_keys``.
 
 Every issuer is a ``did:web`` hosted here: the registry is ``did:web`` of its
 public URL (``/.well-known/did.json``), a provider is
 ``did:web:{host}:issuers:{id}`` (``/issuers/{id}/did.json``). A DID document
-lists the issuer's keys as Multikeys; the registry's also lists the log key
-(``#log``). Issuers' keys themselves are recorded by ``registry.issuer_keys``
-and kept by ``api.issuer_keys``.
+lists the issuer's keys as Multikeys; the registry's also lists the log's
+keys (``#log`` the key in force, ``#log-{n}`` those it replaced). Issuers'
+keys themselves are recorded by ``registry.issuer_keys`` and kept by
+``mcreg.stores.issuer_keys``.
 """
 
 from __future__ import annotations
@@ -24,8 +23,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 from uuid import UUID
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from psycopg import Connection, sql
 from psycopg.errors import UndefinedTable
 from psycopg_pool import ConnectionPool
@@ -33,48 +31,36 @@ from psycopg_pool import ConnectionPool
 from mcreg.projections.log_tree import CHECKPOINTS
 from mcreg.registry.aggregates.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey
 from mcreg.registry.trust.data_integrity import encode_public_multikey
-from mcreg.registry.trust.signed_note import Checkpoint, Signer, parse_note
+from mcreg.registry.trust.signed_note import Checkpoint, parse_note
 from mcreg.stores.tables import qualified
 
-SECRET_NAME = "signing-key-ed25519"
 ORIGIN_NAME = "log-origin"
-"""The ``registry_secrets`` row holding the log's origin (UTF-8): not secret, but kept with its key."""
+"""The ``registry_secrets`` row holding the log's origin (UTF-8): not secret, but kept with the log's keys."""
 DID_CONTEXT = ("https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1")
 LOG_KEY_FRAGMENT = "log"
 
 
 @dataclass(frozen=True)
-class RegistryKey:
-    """The signing key and the names it is published under."""
+class RegistryIdentity:
+    """The names the registry is known by: its DID and its log's origin."""
 
-    private_key: Ed25519PrivateKey
     did: str  # did:web:registry.example
     log_origin: str  # the checkpoint origin line, e.g. registry.example/log
 
-    @property
-    def public_key(self) -> Ed25519PublicKey:
-        return self.private_key.public_key()
+    def log_key_methods(self, log_keys: Sequence[bytes]) -> list[dict[str, Any]]:
+        """The log's public keys, oldest first, as verification methods: ``#log`` the last, ``#log-{n}`` the others."""
+        return [
+            multikey_method(
+                self.did,
+                LOG_KEY_FRAGMENT if number == len(log_keys) else f"{LOG_KEY_FRAGMENT}-{number}",
+                encode_public_multikey(Ed25519PublicKey.from_public_bytes(key)),
+            )
+            for number, key in enumerate(log_keys, start=1)
+        ]
 
-    @property
-    def verification_method(self) -> str:
-        return f"{self.did}#{LOG_KEY_FRAGMENT}"
-
-    @property
-    def multikey(self) -> str:
-        return encode_public_multikey(self.public_key)
-
-    @property
-    def note_signer(self) -> Signer:
-        """The same key as a C2SP signed-note signer named after the log's origin."""
-        return Signer(self.log_origin, self.private_key)
-
-    def method(self) -> dict[str, Any]:
-        """The log key as a verification method of the registry's DID document."""
-        return multikey_method(self.did, LOG_KEY_FRAGMENT, self.multikey)
-
-    def did_document(self, issuer_keys: Iterable[IssuerKey] = ()) -> dict[str, Any]:
-        """The registry's DID document: the log key, then the registry's issuer keys."""
-        return did_document(self.did, issuer_keys, also=[self.method()])
+    def did_document(self, log_keys: Sequence[bytes], issuer_keys: Iterable[IssuerKey] = ()) -> dict[str, Any]:
+        """The registry's DID document: the log's keys, the one in force first, then the registry's issuer keys."""
+        return did_document(self.did, issuer_keys, also=self.log_key_methods(log_keys)[::-1])
 
 
 def did_web(public_url: str) -> str:
@@ -149,26 +135,23 @@ def log_origin(public_url: str) -> str:
     return f"{parts.netloc}{parts.path.rstrip('/')}/log"
 
 
-def load_registry_key(pool: ConnectionPool, schema: str, public_url: str) -> RegistryKey:
-    """The registry's key and its log's origin, made and stored the first time any process asks for them.
+def load_identity(pool: ConnectionPool, schema: str, public_url: str) -> RegistryIdentity:
+    """The registry's DID under ``public_url``, and its log's origin, fixed the first time any process asks.
 
-    Later starts read the origin whatever ``public_url`` is now. A key stored before its origin was (an older
-    registry) keeps the origin its latest checkpoint was signed under, or takes ``public_url``'s if the log
-    signed none yet.
+    Later starts read the origin whatever ``public_url`` is now. A registry from before the origin was stored
+    keeps the origin its latest checkpoint was signed under, or takes ``public_url``'s if the log signed none yet.
     """
     secrets = qualified(schema, "registry_secrets")
-    insert = sql.SQL("INSERT INTO {} VALUES (%s, %s) ON CONFLICT (name) DO NOTHING").format(secrets)
-    select = sql.SQL("SELECT name, value FROM {} WHERE name = ANY(%s)").format(secrets)
-    fresh = Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    select = sql.SQL("SELECT value FROM {} WHERE name = %s").format(secrets)
     with pool.connection() as conn:
-        conn.execute(insert, [SECRET_NAME, fresh])
-        stored: dict[str, bytes] = dict(conn.execute(select, [[SECRET_NAME, ORIGIN_NAME]]).fetchall())
-        if ORIGIN_NAME not in stored:
+        row = conn.execute(select, [ORIGIN_NAME]).fetchone()
+        if row is None:
             origin = _signed_origin(conn, schema) or log_origin(public_url)
+            insert = sql.SQL("INSERT INTO {} VALUES (%s, %s) ON CONFLICT (name) DO NOTHING").format(secrets)
             conn.execute(insert, [ORIGIN_NAME, origin.encode()])
-            stored = dict(conn.execute(select, [[SECRET_NAME, ORIGIN_NAME]]).fetchall())
-    private_key = Ed25519PrivateKey.from_private_bytes(bytes(stored[SECRET_NAME]))
-    return RegistryKey(private_key, did_web(public_url), bytes(stored[ORIGIN_NAME]).decode())
+            row = conn.execute(select, [ORIGIN_NAME]).fetchone()
+            assert row is not None
+    return RegistryIdentity(did_web(public_url), bytes(row[0]).decode())
 
 
 def _signed_origin(conn: Connection[Any], schema: str) -> str | None:
@@ -180,7 +163,3 @@ def _signed_origin(conn: Connection[Any], schema: str) -> str | None:
     except UndefinedTable:  # the log was never opened
         return None
     return Checkpoint.parse(parse_note(row[0])[0]).origin if row else None
-
-
-def public_key_bytes(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)

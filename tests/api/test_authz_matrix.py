@@ -318,6 +318,7 @@ def logged(path: str) -> Builder:
 for route, path in (
     ("/v1/log/checkpoint", "/v1/log/checkpoint"),
     ("/v1/log/key", "/v1/log/key"),
+    ("/v1/log/keys", "/v1/log/keys"),
     ("/v1/log/leaves/{index}", "/v1/log/leaves/0"),
     ("/v1/log/proof/inclusion", "/v1/log/proof/inclusion?index=0&size=2"),
     ("/v1/log/proof/consistency", "/v1/log/proof/consistency?from=1&to=2"),

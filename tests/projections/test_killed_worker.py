@@ -23,6 +23,7 @@ def test_killing_the_worker_at_random_points_converges_to_a_rebuild(
     database: Database, schema: str, services: Services, world: World, read_models: ReadModels
 ):
     settings = {"MCREG_DATABASE_URL": database.conninfo, "POSTGRES_SCHEMA": schema, "MCREG_LOG_FORMAT": "json"}
+    settings["MCREG_DATA_DIR"] = str(services.settings.data_dir)  # its KEK opens the log's key
     env = os.environ | settings
     command = [sys.executable, "-c", "from mcreg.cli import app; app()", "project", "--page-size", "50"]
     chance = random.Random(2026)

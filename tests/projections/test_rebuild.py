@@ -184,6 +184,7 @@ def test_the_rebuild_command_checks_and_rebuilds_the_transparency_log_keeping_it
         log.catch_up()
         size, root, checkpoint = log.size(), log.root(), log.checkpoint()
         env = {"MCREG_DATABASE_URL": database.conninfo, "POSTGRES_SCHEMA": schema, "MCREG_LOG_FORMAT": "json"}
+        env["MCREG_DATA_DIR"] = str(services.settings.data_dir)  # its KEK opens the log's key
         with psycopg.connect(database.conninfo, autocommit=True) as conn:
             conn.execute(f"UPDATE {schema}.{LEAVES.name} SET hash = %s WHERE idx = 1", [bytes(32)])
 

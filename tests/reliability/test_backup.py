@@ -2,34 +2,56 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import psycopg
 import pytest
+import structlog
+from pydantic import SecretStr
+from typer.testing import CliRunner
 
 from mcreg.bootstrap import Services, bootstrap, open_read_models, open_transparency_log
+from mcreg.cli import app
 from mcreg.database import Database
 from mcreg.demo import build_demo
 from mcreg.projections.read_models import ReadModels
-from mcreg.services.backup import RestoreRefused, export_events, restore_events
+from mcreg.services.audit import audit_log
+from mcreg.services.backup import Restored, RestoreRefused, export_events, restore_events
+from mcreg.services.log_keys import rotate_log_key
+from tests.projections.conftest import issue_many
 from tests.testdata import data_path
-from tests.world import OPERATOR
+from tests.world import OPERATOR, World
 
 
 @pytest.fixture
-def empty(database: Database, services: Services) -> Iterator[Services]:
+def new_registry(database: Database, services: Services) -> Iterator[Callable[..., Services]]:
+    """Registries on new, empty schemas of the same server, with the test's settings changed as asked."""
+    made: list[Services] = []
+
+    def make(**changes: Any) -> Services:
+        schema = f"restore_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(database.conninfo, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+        made.append(bootstrap(services.settings.model_copy(update={"postgres_schema": schema, **changes})))
+        return made[-1]
+
+    yield make
+    for registry in made:
+        registry.close()
+        with psycopg.connect(database.conninfo, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {registry.settings.postgres_schema} CASCADE")
+
+
+@pytest.fixture
+def empty(new_registry: Callable[..., Services]) -> Services:
     """A second registry on a new, empty schema of the same server."""
-    schema = f"restore_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(database.conninfo, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    restored = bootstrap(services.settings.model_copy(update={"postgres_schema": schema}))
-    yield restored
-    restored.close()
-    with psycopg.connect(database.conninfo, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    return new_registry()
 
 
 def tables(services: Services, read_models: ReadModels) -> dict[str, list[tuple]]:
@@ -53,7 +75,7 @@ def test_an_exported_log_restores_into_an_empty_database_with_the_same_positions
     assert written == services.registry.recorder.max_notification_id()
 
     exported.seek(0)
-    assert restore_events(empty, exported) == written
+    assert restore_events(empty, exported).events == written
     original = services.registry.recorder.select_notifications(1, 100_000)
     restored = empty.registry.recorder.select_notifications(1, 100_000)
     assert [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in restored] == [
@@ -83,6 +105,62 @@ def test_an_exported_log_restores_into_an_empty_database_with_the_same_positions
         restore_events(empty, exported)
 
 
+def test_a_restored_registry_keeps_its_logs_origin_and_keys(
+    services: Services, new_registry: Callable[..., Services]
+) -> None:
+    world = World(services.registry)
+    log = open_transparency_log(services)
+    try:
+        issue_many(world, 8)
+        log.catch_up(page_size=3)
+        saved = log.checkpoint()  # signed by the first key, kept by an auditor
+        rotate_log_key(services)
+        issue_many(world, 8)
+        log.catch_up(page_size=3)
+        root = log.root()
+    finally:
+        log.close()
+    exported = io.StringIO()
+    export_events(services, exported)
+
+    # Served elsewhere, the restored registry would take another origin, and a process with another KEK.
+    elsewhere = new_registry(public_url="https://restored.example")
+    exported.seek(0)
+    restored = restore_events(elsewhere, exported)
+    assert restored.log_origin == services.identity.log_origin != elsewhere.identity.log_origin
+    assert elsewhere.log_keys.all_keys() == services.log_keys.all_keys()
+    again = bootstrap(elsewhere.settings)  # the restored registry's next start
+    try:
+        assert again.identity.log_origin == services.identity.log_origin
+        log = open_transparency_log(again)
+        try:
+            log.catch_up()
+            assert log.root() == root
+            assert [k.key for k in log.announced()] == [k.key for k in open_announced(services)]
+        finally:
+            log.close()
+        report = audit_log(again, against=saved.encode())  # what the auditor saved checks against the restored log
+        assert report.ok, report.findings
+        assert report.keys == 2
+    finally:
+        again.close()
+
+    stranger = new_registry(key_encryption_key=SecretStr(base64.b64encode(os.urandom(32)).decode()))
+    exported.seek(0)
+    with pytest.raises(RestoreRefused, match=r"log's keys in this export cannot be restored: .*sealed under KEK"):
+        restore_events(stranger, exported)
+    assert not stranger.registry.recorder.max_notification_id()
+    assert stranger.log_keys.all_keys() == []
+
+
+def open_announced(services: Services) -> list[Any]:
+    log = open_transparency_log(services)
+    try:
+        return log.announced()
+    finally:
+        log.close()
+
+
 def test_a_damaged_export_is_refused_and_loads_nothing(services: Services, empty: Services) -> None:
     for text in ("", '{"format": "something else"}\n', '{"format": "mcreg-event-log", "version": 1, "head": 2}\n{"pos'):
         with pytest.raises(RestoreRefused):
@@ -98,7 +176,8 @@ def test_an_export_made_before_the_layout_moved_restores_with_the_same_log_root_
 ) -> None:
     expected = json.loads((EXPORTS / "before-one-house.json").read_text())
     with (EXPORTS / "before-one-house.jsonl").open(encoding="utf-8") as lines:
-        assert restore_events(empty, lines) == expected["events"]
+        restored = restore_events(empty, lines)
+    assert restored == Restored(expected["events"], None)  # an export from before carries no log keys
     log = open_transparency_log(empty)
     try:
         log.catch_up()
@@ -128,3 +207,33 @@ def test_an_export_made_before_the_layout_moved_restores_with_the_same_log_root_
     empty.registry.register_agency(OPERATOR, name="After the move", country="NL")
     (latest,) = empty.registry.recorder.select_notifications(expected["events"] + 1, 1)
     assert latest.topic == "registry.agency:Agency.Registered"
+
+
+def test_the_restore_command_says_the_log_keeps_its_keys(
+    services: Services, new_registry: Callable[..., Services], tmp_path: Any
+) -> None:
+    issue_many(World(services.registry), 3)
+    rotate_log_key(services)
+    target = new_registry(public_url="https://restored.example")
+
+    def mcreg(registry: Services, *args: str) -> Any:
+        env = {
+            "MCREG_DATABASE_URL": registry.database.conninfo,
+            "POSTGRES_SCHEMA": registry.settings.postgres_schema,
+            "MCREG_DATA_DIR": str(registry.settings.data_dir),
+            "MCREG_LOG_FORMAT": "json",
+            "COLUMNS": "200",
+        }
+        logging = structlog.get_config()
+        try:
+            return CliRunner().invoke(app, list(args), prog_name="mcreg", env=env)
+        finally:
+            structlog.configure(**logging)
+
+    backup = tmp_path / "backup.jsonl"
+    exported = mcreg(services, "export", "-o", str(backup))
+    assert exported.exit_code == 0, exported.output
+    restored = mcreg(target, "restore", str(backup))
+    assert restored.exit_code == 0, restored.output
+    assert f"the transparency log {services.identity.log_origin} keeps its keys" in restored.output
+    assert target.log_keys.all_keys() == services.log_keys.all_keys()

@@ -115,7 +115,7 @@ def test_the_vc_is_issued_and_signed_by_its_provider_under_its_did(
     vc = exported(provider, credential_id)
 
     did = services.issuer_keys.did(world.provider_id)
-    assert did == f"{services.signing_key.did}:issuers:{world.provider_id}"
+    assert did == f"{services.identity.did}:issuers:{world.provider_id}"
     assert vc["issuer"]["id"] == did
     assert vc["proof"]["verificationMethod"] == f"{did}#key-1"
     assert vc["proof"]["cryptosuite"] == EXPORT_CRYPTOSUITE
@@ -157,9 +157,10 @@ def test_the_registrys_did_document_lists_its_log_key(services: Services, public
     assert document.headers["content-type"].startswith("application/did+ld+json")
     assert document.headers["cache-control"] == "public, max-age=300"
     body = document.json()
-    assert body["id"] == services.signing_key.did
-    assert body["verificationMethod"] == [services.signing_key.method()]
-    assert body["assertionMethod"] == [f"{services.signing_key.did}#log"]
+    assert body["id"] == services.identity.did
+    [log_key] = services.log_keys.all_keys()
+    assert body["verificationMethod"] == services.identity.log_key_methods([log_key.public_key])
+    assert body["assertionMethod"] == [f"{services.identity.did}#log"]
     assert public.get("/did.json").json() == body
 
 
@@ -359,7 +360,7 @@ def test_every_bad_presented_credential_gets_a_verdict_naming_the_failed_check(
     credential_id = world.issue()
     placed(read_models)
     vc = exported(provider, credential_id)
-    host_did = services.signing_key.did
+    host_did = services.identity.did
 
     def with_proof(**changes: Any) -> dict[str, Any]:
         changed = copy.deepcopy(vc)

@@ -394,7 +394,7 @@ def test_did_documents_list_each_issuers_keys(services: Services, world: World, 
     registry_document = public.get("/.well-known/did.json").json()
     assert [m["id"].rsplit("#", 1)[1] for m in registry_document["verificationMethod"]] == ["log", "key-1"]
     listed = public.get(f"/v1/issuers/{REGISTRY_ISSUER_ID}/keys").json()
-    assert listed["did"] == services.signing_key.did and [k["key_id"] for k in listed["keys"]] == ["key-1"]
+    assert listed["did"] == services.identity.did and [k["key_id"] for k in listed["keys"]] == ["key-1"]
 
 
 def test_key_routes_refuse_bad_requests_with_problems(

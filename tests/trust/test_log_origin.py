@@ -90,8 +90,8 @@ def test_a_registry_served_under_a_new_url_keeps_its_log(serve_under: Callable[[
     first.close()
 
     moved = serve_under(MOVED_URL)
-    assert moved.signing_key.log_origin == ORIGIN  # the log's identity stays
-    assert moved.signing_key.did == did_web(MOVED_URL)  # links follow the new address
+    assert moved.identity.log_origin == ORIGIN  # the log's identity stays
+    assert moved.identity.did == did_web(MOVED_URL)  # links follow the new address
     world.registry = moved.registry
     log_events(moved, world, 15)
     assert checkpoint_origins(moved) == {ORIGIN}
@@ -114,10 +114,10 @@ def test_an_older_registry_keeps_the_origin_its_checkpoints_were_signed_under(
     first.close()
 
     moved = serve_under(MOVED_URL)
-    assert moved.signing_key.log_origin == ORIGIN  # read from the latest signed checkpoint, and stored
+    assert moved.identity.log_origin == ORIGIN  # read from the latest signed checkpoint, and stored
     world.registry = moved.registry
     log_events(moved, world, 5)
     assert checkpoint_origins(moved) == {ORIGIN}
     report = audit_log(moved)
     assert report.ok, report.findings
-    assert serve_under("https://yet-another.example").signing_key.log_origin == ORIGIN
+    assert serve_under("https://yet-another.example").identity.log_origin == ORIGIN

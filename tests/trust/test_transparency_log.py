@@ -94,6 +94,12 @@ def events_table(services: Services) -> str:
     return str(recorder.events_table_name)
 
 
+def log_signer(services: Services) -> Signer:
+    """The log's key in force, opened, as the log signs with it."""
+    with services.pool.connection() as conn:
+        return services.log_keys.signer(conn.cursor())
+
+
 def latest(tlog: TransparencyLog) -> Checkpoint:
     checkpoint, _ = open_checkpoint(tlog.checkpoint(), tlog.verifier)
     return checkpoint
@@ -507,10 +513,10 @@ def test_a_saved_checkpoint_is_checked_against_todays_log(
     assert report.against is not None and report.against.size == len(logged)
 
     # A checkpoint of a forked log, signed by the log's key, of a size the log has.
-    fork = sign_checkpoint(Checkpoint(tlog.origin, 20, leaf_hash(b"fork")), tlog.signer)
+    fork = sign_checkpoint(Checkpoint(tlog.origin, 20, leaf_hash(b"fork")), log_signer(services))
     assert first_problem(tlog.audit(against=fork))[0] == "against"
     # A checkpoint larger than the log: the log lost history since.
-    ahead = sign_checkpoint(Checkpoint(tlog.origin, 10_000, leaf_hash(b"later")), tlog.signer)
+    ahead = sign_checkpoint(Checkpoint(tlog.origin, 10_000, leaf_hash(b"later")), log_signer(services))
     assert first_problem(tlog.audit(against=ahead))[0] == "against"
     # A checkpoint signed by somebody else.
     other = sign_checkpoint(Checkpoint(tlog.origin, 20, tlog.root(20)), Signer.generate(tlog.origin))
