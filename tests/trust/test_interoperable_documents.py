@@ -90,7 +90,8 @@ def exported(services: Services, read_models: ReadModels) -> Exported:
             lists[url] = exports.signed_status_list(*parse_status_list_url(public_url, url))
     store = services.issuer_keys
     dids = {vc["issuer"]["id"]: store.did_document(store.issuer_of(vc["issuer"]["id"])) for vc in credentials.values()}
-    dids[services.signing_key.did] = services.signing_key.did_document()
+    log_keys = [key.public_key for key in services.log_keys.all_keys()]
+    dids[services.identity.did] = services.identity.did_document(log_keys)
     return Exported(credentials, {i: exports.elm(OPERATOR, i) for i in ids}, lists, dids)
 
 
