@@ -301,6 +301,7 @@ class LogTreeProjection(Projection[Leaves]):
     decodes = False
     gather = GATHER
     merges = False  # a checkpoint is signed per page (decision 28)
+    skippable = False  # every event is a leaf, or the log's tree no longer matches the events (decision 49)
 
     def __init__(self, signer: Signer) -> None:
         self.signer = signer

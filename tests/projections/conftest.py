@@ -36,8 +36,11 @@ def snapshot(read_models: ReadModels) -> dict[str, Any]:
     }
 
 
-class PowerCut(Exception):
-    """The process dies in the middle of a transaction."""
+class PowerCut(BaseException):
+    """The process dies in the middle of a transaction.
+
+    A ``BaseException``, as ``SystemExit`` is: the process ends, so the engine must not take it for an event
+    it cannot apply (which it would hold in quarantine)."""
 
 
 def crashing_after(pages: int) -> type[Projection[Any]]:
