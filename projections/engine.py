@@ -44,7 +44,7 @@ from psycopg.sql import SQL, Identifier
 from mcreg.projections.gc_pause import cyclic_gc_paused
 from mcreg.projections.grants import carry_over, keep_owner
 from mcreg.projections.quarantine import PoisonEvent, Quarantine, Quarantined, State, operational
-from mcreg.projections.reading import LogReader, Recorded
+from mcreg.projections.reading import LogReader, Recorded, Undecodable
 
 PAGE_SIZE = 2000
 """Notifications read, and applied in one transaction, at a time."""
@@ -231,11 +231,18 @@ class Projection(ABC, Generic[Changes]):
         return {}
 
     def handler(self, event_class: type) -> Callable[[Any, int, Changes], None]:
-        """``process_event`` for events of this class, dispatched once rather than for each event."""
+        """``process_event`` for events of this class, dispatched once rather than for each event; for an event
+        that could not be decoded, the decoding's error."""
+        if event_class is Undecodable:
+            return _undecodable
         method = inspect.getattr_static(self, "process_event")
         if isinstance(method, functools.singledispatchmethod):
             return types.MethodType(method.dispatcher.dispatch(event_class), self)
         return self.process_event
+
+
+def _undecodable(event: Undecodable, position: int, changes: Any) -> None:
+    raise event.error
 
 
 def event_class(aggregate: type[Aggregate], name: str) -> type[DomainEvent]:

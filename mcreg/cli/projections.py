@@ -191,7 +191,7 @@ def rebuild(
         for held in stopped:
             console.print(f"{held.read_model}: [red]stopped[/] before {describe(held)} (swapped in if live was too)")
         for comparison in comparisons:
-            skipped = f", both stepping over the skipped events {list(comparison.skipped)}" if comparison.skipped else ""
+            skipped = f", both stepping over skipped events {list(comparison.skipped)}" if comparison.skipped else ""
             if comparison.stopped is not None:
                 console.print(f"{comparison.projection}: [red]stopped[/] before {describe(comparison.stopped)}")
             elif comparison.equal:
