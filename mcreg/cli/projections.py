@@ -121,8 +121,9 @@ def act(
         if entry.state is State.HELD and skip in (None, entry.position)
     ]
     if not held:
-        which = f"the event at position {skip:,}" if skip is not None else "any event"
-        raise typer.BadParameter(f"{read_model or 'no read model'} holds {which} in quarantine", param_hint="--skip")
+        what = f"the event at position {skip:,}" if skip is not None else "any event"
+        who = f"the read model {read_model} does not hold" if read_model else "no read model holds"
+        raise typer.BadParameter(f"{who} {what} in quarantine", param_hint="--skip" if skip else "--retry")
     if skip is not None and any(not projectors[e.read_model].projection.skippable for e in held):
         raise typer.BadParameter(f"{log.name} cannot step over an event: every event is a leaf", param_hint="--skip")
     acted = []

@@ -11,37 +11,23 @@ import time
 from collections.abc import Iterable
 from datetime import date
 from typing import ClassVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import psycopg
 import pytest
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.utils import get_topic
 
 from mcreg.bootstrap import Services
 from mcreg.projections.credential_status import CredentialStatusProjection, CredentialStatusView
-from mcreg.projections.engine import Projector, event_class
+from mcreg.projections.engine import Projector
 from mcreg.projections.quarantine import NotQuarantined, PoisonEvent, State, operational
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.reading import Recorded
 from mcreg.projections.transparency_log import TransparencyLog
-from mcreg.registry.aggregates.credential import Credential
-from tests.projections.conftest import issue_many
+from tests.projections.conftest import WANTING_REVOCATIONS, issue_many, poison
 from tests.world import World, learner
 
 WAIT = 10.0
 """Seconds a test waits for the worker; a pass takes a few."""
-
-WANTING_REVOCATIONS = ("credential_status", "audit_timeline", "dashboard", "issuer_status_lists")
-"""The read models that a revocation that cannot be decoded stops; the others never read it."""
-
-
-def poison(services: Services) -> int:
-    """Store a revocation that cannot be decoded (its state is not even JSON); its position."""
-    revoked = get_topic(event_class(Credential, "Revoked"))
-    [position] = services.registry.recorder.insert_events([StoredEvent(uuid4(), 1, revoked, b'{"reason": "trunc')])
-    assert position is not None
-    return position
 
 
 def held_of(read_models: ReadModels) -> dict[str, tuple[int, str, State]]:
