@@ -18,7 +18,7 @@ import pytest
 
 from mcreg.bootstrap import Services
 from mcreg.projections.credential_status import CredentialStatusProjection, CredentialStatusView
-from mcreg.projections.engine import Projector
+from mcreg.projections.log_tree import Leaves
 from mcreg.projections.quarantine import NotQuarantined, PoisonEvent, State, operational
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.reading import Recorded
@@ -233,11 +233,32 @@ def test_a_database_that_fails_is_no_poison_event(services: Services, world: Wor
     assert operational(wrapped)
 
 
-def test_the_transparency_log_never_steps_over_an_event(services: Services, read_models: ReadModels):
+def test_the_transparency_log_is_held_like_a_read_model_retried_but_never_skipped(
+    services: Services, read_models: ReadModels, monkeypatch: pytest.MonkeyPatch
+):
+    issue_many(World(services.registry), 3)
+    position = services.registry.recorder.max_notification_id()
     log = TransparencyLog(services.registry, read_models.env, services.signing_key.note_signer)
     try:
-        assert isinstance(log, Projector)
+        write = log.view.write
+
+        def failing(curs: psycopg.Cursor, changes: Leaves) -> None:
+            if any(p == position for p, _ in changes.hashes):
+                raise ValueError("cannot append this leaf")
+            write(curs, changes)
+
+        monkeypatch.setattr(log.view, "write", failing)
+        log.catch_up()
+        assert log.stopped and log.tracked() == (position - 1, position - 1)  # every leaf before it, signed
+        assert read_models.stopped() == {"transparency_log": position}
         with pytest.raises(ValueError, match="cannot step over"):
-            log.skip(1)
+            log.skip(position)
+        assert read_models.stopped() == {"transparency_log": position}
+
+        monkeypatch.undo()  # the code is fixed
+        log.retry(position)
+        log.catch_up()
+        assert log.tracked() == (position, position) and read_models.stopped() == {}
+        assert log.check().equal
     finally:
         log.close()
