@@ -40,7 +40,10 @@ def describe(held: Quarantined) -> str:
 
 
 @app.command(
-    "project", cls=Command, epilog="Example: mcreg project --page-size 500 (beside mcreg serve --no-projections)"
+    "project",
+    cls=Command,
+    epilog="Examples: mcreg project --page-size 500 (beside mcreg serve --no-projections);"
+    " mcreg project --skip 1234 --read-model dashboard",
 )
 def project(
     page_size: int = typer.Option(PAGE_SIZE, min=1, help="Most events applied in one transaction."),
