@@ -424,8 +424,7 @@ class Projector(Generic[Changes]):
     def reach_head(self, page_size: int, stop: threading.Event) -> None:
         """Catch up alone; raise ``PoisonEvent`` if it stopped before an event held in quarantine."""
         catch_up(self.app, [self], page_size=page_size, stop=stop)
-        if self.stopped:
-            assert self.held is not None
+        if self.held is not None and self.stopped:
             raise PoisonEvent(self.held)
 
 
