@@ -121,7 +121,7 @@ def act(
     held = [
         entry
         for entry in read_models.quarantine.entries(read_model)
-        if entry.state is State.HELD and skip in (None, entry.position)
+        if entry.state is State.HELD and skip in (None, entry.position) and entry.read_model in projectors
     ]
     if not held:
         what = f"the event at position {skip:,}" if skip is not None else "any event"
