@@ -102,6 +102,7 @@ def create_app(services: Services, read_models: ReadModels, transparency_log: Tr
     app.state.metrics = Metrics(
         lambda: services.registry.recorder.max_notification_id() or 0,
         lambda: read_models.lag() | {log.name: log.lag()},
+        read_models.stopped,
     )
     install_problems(app, settings.public_url)
     for module in ROUTERS:

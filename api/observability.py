@@ -28,9 +28,12 @@ log = structlog.get_logger("api.access")
 
 
 class Metrics:
-    """The app's own Prometheus registry: request counts and latencies, events appended, projection lag."""
+    """The app's own Prometheus registry: request counts and latencies, events appended, projection lag, and the
+    read models stopped before a poison event."""
 
-    def __init__(self, events: Callable[[], int], lag: Callable[[], dict[str, int]]) -> None:
+    def __init__(
+        self, events: Callable[[], int], lag: Callable[[], dict[str, int]], stopped: Callable[[], dict[str, int]]
+    ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "mcreg_http_requests", "HTTP requests answered", ["method", "route", "status"], registry=self.registry
@@ -42,24 +45,37 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
-        self.registry.register(_StoreCollector(events, lag))
+        self.registry.register(_StoreCollector(events, lag, stopped))
 
 
 class _StoreCollector(Collector):
     """Read at scrape time from the database, so every process reports the same figures."""
 
-    def __init__(self, events: Callable[[], int], lag: Callable[[], dict[str, int]]) -> None:
+    def __init__(
+        self, events: Callable[[], int], lag: Callable[[], dict[str, int]], stopped: Callable[[], dict[str, int]]
+    ) -> None:
         self.events = events
         self.lag = lag
+        self.stopped = stopped
 
     def collect(self) -> Iterable[Any]:
         yield CounterMetricFamily("mcreg_events_appended", "Events in the event store", value=self.events())
         lag = GaugeMetricFamily(
             "mcreg_projection_lag_events", "Events stored but not yet in a read model", labels=["projection"]
         )
-        for name, behind in self.lag().items():
+        lags = self.lag()
+        for name, behind in lags.items():
             lag.add_metric([name], behind)
         yield lag
+        quarantined = GaugeMetricFamily(
+            "mcreg_read_model_quarantined",
+            "The position of the event a read model is stopped before, held in quarantine; 0 when it is not stopped",
+            labels=["read_model"],
+        )
+        stopped = self.stopped()
+        for name in sorted(lags.keys() | stopped.keys()):
+            quarantined.add_metric([name], stopped.get(name, 0))
+        yield quarantined
 
 
 class BodyTooLarge(HTTPException):

@@ -13,21 +13,23 @@ several projections from one read, so an event is decoded once however many
 projections want it; each applies pages on a thread of its own, and those
 decoded while it was busy together, in one transaction. ``Projector.follow``
 then applies new events as LISTEN/NOTIFY announces them.
+
+An event a projection cannot apply stops that projection only, just before the
+event, which it holds in quarantine (``projections.quarantine``) until an
+operator has it skipped or retried; the others go on.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import inspect
 import queue
 import threading
 import types
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, NoReturn, TypeVar
 
 import structlog
 from eventsourcing.application import Application
@@ -39,8 +41,10 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from mcreg.projections.gc_pause import cyclic_gc_paused
 from mcreg.projections.grants import carry_over, keep_owner
-from mcreg.projections.reading import LogReader, Recorded
+from mcreg.projections.quarantine import PoisonEvent, Quarantine, Quarantined, State, operational
+from mcreg.projections.reading import LogReader, Recorded, Undecodable
 
 PAGE_SIZE = 2000
 """Notifications read, and applied in one transaction, at a time."""
@@ -189,6 +193,8 @@ class Projection(ABC, Generic[Changes]):
     """Seconds a follower lets news gather after the first of it, so that a burst is applied as one page."""
     merges: ClassVar[bool] = True
     """Whether pages read while the view was busy are applied together, in one transaction, or one at a time."""
+    skippable: ClassVar[bool] = True
+    """Whether an operator may have it step over an event it cannot apply."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Take the topics, unless the class names them, from the event classes ``process_event`` handles."""
@@ -225,11 +231,18 @@ class Projection(ABC, Generic[Changes]):
         return {}
 
     def handler(self, event_class: type) -> Callable[[Any, int, Changes], None]:
-        """``process_event`` for events of this class, dispatched once rather than for each event."""
+        """``process_event`` for events of this class, dispatched once rather than for each event; for an event
+        that could not be decoded, the decoding's error."""
+        if event_class is Undecodable:
+            return _undecodable
         method = inspect.getattr_static(self, "process_event")
         if isinstance(method, functools.singledispatchmethod):
             return types.MethodType(method.dispatcher.dispatch(event_class), self)
         return self.process_event
+
+
+def _undecodable(event: Undecodable, position: int, changes: Any) -> None:
+    raise event.error
 
 
 def event_class(aggregate: type[Aggregate], name: str) -> type[DomainEvent]:
@@ -253,21 +266,64 @@ def open_view(projection: type[Projection[Any]], env: Mapping[str, str], *, sche
 class Projector(Generic[Changes]):
     """One projection kept in its view from one application's notification log."""
 
-    def __init__(self, app: Application[Any], projection: Projection[Changes], view: View[Changes]) -> None:
+    def __init__(
+        self,
+        app: Application[Any],
+        projection: Projection[Changes],
+        view: View[Changes],
+        quarantine: Quarantine | None = None,
+    ) -> None:
         self.app = app
         self.projection = projection
         self.view = view
+        self.quarantine = quarantine if quarantine is not None else Quarantine(view.datastore)
+        """Where the projection's events that cannot be applied are held: the live schema's, for a rebuild too."""
         self.wanted = frozenset(projection.topics)
-        self.position = view.position(app.name)
+        self.position = 0
         """How far this projector knows its view to be; the view's tracking row is the truth."""
+        self.held: Quarantined | None = None
+        """The event held in quarantine that the projector stops before, if it has not passed it."""
+        self.skipped: frozenset[int] = frozenset()
+        """Positions of the events an operator had the projection step over."""
+        self.refresh()
 
     @property
     def name(self) -> str:
         return self.projection.name
 
     def refresh(self) -> None:
-        """Take the position from the view, which another process may have moved."""
+        """Take the position from the view, and what is quarantined from its table: another process may have
+        moved them."""
         self.position = self.view.position(self.app.name)
+        entries = self.quarantine.entries(self.name)
+        self.skipped = frozenset(e.position for e in entries if e.state is State.SKIPPED)
+        self.held = next((e for e in entries if e.state is State.HELD and e.position > self.position), None)
+
+    @property
+    def stopped(self) -> bool:
+        """Whether it has applied every event before the one it holds in quarantine, and can go no further."""
+        return self.held is not None and self.position >= self.held.position - 1
+
+    def skip(self, position: int) -> Quarantined:
+        """Step over the held event at ``position`` for good: mark it skipped, and track it if the view stopped
+        just before it. NotQuarantined, having changed nothing, if it is not held here."""
+        if not self.projection.skippable:
+            raise ValueError(f"{self.name} cannot step over an event")
+        with self.view.datastore.transaction(commit=True) as curs:
+            tracked = self.view.lock(curs, self.app.name)
+            skipped = self.quarantine.resolve(curs, self.name, position, State.SKIPPED)
+            if tracked == position - 1:
+                self.view.move(curs, self.app.name, position)
+        self.refresh()
+        return skipped
+
+    def retry(self, position: int) -> Quarantined:
+        """Release the held event at ``position``, for the next catch-up to try again. NotQuarantined, having
+        changed nothing, if it is not held here."""
+        with self.view.datastore.transaction(commit=True) as curs:
+            retried = self.quarantine.resolve(curs, self.name, position, State.RETRIED)
+        self.refresh()
+        return retried
 
     def lag(self) -> int:
         """Notifications recorded beyond the tracked position."""
@@ -280,12 +336,16 @@ class Projector(Generic[Changes]):
         ``page`` must hold every wanted event between the position and ``end``.
         When the view turns out to be further on (another worker, or a rebuild,
         got there first), only the events after its position are applied.
+        Raises ``PoisonEvent`` when it stops before an event held in quarantine.
         """
         start = self.position  # the events folded and the start checked are one position's, whatever other
-        while start < end:  # threads applying through this projector do meanwhile
-            changes = self.projection.fold(self.wanted_after(page, start))
+        held = self.held  # threads applying through this projector do meanwhile
+        if held is not None and held.position <= end:
+            end = held.position - 1
+            page = [r for r in page if r.position <= end]
+        while start < end:
             try:
-                self.view.apply(self.app.name, start, end, changes)
+                self.settle(self.wanted_after(page, start), start, end)
             except PositionMoved as moved:
                 if moved.tracked < start:
                     raise  # tracking only moves forward: someone reset the view under a running projector
@@ -294,9 +354,42 @@ class Projector(Generic[Changes]):
             else:
                 start = end
             self.position = max(self.position, start)
+        if held is not None and held.position == end + 1:
+            raise PoisonEvent(held)
+
+    def settle(self, wanted: Sequence[Recorded], start: int, end: int) -> None:
+        """Apply ``wanted``, the events after ``start`` up to ``end``, in one transaction; should that fail for a
+        reason other than the database's state, in halves, until the event that fails alone is found and held.
+
+        A failure is an event's only when it fails alone: the events before it are applied, and then it is held.
+        """
+        try:
+            self.view.apply(self.app.name, start, end, self.projection.fold(wanted))
+        except PositionMoved:
+            raise
+        except Exception as error:
+            if operational(error) or not wanted:
+                raise
+            if len(wanted) == 1:
+                self.hold(wanted[0].position, start, error)
+            half = len(wanted) // 2
+            self.settle(wanted[:half], start, wanted[half - 1].position)
+            self.settle(wanted[half:], wanted[half - 1].position, end)
+        self.position = max(self.position, end)
+
+    def hold(self, position: int, start: int, error: Exception) -> NoReturn:
+        """Track the position just before the event at ``position`` and hold the event in quarantine."""
+        if position - 1 > start:  # over events not wanted
+            self.view.apply(self.app.name, start, position - 1, self.projection.changes())
+        self.position = max(self.position, position - 1)
+        self.held = self.quarantine.hold(self.name, position, error)
+        log.error("projection.quarantined", projection=self.name, position=position, error=repr(error))
+        raise PoisonEvent(self.held) from error
 
     def wanted_after(self, page: Sequence[Recorded], position: int) -> Sequence[Recorded]:
-        """The events of ``page`` that this projector wants, after ``position``."""
+        """The events of ``page`` that this projector wants, after ``position`` (none that it skips)."""
+        if self.skipped:
+            page = [r for r in page if r.position not in self.skipped]
         wanted = self.wanted
         if wanted:
             return [r for r in page if r.topic in wanted and r.position > position]
@@ -311,7 +404,7 @@ class Projector(Generic[Changes]):
         which moves the position over events of topics it does not need, so that
         ``lag`` counts only work left to do.
         """
-        catch_up(self.app, [self], page_size=page_size, stop=stop)
+        self.reach_head(page_size, stop)
         reader = LogReader(self.app)
         arrived: queue.Queue[Notification | BaseException] = queue.Queue()
         with self.app.recorder.subscribe(gt=self.position, topics=self.projection.topics) as subscription:
@@ -323,10 +416,16 @@ class Projector(Generic[Changes]):
                         with cyclic_gc_paused():
                             self.apply(reader.decode(batch, events=self.projection.decodes), batch[-1].id)
                     else:
-                        catch_up(self.app, [self], page_size=page_size, stop=stop)
+                        self.reach_head(page_size, stop)
             finally:
                 subscription.stop()
                 feeder.join()
+
+    def reach_head(self, page_size: int, stop: threading.Event) -> None:
+        """Catch up alone; raise ``PoisonEvent`` if it stopped before an event held in quarantine."""
+        catch_up(self.app, [self], page_size=page_size, stop=stop)
+        if self.held is not None and self.stopped:
+            raise PoisonEvent(self.held)
 
 
 def _feed(subscription: Subscription[Any], arrived: queue.Queue[Notification | BaseException]) -> None:
@@ -375,6 +474,7 @@ def catch_up(
     One read serves all: a page is decoded once, then each projector applies,
     in its own transaction on its own thread, the events it wants after its own position.
     ``then``, if given, is called with each projector, on its thread, as soon as it has applied every page read.
+    A projector that stops before an event held in quarantine (``Projector.stopped``) leaves the others going.
     """
     for projector in projectors:
         projector.refresh()
@@ -428,9 +528,12 @@ class _Applier:
         self.waiting: list[Recorded] = []  # the events of the pages waiting
         self.pages = 0  # how many pages are waiting
         self.end = 0  # where they end
+        self.stopped = False  # before an event held in quarantine: later pages are not its to apply
 
     def take(self, page: Sequence[Recorded], end: int) -> None:
         """Apply ``page`` now if the projector is free, else when it is (waiting for it if too far behind)."""
+        if self.stopped:
+            return
         self.waiting.extend(page)
         self.pages += 1
         self.end = end
@@ -456,9 +559,12 @@ class _Applier:
         self.applying = self.thread.submit(_after, self.applying, work, *args)
 
     def wait(self) -> None:
-        """Wait until the work started is done; raise the first failure, if any."""
+        """Wait until the work started is done; raise the first failure, if any, but a stop before a poison event."""
         if self.applying is not None:
-            self.applying.result()
+            try:
+                self.applying.result()
+            except PoisonEvent:
+                self.stopped = True
 
     def close(self) -> None:
         self.thread.shutdown(wait=True, cancel_futures=True)
@@ -476,32 +582,3 @@ def _report(progress: Progress | None, projectors: Sequence[Projector[Any]], rep
     if progress and reached > reported:
         progress(reached, head)
     return reached
-
-
-_gc_lock = threading.Lock()
-_gc_pauses = 0
-_gc_was_enabled = False
-
-
-@contextlib.contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector off while a page is decoded and applied.
-
-    A page is tens of thousands of small acyclic objects, freed by reference
-    counting; meanwhile the collector would trace them again and again, which
-    costs a third of a catch-up. Pauses are counted across threads: the
-    collector resumes, if it was on, when the last one ends.
-    """
-    global _gc_pauses, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled:
-                gc.enable()

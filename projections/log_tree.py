@@ -315,6 +315,7 @@ class LogTreeProjection(Projection[Leaves]):
     decodes = False
     gather = GATHER
     merges = False  # a checkpoint is signed per page (decision 28)
+    skippable = False  # every event is a leaf, or the log's tree no longer matches the events (decision 55)
 
     def __init__(self, signing: LogSigning) -> None:
         self.signing = signing

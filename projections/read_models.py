@@ -16,6 +16,7 @@ from mcreg.projections.credential_status import CredentialStatusProjection, Cred
 from mcreg.projections.dashboard import DashboardProjection, DashboardView
 from mcreg.projections.engine import IDLE, PAGE_SIZE, Progress, Projection, Projector, View, catch_up, open_view
 from mcreg.projections.provider_standing import ProviderStandingProjection, ProviderStandingView
+from mcreg.projections.quarantine import Quarantine
 from mcreg.projections.rebuild import Comparison
 from mcreg.projections.recognitions import RecognitionsProjection, RecognitionsView
 from mcreg.projections.status_lists import StatusListsProjection, StatusListsView
@@ -57,7 +58,10 @@ class ReadModels:
     ) -> None:
         self.app = app
         self.env = dict(env)
-        self.projectors = {p.name: Projector(app, p(), open_view(p, self.env)) for p in projections}
+        views = {p: open_view(p, self.env) for p in projections}
+        self.quarantine = Quarantine(next(iter(views.values())).datastore)
+        """The events held or skipped, of these read models and of every other projection in their schema."""
+        self.projectors = {p.name: Projector(app, p(), view, self.quarantine) for p, view in views.items()}
 
     @property
     def names(self) -> list[str]:
@@ -110,6 +114,10 @@ class ReadModels:
     def lag(self, names: Iterable[str] | None = None) -> dict[str, int]:
         """Notifications each projection has still to process."""
         return {p.name: p.lag() for p in self.select(names)}
+
+    def stopped(self) -> dict[str, int]:
+        """The position of the event each stopped projection of the schema (the transparency log's too) holds."""
+        return {name: held.position for name, held in self.quarantine.held().items()}
 
     def catch_up(
         self,

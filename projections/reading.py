@@ -69,6 +69,14 @@ class Recorded(NamedTuple):
     stored: StoredEventLike
 
 
+class Undecodable:
+    """In place of a domain event that its stored record cannot be decoded into: a projection that wants the
+    event raises ``error`` when it folds it, and so holds the event in quarantine (decision 55)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
 class MemoTranscoder(JSONTranscoder):
     """The application's transcodings, each decoding a value once and then handing out the same object.
 
@@ -196,4 +204,15 @@ class LogReader:
             return [Recorded(s.id, s.topic, None, s) for s in stored]
         # The mapper reads only the five attributes a ``StoredEventLike`` (the protocol) has, whatever their holder.
         to_domain_event = cast(Callable[[StoredEventLike], Any], self.mapper.to_domain_event)
-        return [Recorded(s.id, s.topic, to_domain_event(s), s) for s in stored]
+        stored = list(stored)
+        try:
+            return [Recorded(s.id, s.topic, to_domain_event(s), s) for s in stored]
+        except Exception:  # then one at a time: an event that cannot be decoded fails only the projections wanting it
+            return [Recorded(s.id, s.topic, _decoded(to_domain_event, s), s) for s in stored]
+
+
+def _decoded(to_domain_event: Callable[[StoredEventLike], Any], stored: StoredEventLike) -> Any:
+    try:
+        return to_domain_event(stored)
+    except Exception as error:
+        return Undecodable(error)

@@ -7,6 +7,10 @@ brings the rebuilt tables to the live position if the writer got further in
 the meantime, drops the live tables, moves the rebuilt ones in, and tracks
 the later of the two positions. A check rebuilds the same way and compares
 row for row at the live position, then throws the rebuild away.
+
+A rebuild steps over the events an operator had the live projection skip, so
+the two stay equal, and stops before an event held in quarantine as the live
+projection does (decision 55); a check reports both.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from mcreg.projections.engine import PAGE_SIZE, Progress, Projector, catch_up, open_view
+from mcreg.projections.quarantine import PoisonEvent, Quarantined
 from mcreg.projections.reading import LogReader
 
 CREATE_SCHEMA = SQL("CREATE SCHEMA {0}")
@@ -38,10 +43,15 @@ class Comparison:
     position: int
     only_live: Mapping[str, int]
     only_rebuilt: Mapping[str, int]
+    skipped: tuple[int, ...] = ()
+    """Positions, up to ``position``, of the events both sides stepped over as an operator said."""
+    stopped: Quarantined | None = None
+    """The event held in quarantine that the rebuild stopped before, short of the live position (then there is
+    nothing to compare)."""
 
     @property
     def equal(self) -> bool:
-        return not any(self.only_live.values()) and not any(self.only_rebuilt.values())
+        return self.stopped is None and not any(self.only_live.values()) and not any(self.only_rebuilt.values())
 
 
 def rebuild(
@@ -52,17 +62,29 @@ def rebuild(
     page_size: int = PAGE_SIZE,
     progress: Progress | None = None,
 ) -> int:
-    """Rebuild the projections from position 0 and swap each in; the number of notifications read."""
+    """Rebuild the projections from position 0 and swap each in; the number of notifications read.
+
+    A projection whose rebuild stops before an event held in quarantine is swapped in only if the live one is
+    no further on; ``PoisonEvent`` then says which stopped, once the others are in.
+    """
     with scratch_copies(app, live, env) as rebuilt:
         # Each projection is swapped in on its own thread as soon as it is rebuilt, while others finish theirs.
         live_of = dict(zip(rebuilt, live, strict=True))
-        return catch_up(
+        read = catch_up(
             app,
             rebuilt,
             page_size=page_size,
             progress=progress,
             then=lambda copy: finish(live_of[copy], copy, page_size),
         )
+        stopped = [copy for copy in rebuilt if copy.stopped]
+        for copy in stopped:
+            live_of[copy].refresh()
+            if live_of[copy].position <= copy.position:
+                finish(live_of[copy], copy, page_size)
+    if stopped:
+        raise PoisonEvent(*(copy.held for copy in stopped if copy.held is not None))
+    return read
 
 
 def finish(live: Projector[Any], rebuilt: Projector[Any], page_size: int) -> None:
@@ -92,7 +114,10 @@ def check(
         comparisons = []
         for projector, copy in zip(live, rebuilt, strict=True):
             catch_up(app, [copy], until=projector.position, page_size=page_size)
-            comparisons.append(compare(projector, copy, page_size))
+            if copy.stopped and copy.position < projector.position:
+                comparisons.append(Comparison(projector.name, projector.position, {}, {}, stopped=copy.held))
+            else:
+                comparisons.append(compare(projector, copy, page_size))
     return read, comparisons
 
 
@@ -113,7 +138,7 @@ def scratch_copies(
             opening = [threads.submit(open_view, type(p.projection), env, schema=schema) for p in live]
         for projector, view in zip(live, opening, strict=True):
             if view.exception() is None:
-                copies.append(Projector(app, projector.projection, view.result()))
+                copies.append(Projector(app, projector.projection, view.result(), projector.quarantine))
         for view in opening:
             view.result()  # the first failure, once every view that opened is among the copies to close
         yield copies
@@ -147,6 +172,7 @@ def compare(live: Projector[Any], rebuilt: Projector[Any], page_size: int = PAGE
         tracked,
         only_live={table: here for table, (here, _) in counts.items()},
         only_rebuilt={table: there for table, (_, there) in counts.items()},
+        skipped=tuple(sorted(p for p in rebuilt.skipped if p <= tracked)),
     )
 
 
@@ -155,6 +181,6 @@ def advance(curs: Cursor[DictRow], rebuilt: Projector[Any], target: int, page_si
     they are swapped in or thrown away when it ends)."""
     reader = LogReader(rebuilt.app)
     for stored, end in reader.pages(rebuilt.position, target, rebuilt.projection.topics, page_size):
-        recorded = reader.decode(stored, events=rebuilt.projection.decodes)
+        recorded = rebuilt.wanted_after(reader.decode(stored, events=rebuilt.projection.decodes), rebuilt.position)
         rebuilt.view.write(curs, rebuilt.projection.fold(recorded))
         rebuilt.position = end

@@ -10,11 +10,15 @@ from typing import Any, Self
 import structlog
 
 from mcreg.projections.engine import IDLE, PAGE_SIZE, Projector
+from mcreg.projections.quarantine import PoisonEvent
 
 log = structlog.get_logger(__name__)
 
 OUTAGE_PAUSE = 1.0
 """Seconds a projection whose database is away waits before it tries again."""
+
+HELD_PAUSE = 2.0
+"""Seconds a projection stopped before a poison event waits before it looks again whether an operator acted."""
 
 
 class ProjectionWorker:
@@ -25,6 +29,9 @@ class ProjectionWorker:
     exactly once. ``errors`` says what failed. An error that ``outage`` says
     means the database is away is no failure: that projection waits and
     follows again, as a restarted process would, until the database is back.
+    Nor is an event the projection cannot apply: it stops that projection
+    alone, before the event, until an operator has it skipped or retried
+    (``mcreg project --skip`` / ``--retry``, from any process).
     """
 
     def __init__(
@@ -60,10 +67,17 @@ class ProjectionWorker:
         return any(thread.is_alive() for thread in self._threads)
 
     def _run(self, projector: Projector[Any], page_size: int, idle: float) -> None:
+        said = 0  # the position of the poison event last logged
         while not self.stopping.is_set():
             try:
                 projector.refresh()  # after an outage: a page whose commit went unanswered may be in already
                 projector.follow(self.stopping, page_size=page_size, idle=idle)
+            except PoisonEvent as poison:
+                [held] = poison.held
+                if held.position != said:
+                    log.error("projection.stopped", projection=projector.name, position=held.position)
+                    said = held.position
+                self.stopping.wait(HELD_PAUSE)
             except BaseException as error:
                 if self.outage(error):
                     log.warning("projection.waiting", projection=projector.name, error=str(error))

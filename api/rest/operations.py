@@ -26,9 +26,17 @@ class Health(Output):
 
 
 class Readiness(Output):
-    status: str = Field(examples=["ready"])
+    status: str = Field(
+        examples=["ready"],
+        description="`ready`, or `degraded` while a read model is stopped before an event it cannot apply",
+    )
     head: int = Field(description="The highest position in the event log")
     lag: dict[str, int] = Field(description="Events each read model has still to apply")
+    stopped: dict[str, int] = Field(
+        default_factory=dict,
+        description="The read models stopped before an event they cannot apply, and that event's position: "
+        "held in quarantine until an operator has it skipped or retried (`mcreg project --skip` / `--retry`)",
+    )
 
 
 @router.get("/healthz", summary="The process is up and answers")
@@ -36,14 +44,17 @@ def healthz(_: Visitor) -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", summary="The database answers; how far behind each read model is")
+@router.get("/readyz", summary="The database answers; how far behind each read model is, and which are stopped")
 def readyz(_: Visitor, registry: Registered, read_models: ReadSide, log: Log) -> Readiness:
+    """200 while the database answers: `degraded`, still 200, while a read model is stopped before a poison event,
+    since writes and the other read models still work (decision 55); 503 when the database does not answer."""
     try:
         head = registry.recorder.max_notification_id() or 0
         lag = read_models.lag() | {log.name: log.lag()}
+        stopped = read_models.stopped()
     except Exception as error:  # any failure to reach the database means not ready
         raise ProblemError("not-ready", f"the database does not answer: {type(error).__name__}") from None
-    return Readiness(status="ready", head=head, lag=lag)
+    return Readiness(status="degraded" if stopped else "ready", head=head, lag=lag, stopped=stopped)
 
 
 @router.get(

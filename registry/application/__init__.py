@@ -10,7 +10,8 @@ get → check → change → save):
 - ``issuance``: credentials, one by one or in batches, and their standing on a date;
 - ``recognition``: institutions' recognition decisions and appeals;
 - ``keys``: issuers' signing keys;
-- ``learners``: learners' personal data and its erasure.
+- ``learners``: learners' personal data and its erasure;
+- ``operations``: the operator's actions on read models that could not apply an event.
 """
 
 from mcreg.registry.application.issuance import BatchRejected, BatchResult, CredentialStanding, IssueRow, RowError

@@ -19,6 +19,7 @@ from mcreg.registry.application.catalogue import CatalogueCommands
 from mcreg.registry.application.issuance import BatchResult, IssuanceCommands, RowError
 from mcreg.registry.application.keys import IssuerKeyCommands
 from mcreg.registry.application.learners import LearnerCommands
+from mcreg.registry.application.operations import OperationsCommands
 from mcreg.registry.application.organisations import OrganisationCommands
 from mcreg.registry.application.recognition import RecognitionCommands
 from mcreg.registry.periods import Interruption
@@ -27,7 +28,13 @@ from mcreg.registry.stamp import Actor, Stamp
 
 
 class Registry(
-    OrganisationCommands, CatalogueCommands, IssuanceCommands, RecognitionCommands, IssuerKeyCommands, LearnerCommands
+    OrganisationCommands,
+    CatalogueCommands,
+    IssuanceCommands,
+    RecognitionCommands,
+    IssuerKeyCommands,
+    LearnerCommands,
+    OperationsCommands,
 ):
     """The micro-credential registry."""
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
 
 from mcreg.bootstrap import Services
 from mcreg.projections.credential_status import CredentialStatusProjection, CredentialStatusView
-from mcreg.projections.engine import Projection
+from mcreg.projections.engine import Projection, event_class
 from mcreg.projections.read_models import ReadModels
+from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.application import IssueRow
 from tests.world import World, learner
 
@@ -36,8 +39,11 @@ def snapshot(read_models: ReadModels) -> dict[str, Any]:
     }
 
 
-class PowerCut(Exception):
-    """The process dies in the middle of a transaction."""
+class PowerCut(BaseException):
+    """The process dies in the middle of a transaction.
+
+    A ``BaseException``, as ``SystemExit`` is: the process ends, so the engine must not take it for an event
+    it cannot apply (which it would hold in quarantine)."""
 
 
 def crashing_after(pages: int) -> type[Projection[Any]]:
@@ -56,3 +62,15 @@ def crashing_after(pages: int) -> type[Projection[Any]]:
         view_class = CrashingView
 
     return CrashingCredentialStatus
+
+
+WANTING_REVOCATIONS = ("credential_status", "audit_timeline", "dashboard", "issuer_status_lists")
+"""The read models that a revocation that cannot be decoded stops; the others never read it."""
+
+
+def poison(services: Services) -> int:
+    """Store a revocation that cannot be decoded (its state is not even JSON); its position."""
+    revoked = get_topic(event_class(Credential, "Revoked"))
+    [position] = services.registry.recorder.insert_events([StoredEvent(uuid4(), 1, revoked, b'{"reason": "trunc')])
+    assert position is not None
+    return position

@@ -278,8 +278,11 @@ def test_an_audit_checks_the_empty_checkpoint_by_its_root(services: Services, tl
 # --- crashes and races -----------------------------------------------------------------------------------
 
 
-class PowerCut(Exception):
-    """The process dies inside a page's transaction."""
+class PowerCut(BaseException):
+    """The process dies inside a page's transaction.
+
+    A ``BaseException``, as ``SystemExit`` is: the process ends, so the engine must not take it for an event
+    it cannot apply (which it would hold in quarantine)."""
 
 
 def test_a_runner_killed_mid_page_leaves_the_log_as_it_was(
