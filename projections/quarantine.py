@@ -130,12 +130,18 @@ class Quarantine:
         return held
 
 
+class NotTheEvents(Exception):
+    """A failure of what the read side runs on, not of the event it was applying: a key that cannot be opened,
+    a setting missing. Raising one stops the work and says so; the event is never held for it."""
+
+
 def operational(error: BaseException) -> bool:
-    """Whether the database's state, not what was written, made ``error``: the connection, a timeout, a
-    deadlock. Such a failure is no event's; the library wraps psycopg's error, so its cause chain is followed."""
+    """Whether the database's state or the read side's surroundings, not what was written, made ``error``: the
+    connection, a timeout, a deadlock, a key that will not open (``NotTheEvents``). Such a failure is no
+    event's; the library wraps psycopg's error, so its cause chain is followed."""
     cause: BaseException | None = error
     while cause is not None:
-        if isinstance(cause, OperationalError | InterfaceError):
+        if isinstance(cause, OperationalError | InterfaceError | NotTheEvents):
             return True
         cause = cause.__cause__
     return False

@@ -54,6 +54,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
+from mcreg.projections.quarantine import NotTheEvents
 from mcreg.registry.aggregates.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey, IssuerKeys
 from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.application import Registry
@@ -69,8 +70,9 @@ KEK_FILE = "key-encryption-key"
 _AAD = b"mcreg/issuer-key/v1\x00"
 
 
-class KeyUnavailable(RuntimeError):
-    """A signing key cannot be opened: no KEK, the wrong KEK, or a private key missing from the store."""
+class KeyUnavailable(NotTheEvents, RuntimeError):
+    """A signing key cannot be opened: no KEK, the wrong KEK, or a private key missing from the store (a fault of
+    the process's surroundings: the transparency log stops on it rather than hold an event)."""
 
 
 class NoSigningKey(StateConflict):

@@ -238,7 +238,7 @@ def test_the_transparency_log_is_held_like_a_read_model_retried_but_never_skippe
 ):
     issue_many(World(services.registry), 3)
     position = services.registry.recorder.max_notification_id()
-    log = TransparencyLog(services.registry, read_models.env, services.signing_key.note_signer)
+    log = TransparencyLog(services.registry, read_models.env, services.log_keys)
     try:
         write = log.view.write
 

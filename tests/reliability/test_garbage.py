@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -20,6 +21,8 @@ from hypothesis import strategies as st
 
 from mcreg.bootstrap import Services
 from mcreg.projections.read_models import ReadModels
+from mcreg.registry.trust.errors import ProofTransformationError
+from mcreg.registry.trust.linked_data import canonical_nquads
 from mcreg.registry.vocabulary import Role
 from tests.api.rest import caller
 from tests.testdata import data_path
@@ -78,6 +81,29 @@ def mutated(draw: st.DrawFn, document: Any) -> Any:
     return result
 
 
+def differences(before: Any, after: Any, path: str = "") -> Iterator[str]:
+    """Where ``after`` differs from ``before``, as paths with both values."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in before.keys() | after.keys():
+            yield from differences(before.get(key, "<absent>"), after.get(key, "<absent>"), f"{path}/{key}")
+    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        for index, (one, other) in enumerate(zip(before, after, strict=True)):
+            yield from differences(one, other, f"{path}/{index}")
+    elif before != after:
+        yield f"{path}: {before!r} -> {after!r}"
+
+
+def same_statements(document: dict[str, Any], other: Any) -> bool:
+    """Whether ``other``, a dict with the same proof, reads as the same RDF statements as ``document``."""
+    if not isinstance(other, dict) or other.get("proof") != document["proof"]:
+        return False
+    unsigned = {k: v for k, v in document.items() if k != "proof"}
+    try:
+        return canonical_nquads({k: v for k, v in other.items() if k != "proof"}) == canonical_nquads(unsigned)
+    except ProofTransformationError:
+        return False
+
+
 FUZZ = settings(
     max_examples=60,
     deadline=None,
@@ -102,8 +128,10 @@ def test_mutated_credentials_get_a_verdict_never_a_server_error(
     def check(presented: Any) -> None:
         response = client.post("/v1/verify", json=presented)
         assert response.status_code < 500, response.text
-        if response.status_code == 200 and presented != vc:
-            assert response.json()["valid"] is False, presented
+        if response.status_code == 200 and response.json()["valid"]:
+            # eddsa-rdfc-2022 signs the statements JSON-LD reads, not the bytes: a change that verifies may only
+            # be one that reads as the same statements (a value wrapped in a one-element list, say)
+            assert same_statements(vc, presented), list(differences(vc, presented))
 
     check()
 
