@@ -30,6 +30,7 @@ from mcreg.api.rest import (
     reviews,
     status_lists,
     transparency,
+    vc_api,
     verify,
 )
 from mcreg.api.rest.links import link_created_objects
@@ -56,6 +57,7 @@ ROUTERS = (
     keys,
     status_lists,
     transparency,
+    vc_api,
 )
 
 DESCRIPTION = """The micro-credential QA and recognition registry.

@@ -48,7 +48,8 @@ from mcreg.registry.trust.status_list import (
 )
 from mcreg.registry.vocabulary import CredentialStatus, Standing, Verdict
 from mcreg.services.checks import NO_PROOF, CheckFinding, CheckMade, CheckName, Checks, Problem, key_finding
-from mcreg.services.documents import VC_CONTEXT, credential_id_of, parse_status_list_url, status_list_url
+from mcreg.services.credential_shape import credential_problems
+from mcreg.services.documents import credential_id_of, parse_status_list_url, status_list_url
 from mcreg.services.exports import CredentialExports, PublishedKey, published_key
 from mcreg.stores.event_store import created_at_position
 from mcreg.stores.issuer_keys import KeyUnavailable
@@ -130,6 +131,14 @@ class StoredEvidence:
 
 
 # --- the checks ------------------------------------------------------------------------------------------------------
+
+
+def signed_only(document: Mapping[str, Any]) -> bool:
+    """Signed through the VC-API, not recorded: its issuer is a ``did:key`` (the registry's own credentials name the
+    issuer's ``did:web``)."""
+    issuer = document.get("issuer")
+    named = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    return isinstance(named, str) and named.startswith("did:key:")
 
 
 def _moment(value: object) -> datetime | None:
@@ -221,18 +230,7 @@ class _Verification:
         return None
 
     def document(self, presented: Mapping[str, Any]) -> None:
-        context = presented.get("@context")
-        types = presented.get("type")
-        issuer = presented.get("issuer")
-        problems = []
-        if not (isinstance(context, list) and context[:1] == [VC_CONTEXT]):
-            problems.append(f"@context must start with {VC_CONTEXT}")
-        if not (isinstance(types, list) and "VerifiableCredential" in types):
-            problems.append("type must include VerifiableCredential")
-        if not (isinstance(issuer, str) or (isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str))):
-            problems.append("issuer must be a URL or an object with an id")
-        if not isinstance(presented.get("credentialSubject"), Mapping | list):
-            problems.append("credentialSubject is required")
+        problems = credential_problems(presented)
         if problems:
             self.checks.failed(CheckName.DOCUMENT, "; ".join(problems), "MALFORMED_VALUE_ERROR")
         else:
@@ -267,6 +265,9 @@ class _Verification:
         since a proof's ``created`` is whatever its signer wrote.
         """
         proof = document.get("proof")
+        if isinstance(proof, list):
+            detail = f"a set of {len(proof)} proofs: the registry's credentials carry one proof"
+            return None, CheckFinding(False, detail, "MALFORMED_PROOF_ERROR"), NO_PROOF
         if not isinstance(proof, Mapping):
             return None, CheckFinding(False, "the document has no proof object", "MALFORMED_PROOF_ERROR"), NO_PROOF
         method = proof.get("verificationMethod")
@@ -290,6 +291,10 @@ class _Verification:
             detail = "the issuer is not one this registry hosts: its keys are unknown"
             return found, CheckFinding(False, detail), CheckFinding(None, "unknown issuer")
         owner, _, key_id = str(method).partition("#")
+        if did.startswith("did:key:"):  # did:key:z6Mk…#z6Mk…: the key is the fragment, resolved without a network
+            key_id = next(
+                (k.key_id for k in self.exports.issuer_keys.keys(issuer_id) if k.public_key_multibase == key_id), ""
+            )
         key = self.issuer_key(issuer_id, key_id) if owner == did else None
         if key is None:
             detail = f"{method!r} is not a key of the issuer {did}"
@@ -313,6 +318,9 @@ class _Verification:
         entries = presented.get("credentialStatus")
         entries = entries if isinstance(entries, list) else [entries] if entries is not None else []
         matching = [e for e in entries if isinstance(e, Mapping) and e.get("statusPurpose") == purpose]
+        if not entries and signed_only(presented):
+            self.checks.skipped(check, "a credential signed through the VC-API has no status lists")
+            return StatusBit(purpose=purpose, status_list_credential=None, index=None)
         if not matching:
             self.checks.failed(check, f"the credential names no {purpose} status list", "STATUS_VERIFICATION_ERROR")
             return StatusBit(purpose=purpose, status_list_credential=None, index=None)
@@ -392,7 +400,18 @@ class _Verification:
             self.checks.passed(CheckName.VALIDITY_PERIOD, "valid now")
         return valid_from, valid_until
 
-    def record(self, credential_id: UUID | None, issuer_id: UUID | None) -> CredentialStanding | None:
+    def record(
+        self, credential_id: UUID | None, issuer_id: UUID | None, *, signed_only: bool
+    ) -> CredentialStanding | None:
+        if signed_only:
+            self.checks.warned(
+                CheckName.REGISTRY_RECORD,
+                "signed through the VC-API under its issuer's did:key: not a credential the registry recorded, nor "
+                "quality-assured by it",
+            )
+            for check in (CheckName.QA_AT_ISSUE, CheckName.QA_NOW, CheckName.TRANSPARENCY_LOG):
+                self.checks.skipped(check, "the registry records no credential signed under a did:key")
+            return None
         standing = None
         if credential_id is not None:
             try:
@@ -452,7 +471,7 @@ class CredentialVerifier:
         key_found.record(verification.checks, CheckName.KEY)
         bits = [verification.status(presented, issuer_id, purpose) for purpose in PURPOSES]
         valid_from, valid_until = verification.validity_period(presented)
-        standing = verification.record(credential_id, issuer_id)
+        standing = verification.record(credential_id, issuer_id, signed_only=signed_only(presented))
         inclusion = None
         if standing is not None:
             inclusion = transparency_evidence(self.log, self.registry, standing.credential.id, verification.checks)
