@@ -58,6 +58,9 @@ PROTECTED_TERMS = frozenset(
 )
 """Terms the VC 2.0 context defines as ``@protected``: an inline context may not redefine them."""
 
+LANGUAGE_VALUE = frozenset({"@value", "@language", "@direction"})
+TYPED_MEMBERS = ("evidence", "termsOfUse", "refreshService", "credentialSchema", "credentialStatus")
+
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
 _DATETIME = re.compile(r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
 
@@ -72,19 +75,69 @@ def context_problems(context: object) -> list[str]:
     if not isinstance(context, list) or context[:1] != [VC_CONTEXT]:
         return [f"@context must be a list starting with {VC_CONTEXT}"]
     problems = []
+    protected = set(PROTECTED_TERMS)
     for entry in context[1:]:
         if isinstance(entry, str):
             if entry not in KNOWN_CONTEXTS:
                 problems.append(f"the context {entry!r} is not one this registry knows, and it fetches none")
         elif isinstance(entry, Mapping):
-            unsafe = [k for k in entry if k in UNSAFE_KEYWORDS]
-            redefined = sorted(k for k in entry if k in PROTECTED_TERMS)
-            if unsafe:
-                problems.append(f"an inline context may not use {', '.join(unsafe)}: its terms would mean anything")
-            if redefined:
-                problems.append(f"an inline context may not redefine the protected terms {', '.join(redefined)}")
+            problems += _inline_problems(entry, protected)
         else:
             problems.append("each @context entry must be a URL or an object")
+    return problems
+
+
+def _inline_problems(context: Mapping[str, Any], protected: set[str]) -> list[str]:
+    """An inline context names terms by URL, redefines no protected term, and plays no ``@vocab`` games;
+    its own terms become protected when it says ``@protected``."""
+    problems = []
+    unsafe = [k for k in context if k in UNSAFE_KEYWORDS]
+    terms = {k: v for k, v in context.items() if not k.startswith("@")}
+    redefined = sorted(k for k in terms if k in protected)
+    not_urls = sorted(k for k, v in terms.items() if not is_url(v.get("@id") if isinstance(v, Mapping) else v))
+    if unsafe:
+        problems.append(f"an inline context may not use {', '.join(unsafe)}: its terms would mean anything")
+    if redefined:
+        problems.append(f"an inline context may not redefine the protected terms {', '.join(redefined)}")
+    if not_urls:
+        problems.append(f"an inline context must map each term to a URL: {', '.join(not_urls)}")
+    if context.get("@protected") is True:
+        protected.update(terms)
+    return problems
+
+
+def _language_values_problems(document: Mapping[str, Any], what: str) -> list[str]:
+    """``name`` and ``description``: a string, a language value object, or a list of them (VC DM 2.0 §4.6)."""
+    problems = []
+    for member in ("name", "description"):
+        if member not in document:
+            continue
+        value = document[member]
+        values = value if isinstance(value, list) else [value]
+        if not all(
+            isinstance(v, str)
+            or (isinstance(v, Mapping) and isinstance(v.get("@value"), str) and set(v) <= LANGUAGE_VALUE)
+            for v in values
+        ):
+            problems.append(
+                f"{what}{member} must be a string or language value objects (@value, @language, @direction)"
+            )
+    return problems
+
+
+def _typed_problems(credential: Mapping[str, Any]) -> list[str]:
+    """Evidence, terms of use, refresh services, schemas and status entries are objects with a ``type``; a schema's
+    ``id`` is a URL (VC DM 2.0 §4.10-§5)."""
+    problems = []
+    for member in TYPED_MEMBERS:
+        if member not in credential:
+            continue
+        value = credential[member]
+        for entry in value if isinstance(value, list) else [value]:
+            if not (isinstance(entry, Mapping) and isinstance(entry.get("type"), str | list) and entry["type"]):
+                problems.append(f"each {member} must be an object with a type")
+            elif member == "credentialSchema" and not is_url(entry.get("id")):
+                problems.append("each credentialSchema must have a URL id")
     return problems
 
 
@@ -118,6 +171,10 @@ def credential_problems(credential: Mapping[str, Any]) -> list[str]:
     if "id" in credential and not is_url(credential["id"]):
         problems.append("id must be a single URL")
     problems += _identified(credential.get("issuer"), "issuer")
+    problems += _language_values_problems(credential, "")
+    if isinstance(credential.get("issuer"), Mapping):
+        problems += _language_values_problems(credential["issuer"], "issuer.")
+    problems += _typed_problems(credential)
     subjects = credential.get("credentialSubject")
     subjects = subjects if isinstance(subjects, list) else [subjects]
     if not subjects or not all(isinstance(s, Mapping) and s for s in subjects):
