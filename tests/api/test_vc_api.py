@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import json
-import socket
 from datetime import date
 from typing import Any
 
@@ -30,35 +29,7 @@ SUITE = "vc-data-model-2.0"
 SECURITY = "https://w3id.org/security#"
 
 
-@pytest.fixture
-def world(services: Services) -> World:
-    return World(services.registry)
-
-
-@pytest.fixture
-def provider(services: Services, client: TestClient, world: World) -> As:
-    return caller(services, client, Role.PROVIDER, world.provider_id)
-
-
-@pytest.fixture
-def public(client: TestClient) -> As:
-    return As(client, None)
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """No name but the database's is looked up: a context, a DID or a status list in a document is never fetched."""
-    asked: list[str] = []
-    resolve = socket.getaddrinfo
-
-    def local_only(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host not in ("localhost", "127.0.0.1", "::1", None):
-            asked.append(str(host))
-            raise OSError(f"the tests are offline: {host} was looked up")
-        return resolve(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", local_only)
-    return asked
+pytestmark = pytest.mark.usefixtures("offline")
 
 
 def did_key_of(public: As, issuer_id: object) -> str:
