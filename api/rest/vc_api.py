@@ -83,7 +83,7 @@ REQUEST = "a JSON object; anything else is a 400 problem"
     "`credentialStatus` or a proof, or one that is not a VC 2.0 credential whose contexts need no fetch, is refused "
     "(400). A verifier learns from the did:key issuer that the registry did not record it (a warning).",
 )
-def issue_credential(
+def sign_credential(
     body: Annotated[Any, Body(description='{"credential": {...}, "options": {}}: ' + REQUEST)],
     actor: Caller,
     issuer_keys: IssuerKeyring,
@@ -98,7 +98,7 @@ def issue_credential(
     description="The checks are those of `POST /v1/verify`; `options` (e.g. `checks`) change nothing: every "
     "check is made. A credential that does not verify is a result (200) whose `errors` name the failed checks.",
 )
-def verify_credential(
+def verify_credential_vc_api(
     body: Annotated[Any, Body(description='{"verifiableCredential": {...}, "options": {}}: ' + REQUEST)],
     _: Visitor,
     verifier: Verifier,

@@ -4,7 +4,10 @@
 document's shape, the issuer, the proof, the signing key's status when it
 signed, both status bits on the issuer's lists, the validity dates, the
 registry's record and QA standing on the issue date and now, and the inclusion
-proof of the ``Issued`` event in the transparency log. A malformed or tampered
+proof of the ``Issued`` event in the transparency log. A credential signed
+through the VC-API names its issuer's ``did:key`` (resolved offline) and is no
+registry record: that is a warning, and its record, QA and log checks are
+skipped (``signed_only``). A malformed or tampered
 credential is a verdict, not an error: every check is recorded, with the W3C
 error name where a specification names one, and the verdict in three levels:
 a failure makes it ``not_valid``, a warning (QA lapsed after the issue date,

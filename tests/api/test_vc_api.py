@@ -278,3 +278,20 @@ NOT_PORTED = {
     "credential-status-missing-id-ok.json": "as credential-status-ok.json",
 }
 """Fixtures of the suite whose assertion the registry does not meet by design, and why."""
+
+
+def test_v1_verify_fails_a_registry_issuers_credential_whose_context_it_would_have_to_fetch(
+    services: Services, public: As, world: World, offline: list[str]
+) -> None:
+    """Before the VC-API, ``/v1/verify`` looked at the first context only: a signed document could bring any other."""
+    document = {
+        **suite_input("credential-ok.json"),
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://evil.example/context.jsonld"],
+    }
+    did_web = public.get(f"/v1/issuers/{world.provider_id}/keys").json()["did"]
+
+    answer = public.post("/v1/verify", signed_directly(services, world, document, did_web)).json()
+
+    document_check = next(c for c in answer["checks"] if c["check"] == "document")
+    assert document_check["outcome"] == "failed" and "evil.example" in document_check["detail"]
+    assert offline == []
