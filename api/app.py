@@ -31,6 +31,7 @@ from mcreg.api.rest import (
     reviews,
     status_lists,
     transparency,
+    vc_api,
     verify,
 )
 from mcreg.api.rest.links import link_created_objects
@@ -58,6 +59,7 @@ ROUTERS = (
     status_lists,
     contexts,
     transparency,
+    vc_api,
 )
 
 DESCRIPTION = """The micro-credential QA and recognition registry.

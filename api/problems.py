@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 from mcreg.database import UNAVAILABLE_ERRORS, unavailable
 from mcreg.registry import errors
 from mcreg.registry.application import BatchRejected
+from mcreg.services.vc_api import VcApiRequestInvalid
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -53,6 +54,11 @@ PROBLEMS: dict[str, Kind] = {
         _kind(errors.StateConflict, "The object's current state does not allow this (e.g. revoking twice)."),
         _kind(errors.ConcurrentUpdate, "Someone changed the same object first; read it again and retry."),
         _kind(errors.IdempotencyKeyReused, "This organisation already used the Idempotency-Key for another request."),
+        _kind(
+            VcApiRequestInvalid,
+            "The body is not the request the W3C VC-API defines for the endpoint, or the credential cannot be signed "
+            "through it (`detail` says why).",
+        ),
         _kind(errors.NoQualityAssurance, "No accreditation or positive review covers the issuance on its issue date."),
         Kind("malformed-request", "Malformed request", 400, "The body is not well-formed JSON (or NDJSON)."),
         Kind("unauthenticated", "Unauthenticated", 401, "No valid API key or bearer token was presented."),

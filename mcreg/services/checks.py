@@ -36,6 +36,12 @@ class CheckName(StrEnum):
     QA_AT_ISSUE = "qa_at_issue"  # the QA decision it relied on was in force on the issue date
     QA_NOW = "qa_now"  # ... and is in force now (or on as_of)
     TRANSPARENCY_LOG = "transparency_log"  # the Issued event is in the log (evidence: pending while the log follows)
+    # a presentation's own checks (mcreg.services.presentations)
+    PRESENTATION = "presentation"  # a VC 2.0 VerifiablePresentation
+    HOLDER_PROOF = "holder_proof"  # an authentication proof by a did:key holder, which verifies
+    CHALLENGE = "challenge"  # the proof carries the challenge the verifier asked for
+    DOMAIN = "domain"  # ... and its domain
+    CREDENTIALS = "credentials"  # every credential it carries verifies
 
 
 TITLES = {
@@ -50,6 +56,11 @@ TITLES = {
     CheckName.QA_AT_ISSUE: "Not quality-assured on the issue date",
     CheckName.QA_NOW: "Quality assurance no longer in force",
     CheckName.TRANSPARENCY_LOG: "Transparency log",
+    CheckName.PRESENTATION: "Not a Verifiable Presentation 2.0 document",
+    CheckName.HOLDER_PROOF: "The holder's proof does not verify",
+    CheckName.CHALLENGE: "Challenge",
+    CheckName.DOMAIN: "Domain",
+    CheckName.CREDENTIALS: "A credential presented is not valid",
 }
 """A problem's title when no W3C error name titles it."""
 
@@ -60,6 +71,8 @@ SPECIFIED_BY = {
         "MISMATCHED_PROOF_PURPOSE_ERROR",
         "PROOF_VERIFICATION_ERROR",
         "INVALID_VERIFICATION_METHOD",
+        "INVALID_CHALLENGE_ERROR",
+        "INVALID_DOMAIN_ERROR",
     ),
     "https://www.w3.org/ns/credentials/status-list#": (
         "STATUS_RETRIEVAL_ERROR",

@@ -4,7 +4,10 @@
 document's shape, the issuer, the proof, the signing key's status when it
 signed, both status bits on the issuer's lists, the validity dates, the
 registry's record and QA standing on the issue date and now, and the inclusion
-proof of the ``Issued`` event in the transparency log. A malformed or tampered
+proof of the ``Issued`` event in the transparency log. A credential signed
+through the VC-API names its issuer's ``did:key`` (resolved offline) and is no
+registry record: that is a warning, and its record, QA and log checks are
+skipped (``signed_only``). A malformed or tampered
 credential is a verdict, not an error: every check is recorded, with the W3C
 error name where a specification names one, and the verdict in three levels:
 a failure makes it ``not_valid``, a warning (QA lapsed after the issue date,
@@ -49,14 +52,8 @@ from mcreg.registry.trust.status_list import (
 )
 from mcreg.registry.vocabulary import CredentialStatus, Standing, Verdict
 from mcreg.services.checks import NO_PROOF, CheckFinding, CheckMade, CheckName, Checks, Problem, key_finding
-from mcreg.services.documents import (
-    KNOWN_CONTEXTS,
-    VC_CONTEXT,
-    credential_id_of,
-    paired_status_entry,
-    parse_status_list_url,
-    status_list_url,
-)
+from mcreg.services.credential_shape import credential_problems
+from mcreg.services.documents import credential_id_of, paired_status_entry, parse_status_list_url, status_list_url
 from mcreg.services.exports import CredentialExports, PublishedKey, published_key
 from mcreg.stores.event_store import created_at_position
 from mcreg.stores.issuer_keys import KeyUnavailable
@@ -138,6 +135,14 @@ class StoredEvidence:
 
 
 # --- the checks ------------------------------------------------------------------------------------------------------
+
+
+def signed_only(document: Mapping[str, Any]) -> bool:
+    """Signed through the VC-API, not recorded: its issuer is a ``did:key`` (the registry's own credentials name the
+    issuer's ``did:web``)."""
+    issuer = document.get("issuer")
+    named = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    return isinstance(named, str) and named.startswith("did:key:")
 
 
 def _moment(value: object) -> datetime | None:
@@ -229,22 +234,7 @@ class _Verification:
         return None
 
     def document(self, presented: Mapping[str, Any]) -> None:
-        context = presented.get("@context")
-        types = presented.get("type")
-        issuer = presented.get("issuer")
-        problems = []
-        if not (isinstance(context, list) and context[:1] == [VC_CONTEXT]):
-            problems.append(f"@context must start with {VC_CONTEXT}")
-        elif unknown := [c for c in context if c not in KNOWN_CONTEXTS]:  # inline ones too: no @vocab games
-            problems.append(
-                f"@context names contexts this registry does not know, and it fetches none: {unknown!s:.200}"
-            )
-        if not (isinstance(types, list) and "VerifiableCredential" in types):
-            problems.append("type must include VerifiableCredential")
-        if not (isinstance(issuer, str) or (isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str))):
-            problems.append("issuer must be a URL or an object with an id")
-        if not isinstance(presented.get("credentialSubject"), Mapping | list):
-            problems.append("credentialSubject is required")
+        problems = credential_problems(presented)
         if problems:
             self.checks.failed(CheckName.DOCUMENT, "; ".join(problems), "MALFORMED_VALUE_ERROR")
         else:
@@ -305,6 +295,10 @@ class _Verification:
             detail = "the issuer is not one this registry hosts: its keys are unknown"
             return found, CheckFinding(False, detail), CheckFinding(None, "unknown issuer")
         owner, _, key_id = str(method).partition("#")
+        if did.startswith("did:key:"):  # did:key:z6Mk…#z6Mk…: the key is the fragment, resolved without a network
+            key_id = next(
+                (k.key_id for k in self.exports.issuer_keys.keys(issuer_id) if k.public_key_multibase == key_id), ""
+            )
         key = self.issuer_key(issuer_id, key_id) if owner == did else None
         if key is None:
             detail = f"{method!r} is not a key of the issuer {did}"
@@ -333,6 +327,9 @@ class _Verification:
             public_url = self.exports.public_url
             pairs = (paired_status_entry(public_url, e, purpose) for e in entries if isinstance(e, Mapping))
             matching = [pair for pair in pairs if pair is not None]
+        if not entries and signed_only(presented):
+            self.checks.skipped(check, "a credential signed through the VC-API has no status lists")
+            return StatusBit(purpose=purpose, status_list_credential=None, index=None)
         if not matching:
             self.checks.failed(check, f"the credential names no {purpose} status list", "STATUS_VERIFICATION_ERROR")
             return StatusBit(purpose=purpose, status_list_credential=None, index=None)
@@ -412,7 +409,18 @@ class _Verification:
             self.checks.passed(CheckName.VALIDITY_PERIOD, "valid now")
         return valid_from, valid_until
 
-    def record(self, credential_id: UUID | None, issuer_id: UUID | None) -> CredentialStanding | None:
+    def record(
+        self, credential_id: UUID | None, issuer_id: UUID | None, *, signed_only: bool
+    ) -> CredentialStanding | None:
+        if signed_only:
+            self.checks.warned(
+                CheckName.REGISTRY_RECORD,
+                "signed through the VC-API under its issuer's did:key: not a credential the registry recorded, nor "
+                "quality-assured by it",
+            )
+            for check in (CheckName.QA_AT_ISSUE, CheckName.QA_NOW, CheckName.TRANSPARENCY_LOG):
+                self.checks.skipped(check, "the registry records no credential signed under a did:key")
+            return None
         standing = None
         if credential_id is not None:
             try:
@@ -472,7 +480,7 @@ class CredentialVerifier:
         key_found.record(verification.checks, CheckName.KEY)
         bits = [verification.status(presented, issuer_id, purpose) for purpose in PURPOSES]
         valid_from, valid_until = verification.validity_period(presented)
-        standing = verification.record(credential_id, issuer_id)
+        standing = verification.record(credential_id, issuer_id, signed_only=signed_only(presented))
         inclusion = None
         if standing is not None:
             inclusion = transparency_evidence(self.log, self.registry, standing.credential.id, verification.checks)

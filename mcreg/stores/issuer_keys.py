@@ -202,6 +202,7 @@ class SealedIssuerKeys:
             " ON CONFLICT DO NOTHING"
         ).format(self.table)
         self._select_made_for = sql.SQL("SELECT issuer_id, public_key FROM {} WHERE made_for = %s").format(self.table)
+        self._select_holder = sql.SQL("SELECT issuer_id FROM {} WHERE public_key = %s").format(self.table)
         self._select_sealed = sql.SQL(
             "SELECT kek_id, nonce, sealed FROM {} WHERE issuer_id = %s AND public_key = %s"
         ).format(self.table)
@@ -248,6 +249,12 @@ class SealedIssuerKeys:
                 return str(row[1])
         return public_key
 
+    def holder_of(self, public_key: str) -> UUID | None:
+        """The issuer whose key ``public_key`` (a Multikey) is, if this vault holds its private half."""
+        with self.pool.connection() as conn:
+            row = conn.execute(self._select_holder, [public_key]).fetchone()
+        return UUID(str(row[0])) if row is not None else None
+
     def private_key(self, issuer_id: UUID, public_key: str) -> Ed25519PrivateKey:
         """The private half of one of the issuer's keys, opened once per process."""
         with self._lock:
@@ -283,6 +290,9 @@ class IssuerKeyStore:
         return issuer_did(self.public_url, issuer_id)
 
     def issuer_of(self, did: object) -> UUID | None:
+        """The issuer a DID names: its ``did:web`` under this registry, or the ``did:key`` of one of its keys."""
+        if isinstance(did, str) and did.startswith("did:key:"):
+            return self.vault.holder_of(did.removeprefix("did:key:"))
         return issuer_of_did(self.public_url, did)
 
     def known(self, issuer_id: UUID) -> bool:

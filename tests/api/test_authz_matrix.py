@@ -37,6 +37,8 @@ Rows worth knowing about:
   DID documents and key lists are public.
 - The operator may rotate a provider's keys and report them compromised (``/v1/issuers/{issuer_id}/keys…``): it
   holds every issuer's private keys, as their custodian; otherwise only the provider itself may.
+- ``POST /credentials/issue`` (the W3C VC-API) signs for a provider only, under its own did:key: another
+  provider's did:key is 403. The VC-API's verify routes are public, like ``/v1/verify``.
 - ``GET /v1/credentials/{credential_id}`` is 200 for everyone; the test also checks that the learner is shown
   only to the provider, the operator and the provider country's authority.
 
@@ -611,11 +613,49 @@ BUILDERS["GET", f"{CREDENTIAL}/elm"] = exported_document("elm")
 @builds("POST", "/v1/verify")
 def _(s: Scene, role: Role, obj: str) -> Request:
     """A credential as its provider exported it."""
+    return Request("/v1/verify", exported(s))
+
+
+# The W3C VC-API
+
+
+@builds("POST", "/credentials/issue")
+def _(s: Scene, role: Role, obj: str) -> Request:
+    """A VC 2.0 credential naming the did:key of the provider the cell is about (the caller's own, for a provider)."""
+    provider = s.of(obj).provider if role == Role.PROVIDER else s.nl.provider
+    multikey = s.services.issuer_keys.signing_key(provider).key.public_key_multibase
+    credential = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": f"did:key:{multikey}",
+        "credentialSubject": {"id": "did:example:subject"},
+    }
+    return Request("/credentials/issue", {"credential": credential, "options": {}})
+
+
+def exported(s: Scene) -> dict[str, Any]:
+    """The NL credential as its provider exported it."""
     placed(s)
     token = s.tokens[Role.OPERATOR.value]
     vc = s.client.get(f"/v1/credentials/{s.nl.credential}/vc", headers={"Authorization": f"Bearer {token}"})
     assert vc.status_code == 200, vc.text
-    return Request("/v1/verify", vc.json())
+    document: dict[str, Any] = vc.json()
+    return document
+
+
+@builds("POST", "/credentials/verify")
+def _(s: Scene, role: Role, obj: str) -> Request:
+    return Request("/credentials/verify", {"verifiableCredential": exported(s), "options": {}})
+
+
+@builds("POST", "/presentations/verify")
+def _(s: Scene, role: Role, obj: str) -> Request:
+    presentation = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": [exported(s)],
+    }
+    return Request("/presentations/verify", {"verifiablePresentation": presentation, "options": {}})
 
 
 @builds("GET", "/v1/status/{issuer_id}/{list_name}")

@@ -1,0 +1,45 @@
+"""What API tests share: a world, its provider's key, the public, and a network that is not there."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mcreg.bootstrap import Services
+from mcreg.registry.vocabulary import Role
+from tests.api.rest import As, caller
+from tests.world import World
+
+
+@pytest.fixture
+def world(services: Services) -> World:
+    return World(services.registry)
+
+
+@pytest.fixture
+def provider(services: Services, client: TestClient, world: World) -> As:
+    return caller(services, client, Role.PROVIDER, world.provider_id)
+
+
+@pytest.fixture
+def public(client: TestClient) -> As:
+    return As(client, None)
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """No name but the database's is looked up: a context, a DID or a status list in a document is never fetched."""
+    asked: list[str] = []
+    resolve = socket.getaddrinfo
+
+    def local_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in ("localhost", "127.0.0.1", "::1", None):
+            asked.append(str(host))
+            raise OSError(f"the tests are offline: {host} was looked up")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_only)
+    return asked
