@@ -287,4 +287,6 @@ def personal_data(data: PersonalData, today: date) -> PersonalData:
         name=v.text("learner.name", data.name, max_length=300),
         birth_date=v.past_day("learner.birth_date", data.birth_date, today) if data.birth_date else None,
         email=v.email("learner.email", data.email),
+        given_name=v.optional_text("learner.given_name", data.given_name, max_length=300),
+        family_name=v.optional_text("learner.family_name", data.family_name, max_length=300),
     )
