@@ -29,6 +29,7 @@ from typing import Any
 from uuid import UUID
 
 from mcreg.projections.status_lists import LIST_SIZE, StatusPlace
+from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.registry.aggregates.microcredential import Specification
 from mcreg.registry.aggregates.provider import ProviderIdentifiers
 from mcreg.registry.quality import QABasis
@@ -63,8 +64,7 @@ class Awarding:
     valid_until: date | None
     recorded_at: datetime  # the Issued event's time of record: the proof's ``created`` (or the key's valid_from)
     status_place: StatusPlace  # the credential's place on its issuer's status lists
-    learner_name: str
-    learner_birth_date: date | None
+    learner: PersonalData  # unsealed for a caller who may see it
     grade: str | None
     microcredential_id: UUID
     spec_version: int
@@ -145,7 +145,7 @@ def parse_status_list_url(public_url: str, url: object) -> tuple[UUID, str, int]
     return issuer_id, *place
 
 
-def _pick(texts: Mapping[str, str], languages: tuple[str, ...]) -> str:
+def pick(texts: Mapping[str, str], languages: tuple[str, ...]) -> str:
     """The text in the first of ``languages`` there is one in, else English, else the first language's by code."""
     for language in (*languages, "en", *sorted(texts)):
         if language in texts:
@@ -174,7 +174,7 @@ def _provider_profile(awarding: Awarding, public_url: str, issuer_did: str) -> d
     profile: dict[str, Any] = {
         "id": issuer_did,
         "type": ["Profile"],
-        "name": _pick(awarding.provider_names, awarding.spec.languages),
+        "name": pick(awarding.provider_names, awarding.spec.languages),
         "url": f"{base_url(public_url)}/v1/providers/{awarding.provider_id}",
         "address": {"type": ["Address"], "addressCountryCode": awarding.provider_country},
     }
@@ -281,12 +281,12 @@ def _achievement(awarding: Awarding, public_url: str, title: str, creator: dict[
 def open_badge_credential(awarding: Awarding, public_url: str, issuer_did: str) -> dict[str, Any]:
     """The unsigned ``OpenBadgeCredential`` of an issued credential, issued by the provider as ``issuer_did``."""
     spec = awarding.spec
-    title = _pick(spec.title, spec.languages)
+    title = pick(spec.title, spec.languages)
     provider = _provider_profile(awarding, public_url, issuer_did)
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
         "identifier": [
-            {"type": "IdentityObject", "identityHash": awarding.learner_name, "identityType": "name", "hashed": False}
+            {"type": "IdentityObject", "identityHash": awarding.learner.name, "identityType": "name", "hashed": False}
         ],
         "achievement": _achievement(awarding, public_url, title, provider),
         "creditsEarned": _number(spec.ects),
