@@ -7,7 +7,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from fastapi import APIRouter, Response
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from mcreg.api.deps import Caller, Registered, Visitor
 from mcreg.api.rest.common import (
@@ -69,7 +69,7 @@ class Elements(Input):
     stackable_towards: str | None = None
     further_information: str | None = None
     learning_setting: LearningSetting | None = Field(default=None, examples=["non_formal"])
-    workload_hours: int | None = Field(
+    workload_hours: StrictInt | None = Field(  # strict: a JSON true is no number of hours
         default=None,
         examples=[125],
         description="Notional hours of learning, as the provider states them",
