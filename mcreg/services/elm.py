@@ -5,6 +5,14 @@
 like the EDC micro-credential sample. Unsigned, with the provider as issuer:
 the provider seals it with its own eSeal (EDC signs with JAdES, not Data
 Integrity).
+
+It conforms to the EDC SHACL shapes of a generic credential when the provider
+has a legal identifier (its eIDAS identifier): the issuer with its country,
+the learner's names, the achievement with its learning activity, assessment
+(type, grading scheme, grade, identity verification) and qualification (EQF,
+ISCED-F, credits, learning outcomes with ESCO skills, setting, workload),
+the display, and where its status is found. Every controlled value is the EU
+vocabulary's concept by its URI; facts with no concept become notes.
 """
 
 from __future__ import annotations
