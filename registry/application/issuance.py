@@ -282,7 +282,9 @@ class _Issuing:
 
 def personal_data(data: PersonalData, today: date) -> PersonalData:
     if not isinstance(data, PersonalData):
-        raise InvalidInput("learner", "must give the learner's name, and optionally birth date and email")
+        raise InvalidInput(
+            "learner", "must give the learner's name, and optionally given and family names, birth date and email"
+        )
     return PersonalData(
         name=v.text("learner.name", data.name, max_length=300),
         birth_date=v.past_day("learner.birth_date", data.birth_date, today) if data.birth_date else None,
