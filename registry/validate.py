@@ -116,6 +116,18 @@ def eqf_levels(field: str, values: Iterable[Any]) -> tuple[int, ...]:
     return tuple(sorted({eqf_level(field, v, required=True) or 0 for v in values}))
 
 
+WORKLOAD_HOURS_MAX = 10_000
+
+
+def workload_hours(field: str, value: Any) -> int | None:
+    """Notional hours of learning, as the provider states them: a whole number from 1."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= WORKLOAD_HOURS_MAX:
+        raise InvalidInput(field, f"must be a whole number of hours from 1 to {WORKLOAD_HOURS_MAX}")
+    return value
+
+
 def ects(field: str, value: Any) -> Decimal:
     """Notional workload in ECTS: a decimal ≥ 0 with at most two decimals."""
     if isinstance(value, bool | float):

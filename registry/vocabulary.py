@@ -92,6 +92,13 @@ class Supervision(StrEnum):
     SUPERVISED_VERIFIED_ONSITE = "supervised_onsite_identity_verified"
 
 
+class LearningSetting(StrEnum):
+    """Where the learning leading to a micro-credential takes place (the EU learning-setting vocabulary)."""
+
+    FORMAL = "formal"  # within an education and training system, leading to a recognised award
+    NON_FORMAL = "non_formal"  # planned learning with support, outside the formal system
+
+
 class Stackability(StrEnum):
     STAND_ALONE = "stand_alone"
     INTEGRATED = "integrated"

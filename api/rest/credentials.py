@@ -48,6 +48,8 @@ class Learner(Input):
     name: str = Field(examples=["Ana Kovač"])
     birth_date: date | None = None
     email: str | None = Field(default=None, examples=["ana@example.org"])
+    given_name: str | None = Field(default=None, examples=["Ana"], description="As the learner's papers split the name")
+    family_name: str | None = Field(default=None, examples=["Kovač"])
 
 
 class NewCredential(Input):

@@ -7,7 +7,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from fastapi import APIRouter, Response
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from mcreg.api.deps import Caller, Registered, Visitor
 from mcreg.api.rest.common import (
@@ -24,7 +24,14 @@ from mcreg.api.rest.common import (
 )
 from mcreg.registry import validate
 from mcreg.registry.aggregates.microcredential import MicroCredential
-from mcreg.registry.vocabulary import AssessmentType, Participation, QAType, Stackability, Supervision
+from mcreg.registry.vocabulary import (
+    AssessmentType,
+    LearningSetting,
+    Participation,
+    QAType,
+    Stackability,
+    Supervision,
+)
 
 router = APIRouter(prefix="/v1/microcredentials", tags=["micro-credentials"], responses=PROBLEM_RESPONSES)
 
@@ -38,6 +45,9 @@ class Outcome(Input):
         default=None,
         examples=["http://data.europa.eu/esco/skill/25f0ea33-1e48-4e8c-8f1a-0d8c1e2b7a4e"],
         json_schema_extra={"pattern": validate.ESCO.pattern},
+    )
+    esco_label: str | None = Field(
+        default=None, examples=["design database scheme"], description="The ESCO skill's preferred label (English)"
     )
 
 
@@ -58,6 +68,14 @@ class Elements(Input):
     stackability: Stackability = Stackability.STAND_ALONE
     stackable_towards: str | None = None
     further_information: str | None = None
+    learning_setting: LearningSetting | None = Field(default=None, examples=["non_formal"])
+    workload_hours: StrictInt | None = Field(  # strict: a JSON true is no number of hours
+        default=None,
+        examples=[125],
+        description="Notional hours of learning, as the provider states them",
+        json_schema_extra={"minimum": 1, "maximum": validate.WORKLOAD_HOURS_MAX},
+    )
+    grading_scheme: str | None = Field(default=None, examples=["1 to 10; 6 and above pass"])
 
 
 class NewMicroCredential(Elements):
@@ -72,6 +90,7 @@ class Revision(Elements):
 class OutcomeOut(Output):
     text: str
     esco_uri: str | None
+    esco_label: str | None = None
 
 
 class SpecificationOut(Output):
@@ -89,6 +108,9 @@ class SpecificationOut(Output):
     stackability: str
     stackable_towards: str | None
     further_information: str | None
+    learning_setting: str | None = None
+    workload_hours: int | None = None
+    grading_scheme: str | None = None
 
 
 class MicroCredentialOut(Output):

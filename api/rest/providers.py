@@ -25,6 +25,11 @@ class NewProvider(Input):
     schac: str | None = Field(default=None, examples=["hanze.nl"])
     erasmus_code: str | None = Field(default=None, examples=["NL GRONING03"])
     registered_on: date | None = None
+    legal_identifier: str | None = Field(
+        default=None,
+        examples=["01043009"],
+        description="The provider's number in its country's business register (its eIDAS legal identifier)",
+    )
 
 
 class Identifiers(Output):
@@ -32,6 +37,7 @@ class Identifiers(Output):
     eter_id: str | None
     schac: str | None
     erasmus_code: str | None
+    legal_identifier: str | None = None
 
 
 class ProviderOut(Output):

@@ -8,15 +8,18 @@ others too, one or two of which are appealed.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from mcreg.demo.issuance import GRADED
 from mcreg.demo.story import Cover, KnownAgency, KnownMicroCredential, KnownProvider, Story
-from mcreg.demo.world import TEXTS, TOPICS, Topic
+from mcreg.demo.world import GRADES, TEXTS, TOPICS, Topic
 from mcreg.registry.application import DEFAULT_VALIDITY
 from mcreg.registry.vocabulary import (
     AppealOutcome,
     AssessmentType,
     ESGActivity,
+    LearningSetting,
     Participation,
     ProviderType,
     QADecision,
@@ -92,13 +95,16 @@ def standard_elements(
     stackability = rng.choices(list(Stackability), (50, 15, 35))[0]
     languages = ["en"] if provider.language == "ga" else [provider.language, "en"][: rng.randint(1, 2)]
     number = len(story.microcredentials) + 1
+    ects = rng.choices(("2", "3", "3.5", "4", "5", "6", "7.5", "10"), (8, 15, 6, 12, 20, 14, 5, 4))[0]
+    assessment = rng.choice([a for a in AssessmentType if a != AssessmentType.NONE])
     return {
         "title": {lang: topic.titles[lang] for lang in ("en", provider.language) if lang in topic.titles},
-        "learning_outcomes": [{"text": text, "esco_uri": esco_uri(text)} for text in outcomes],
-        "ects": rng.choices(("2", "3", "3.5", "4", "5", "6", "7.5", "10"), (8, 15, 6, 12, 20, 14, 5, 4))[0],
+        # the demo's skills are invented, so each is labelled with its outcome
+        "learning_outcomes": [{"text": text, "esco_uri": esco_uri(text), "esco_label": text} for text in outcomes],
+        "ects": ects,
         "eqf_level": eqf_level,
         "isced_field": topic.isced_field,
-        "assessment": rng.choice([a for a in AssessmentType if a != AssessmentType.NONE]),
+        "assessment": assessment,
         "participation": participation,
         "qa_type": qa_type,
         "languages": languages,
@@ -109,6 +115,11 @@ def standard_elements(
         if stackability == Stackability.STACKABLE
         else None,
         "further_information": f"https://{provider.slug}.example/micro-credentials/{topic.isced_field}-{number:03d}",
+        "learning_setting": LearningSetting.NON_FORMAL
+        if stackability == Stackability.STAND_ALONE
+        else LearningSetting.FORMAL,
+        "workload_hours": round(Decimal(ects) * 28),  # the demo's providers count 28 hours to the credit
+        "grading_scheme": f"graded {', '.join(GRADES[provider.country])}" if assessment in GRADED else "pass or fail",
     }
 
 

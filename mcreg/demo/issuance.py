@@ -100,7 +100,7 @@ def learner(story: Story, provider: KnownProvider, issued_on: date) -> PersonalD
     age = 19 + min(45, int(rng.expovariate(1 / 9)))
     birth_date = issued_on - timedelta(days=365 * age + rng.randrange(365))
     email = f"{ascii_only(given)}.{ascii_only(family)}{rng.randrange(100)}@example.org".lower()
-    return PersonalData(f"{given} {family}", birth_date, email)
+    return PersonalData(f"{given} {family}", birth_date, email, given, family)
 
 
 def batched(

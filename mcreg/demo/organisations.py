@@ -71,6 +71,7 @@ def register_providers(story: Story) -> None:
             deqar_id=f"DEMOINST{number:04d}",
             schac=f"{provider.schac_stem}.example",
             erasmus_code=provider.erasmus_code,
+            legal_identifier=f"DEMOREG{number:06d}",
             registered_on=story.day_between(story.on(date(2005, 1, 1)), story.on(date(2012, 12, 31))),
         )
         story.providers.append(

@@ -1,4 +1,5 @@
-"""The image an Open Badges 3.0 achievement carries: a small SVG badge, as a ``data:`` URI.
+"""The image an Open Badges 3.0 achievement carries: a small SVG badge, as a ``data:`` URI (the ELM export shows
+the same badge, base64 in a ``MediaObject``).
 
 Wallets and OB3 validators show an achievement's image. It travels inside the signed credential, so a
 wallet never asks the registry to display it (nothing learns when a learner looks at a credential), it
@@ -28,15 +29,25 @@ _LEVEL = (
 )
 
 
-def badge_image(title: str, credits: str, eqf_level: int | None) -> dict[str, Any]:
-    """The achievement's OB3 ``Image``: an SVG badge of its ``credits`` (``5 ECTS``) and EQF level, captioned with
-    its title."""
-    level = f", EQF level {eqf_level}" if eqf_level is not None else ""
-    svg = _BADGE.format(
-        label=quoteattr(f"{title}: {credits}{level}"),
+def _caption(title: str, credits: str, eqf_level: int | None) -> str:
+    return f"{title}: {credits}" + (f", EQF level {eqf_level}" if eqf_level is not None else "")
+
+
+def badge_svg(title: str, credits: str, eqf_level: int | None) -> str:
+    """The SVG badge of ``credits`` (``5 ECTS``) and EQF level, labelled with the title (the ELM export's image)."""
+    return _BADGE.format(
+        label=quoteattr(_caption(title, credits, eqf_level)),
         credits_y=120 if eqf_level is not None else 142,
         credits=escape(credits),
         level=_LEVEL.format(level=eqf_level) if eqf_level is not None else "",
     )
-    encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    return {"id": f"data:image/svg+xml;base64,{encoded}", "type": "Image", "caption": f"{title}: {credits}{level}"}
+
+
+def badge_image(title: str, credits: str, eqf_level: int | None) -> dict[str, Any]:
+    """The achievement's OB3 ``Image``: the SVG badge as a ``data:`` URI, captioned with its title."""
+    encoded = base64.b64encode(badge_svg(title, credits, eqf_level).encode("utf-8")).decode("ascii")
+    return {
+        "id": f"data:image/svg+xml;base64,{encoded}",
+        "type": "Image",
+        "caption": _caption(title, credits, eqf_level),
+    }

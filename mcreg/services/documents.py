@@ -12,10 +12,6 @@
   ``credentialStatus`` (the revocation entry; the suspension entry is at the
   same place on the issuer's suspension list, ``paired_status_entry``), and the
   achievement's ``image`` a ``data:`` URI (``badge_image``).
-* ``elm_credential``: the same facts as a European Learning Model v3
-  ``EuropeanDigitalCredential``, shaped like the EDC micro-credential sample.
-  Unsigned, with the provider as issuer: the provider seals it with its own
-  eSeal (EDC signs with JAdES, not Data Integrity).
 * ``status_list_document``: one ``BitstringStatusListCredential`` of an issuer,
   at ``/v1/status/{issuer}/{purpose}-{number}``.
 
@@ -32,9 +28,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import pycountry
-
 from mcreg.projections.status_lists import LIST_SIZE, StatusPlace
+from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.registry.aggregates.microcredential import Specification
 from mcreg.registry.aggregates.provider import ProviderIdentifiers
 from mcreg.registry.quality import QABasis
@@ -53,7 +48,6 @@ VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 KNOWN_CONTEXTS = (VC_CONTEXT, OB3_CONTEXT, MCREG_CONTEXT_URL)
 """The contexts of the registry's signed documents: a verifier knows them by heart and fetches no other."""
-ELM_CONTEXT = ("https://www.w3.org/2018/credentials/v1", "http://data.europa.eu/snb/model/context/edc-ap")
 
 STATUS_LIST_TTL_MS = 300_000
 """``ttl`` of a status list (milliseconds, as the Recommendation counts): verifiers may cache a list 5 minutes."""
@@ -70,8 +64,7 @@ class Awarding:
     valid_until: date | None
     recorded_at: datetime  # the Issued event's time of record: the proof's ``created`` (or the key's valid_from)
     status_place: StatusPlace  # the credential's place on its issuer's status lists
-    learner_name: str
-    learner_birth_date: date | None
+    learner: PersonalData  # unsealed for a caller who may see it
     grade: str | None
     microcredential_id: UUID
     spec_version: int
@@ -110,7 +103,7 @@ def credential_id_of(document: Mapping[str, Any]) -> UUID | None:
         return None
 
 
-def _base(public_url: str) -> str:
+def base_url(public_url: str) -> str:
     return public_url.rstrip("/")
 
 
@@ -133,12 +126,12 @@ def parse_list_name(name: str) -> tuple[str, int] | None:
 
 
 def status_list_url(public_url: str, issuer_id: UUID, purpose: str, number: int) -> str:
-    return f"{_base(public_url)}/v1/status/{issuer_id}/{list_name(purpose, number)}"
+    return f"{base_url(public_url)}/v1/status/{issuer_id}/{list_name(purpose, number)}"
 
 
 def parse_status_list_url(public_url: str, url: object) -> tuple[UUID, str, int] | None:
     """The issuer, purpose and number of one of this registry's status lists, or None for any other URL."""
-    prefix = f"{_base(public_url)}/v1/status/"
+    prefix = f"{base_url(public_url)}/v1/status/"
     if not isinstance(url, str) or not url.startswith(prefix):
         return None
     issuer, _, name = url.removeprefix(prefix).partition("/")
@@ -152,7 +145,7 @@ def parse_status_list_url(public_url: str, url: object) -> tuple[UUID, str, int]
     return issuer_id, *place
 
 
-def _pick(texts: Mapping[str, str], languages: tuple[str, ...]) -> str:
+def pick(texts: Mapping[str, str], languages: tuple[str, ...]) -> str:
     """The text in the first of ``languages`` there is one in, else English, else the first language's by code."""
     for language in (*languages, "en", *sorted(texts)):
         if language in texts:
@@ -165,12 +158,12 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _decimal(value: Decimal) -> str:
+def plain_decimal(value: Decimal) -> str:
     """A Decimal without trailing zeros: ``5.00`` as ``5``, ``2.50`` as ``2.5``."""
     return format(value.normalize(), "f")
 
 
-def _words(value: str) -> str:
+def words(value: str) -> str:
     return value.replace("_", " ")
 
 
@@ -181,20 +174,20 @@ def _provider_profile(awarding: Awarding, public_url: str, issuer_did: str) -> d
     profile: dict[str, Any] = {
         "id": issuer_did,
         "type": ["Profile"],
-        "name": _pick(awarding.provider_names, awarding.spec.languages),
-        "url": f"{_base(public_url)}/v1/providers/{awarding.provider_id}",
+        "name": pick(awarding.provider_names, awarding.spec.languages),
+        "url": f"{base_url(public_url)}/v1/providers/{awarding.provider_id}",
         "address": {"type": ["Address"], "addressCountryCode": awarding.provider_country},
     }
     identifiers = [
         {"type": "IdentifierEntry", "identifier": value, "identifierType": f"ext:{scheme}"}
-        for scheme, value in _identifiers(awarding.provider_identifiers)
+        for scheme, value in identifier_schemes(awarding.provider_identifiers)
     ]
     if identifiers:
         profile["otherIdentifier"] = identifiers
     return profile
 
 
-def _identifiers(identifiers: ProviderIdentifiers) -> list[tuple[str, str]]:
+def identifier_schemes(identifiers: ProviderIdentifiers) -> list[tuple[str, str]]:
     schemes = (
         ("DEQAR", identifiers.deqar_id),
         ("ETER", identifiers.eter_id),
@@ -240,11 +233,11 @@ def _alignments(spec: Specification) -> list[dict[str, Any]]:
     return alignments
 
 
-def _qa_decision_url(basis: QABasis | None, public_url: str) -> str | None:
+def qa_decision_url(basis: QABasis | None, public_url: str) -> str | None:
     if basis is None:
         return None
     collection = "accreditations" if basis.kind == "accreditation" else "reviews"
-    return f"{_base(public_url)}/v1/{collection}/{basis.id}"
+    return f"{base_url(public_url)}/v1/{collection}/{basis.id}"
 
 
 def _achievement(awarding: Awarding, public_url: str, title: str, creator: dict[str, Any]) -> dict[str, Any]:
@@ -252,15 +245,15 @@ def _achievement(awarding: Awarding, public_url: str, title: str, creator: dict[
     level = f" at EQF level {spec.eqf_level}" if spec.eqf_level is not None else ""
     outcomes = "\n".join(f"- {outcome.text}" for outcome in spec.learning_outcomes)
     achievement: dict[str, Any] = {
-        "id": f"{_base(public_url)}/v1/microcredentials/{awarding.microcredential_id}"
+        "id": f"{base_url(public_url)}/v1/microcredentials/{awarding.microcredential_id}"
         f"#specification-{awarding.spec_version}",
         "type": ["Achievement"],
         "achievementType": "MicroCredential",
         "name": title,
-        "description": f"A micro-credential of {_decimal(spec.ects)} ECTS{level}, {_words(spec.participation)}, "
-        f"assessed by {_words(spec.assessment)}.",
+        "description": f"A micro-credential of {plain_decimal(spec.ects)} ECTS{level}, {words(spec.participation)}, "
+        f"assessed by {words(spec.assessment)}.",
         "criteria": {"narrative": f"Learning outcomes:\n{outcomes}"},
-        "image": badge_image(title, f"{_decimal(spec.ects)} ECTS", spec.eqf_level),
+        "image": badge_image(title, f"{plain_decimal(spec.ects)} ECTS", spec.eqf_level),
         "creditsAvailable": _number(spec.ects),
         "fieldOfStudy": spec.isced_field,
         "inLanguage": spec.languages[0],
@@ -272,7 +265,7 @@ def _achievement(awarding: Awarding, public_url: str, title: str, creator: dict[
         "participationForm": str(spec.participation),
         "qualityAssuranceType": str(spec.qa_type),
     }
-    if decision := _qa_decision_url(awarding.qa_basis, public_url):
+    if decision := qa_decision_url(awarding.qa_basis, public_url):
         achievement["qualityAssuranceDecision"] = decision
     optional = {
         "supervision": spec.supervision and str(spec.supervision),
@@ -288,12 +281,12 @@ def _achievement(awarding: Awarding, public_url: str, title: str, creator: dict[
 def open_badge_credential(awarding: Awarding, public_url: str, issuer_did: str) -> dict[str, Any]:
     """The unsigned ``OpenBadgeCredential`` of an issued credential, issued by the provider as ``issuer_did``."""
     spec = awarding.spec
-    title = _pick(spec.title, spec.languages)
+    title = pick(spec.title, spec.languages)
     provider = _provider_profile(awarding, public_url, issuer_did)
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
         "identifier": [
-            {"type": "IdentityObject", "identityHash": awarding.learner_name, "identityType": "name", "hashed": False}
+            {"type": "IdentityObject", "identityHash": awarding.learner.name, "identityType": "name", "hashed": False}
         ],
         "achievement": _achievement(awarding, public_url, title, provider),
         "creditsEarned": _number(spec.ects),
@@ -343,211 +336,6 @@ def paired_status_entry(public_url: str, entry: Mapping[str, Any], purpose: str)
     except StatusEntryError:
         return None
     return status_entry(public_url, issuer_id, purpose, number, index)
-
-
-# --- European Learning Model v3 -------------------------------------------------------------------------------------
-
-_COUNTRY_SCHEME = "http://publications.europa.eu/resource/authority/country"
-_LANGUAGE_SCHEME = "http://publications.europa.eu/resource/authority/language"
-_MODES = {  # Europass "Mode of learning and assessment" (http://data.europa.eu/snb/learning-assessment/25831c2)
-    "online": ("920fbb3cbe", "Online"),
-    "onsite": ("9191af2ed9", "Presential"),
-    "blended": ("e92d221e4d", "Blended"),
-}
-_SUPERVISION = {  # Europass "Supervision and verification" concepts known for sure; others become notes
-    "unsupervised_no_identity_verification": ("c598449d64", "Unsupervised without ID Verification"),
-}
-
-
-def _concept(id: str, scheme: str, label: str | None = None, notation: str | None = None) -> dict[str, Any]:
-    concept: dict[str, Any] = {"id": id, "type": "Concept", "inScheme": {"id": scheme, "type": "ConceptScheme"}}
-    if notation:
-        concept["notation"] = notation
-    if label:
-        concept["prefLabel"] = {"en": label}
-    return concept
-
-
-def _snb(scheme: str, code: str, label: str) -> dict[str, Any]:
-    return _concept(f"http://data.europa.eu/snb/{scheme}/{code}", f"http://data.europa.eu/snb/{scheme}/25831c2", label)
-
-
-def _country(code: str) -> dict[str, Any]:
-    country = pycountry.countries.get(alpha_2=code)
-    alpha_3, name = (country.alpha_3, country.name) if country else (code, code)
-    return _concept(f"{_COUNTRY_SCHEME}/{alpha_3}", _COUNTRY_SCHEME, name, "country")
-
-
-def _language(code: str) -> dict[str, Any]:
-    language = pycountry.languages.get(alpha_2=code)
-    alpha_3, name = (language.alpha_3.upper(), language.name) if language else (code.upper(), code)
-    return _concept(f"{_LANGUAGE_SCHEME}/{alpha_3}", _LANGUAGE_SCHEME, name, "language")
-
-
-def _note(number: int, text: str, language: str) -> dict[str, Any]:
-    return {"id": f"urn:epass:note:{number}", "type": "Note", "noteLiteral": {language: text}}
-
-
-def _one_or_many(items: list[dict[str, Any]]) -> dict[str, Any] | list[dict[str, Any]]:
-    return items[0] if len(items) == 1 else items
-
-
-def _organisation(awarding: Awarding) -> dict[str, Any]:
-    organisation: dict[str, Any] = {
-        "id": "urn:epass:org:1",
-        "type": "Organisation",
-        "legalName": dict(sorted(awarding.provider_names.items())),
-        "location": {
-            "id": "urn:epass:location:1",
-            "type": "Location",
-            "address": {
-                "id": "urn:epass:address:1",
-                "type": "Address",
-                "countryCode": _country(awarding.provider_country),
-            },
-        },
-    }
-    identifiers = [
-        {"id": f"urn:epass:identifier:{n}", "type": "Identifier", "schemeName": scheme, "notation": value}
-        for n, (scheme, value) in enumerate(_identifiers(awarding.provider_identifiers), start=2)
-    ]
-    if identifiers:
-        organisation["identifier"] = _one_or_many(identifiers)
-    return organisation
-
-
-def _learning_outcomes(spec: Specification) -> list[dict[str, Any]]:
-    outcomes = []
-    for n, outcome in enumerate(spec.learning_outcomes, start=1):
-        item: dict[str, Any] = {
-            "id": f"urn:epass:learningOutcome:{n}",
-            "type": "LearningOutcome",
-            "title": {spec.languages[0]: outcome.text},
-        }
-        if outcome.esco_uri:
-            item["relatedESCOSkill"] = _concept(
-                outcome.esco_uri, "http://data.europa.eu/esco/concept-scheme/skills", notation="Skill"
-            )
-        outcomes.append(item)
-    return outcomes
-
-
-def elm_credential(awarding: Awarding, public_url: str) -> dict[str, Any]:
-    """The unsigned ELM v3 ``EuropeanDigitalCredential`` of an issued credential, in the EDC sample's shape."""
-    spec = awarding.spec
-    language = spec.languages[0]
-    languages = [_language(code) for code in spec.languages]
-    organisation = _organisation(awarding)
-    awarded_by = {
-        "id": "urn:epass:awardingProcess:1",
-        "type": "AwardingProcess",
-        "awardingBody": organisation,
-        "awardingDate": xsd_datetime(awarding.issued_on),
-    }
-    mode_code, mode_label = _MODES[spec.participation]
-    mode = _snb("learning-assessment", mode_code, mode_label)
-
-    assessment: dict[str, Any] = {
-        "id": "urn:epass:learningAssessment:1",
-        "type": "LearningAssessment",
-        "title": dict(spec.title),
-        "assessedBy": organisation,
-        "awardedBy": awarded_by,
-        "specifiedBy": {
-            "id": "urn:epass:learningAssessmentSpec:1",
-            "type": "LearningAssessmentSpecification",
-            "title": dict(spec.title),
-            "dcType": _concept(
-                f"urn:mcreg:assessment-type:{spec.assessment}", "urn:mcreg:assessment-type", _words(spec.assessment)
-            ),
-            "mode": mode,
-            "language": _one_or_many(languages),
-        },
-    }
-    notes = []
-    if awarding.grade:
-        assessment["grade"] = _note(1, awarding.grade, language)
-    if spec.supervision in _SUPERVISION:
-        assessment["idVerification"] = _snb("supervision-verification", *_SUPERVISION[spec.supervision])
-    elif spec.supervision:
-        notes.append(f"Supervision and identity verification: {_words(spec.supervision)}.")
-
-    notes.append(f"Type of quality assurance: {_words(spec.qa_type)}.")
-    if decision := _qa_decision_url(awarding.qa_basis, public_url):
-        notes.append(f"Quality assurance decision relied on at issue: {decision}")
-    towards = f", towards {spec.stackable_towards}" if spec.stackable_towards else ""
-    notes.append(f"Integration and stackability: {_words(spec.stackability)}{towards}.")
-    if spec.further_information:
-        notes.append(spec.further_information)
-
-    qualification: dict[str, Any] = {
-        "id": "urn:epass:qualification:1",
-        "type": "Qualification",
-        "title": dict(spec.title),
-    }
-    if spec.eqf_level is not None:
-        qualification["eqfLevel"] = _snb("eqf", str(spec.eqf_level), f"Level {spec.eqf_level}")
-    qualification |= {
-        "thematicArea": _snb("isced-f", spec.isced_field, f"ISCED-F 2013 {spec.isced_field}"),
-        "creditPoint": {
-            "id": "urn:epass:creditPoint:1",
-            "type": "CreditPoint",
-            "framework": _snb("education-credit", "6fcec5c5af", "European Credit Transfer System"),
-            "point": _decimal(spec.ects),
-        },
-        "isPartialQualification": spec.stackability == "integrated",
-        "learningOutcome": _learning_outcomes(spec),
-        "mode": mode,
-        "language": _one_or_many(languages),
-        "dcType": _snb("learning-opportunity", "74a4a268e8", "Short learning programme"),
-        "additionalNote": [_note(n, text, "en") for n, text in enumerate(notes, start=2)],
-    }
-    if spec.prerequisites:
-        qualification["entryRequirement"] = _note(len(notes) + 2, spec.prerequisites, language)
-
-    subject: dict[str, Any] = {
-        "id": "urn:epass:person:1",
-        "type": "Person",
-        "fullName": {language: awarding.learner_name},
-    }
-    if awarding.learner_birth_date is not None:
-        subject["dateOfBirth"] = xsd_datetime(awarding.learner_birth_date)
-    subject["hasClaim"] = {
-        "id": "urn:epass:learningAchievement:1",
-        "type": "LearningAchievement",
-        "title": dict(spec.title),
-        "awardedBy": awarded_by,
-        "provenBy": assessment,
-        "specifiedBy": qualification,
-    }
-
-    credential: dict[str, Any] = {
-        "@context": list(ELM_CONTEXT),
-        "id": f"urn:credential:{awarding.credential_id}",
-        "type": ["VerifiableCredential", "EuropeanDigitalCredential"],
-        "credentialProfiles": _snb("credential", "e34929035b", "Generic"),
-        "displayParameter": {
-            "id": "urn:epass:displayParameter:1",
-            "type": "DisplayParameter",
-            "title": dict(spec.title),
-            "description": {"en": "has successfully completed a micro-credential"},
-            "language": _one_or_many(languages),
-            "primaryLanguage": _language(language),
-        },
-        "identifier": {
-            "id": "urn:epass:identifier:1",
-            "type": "Identifier",
-            "schemeName": f"{REGISTRY_NAME} ({_base(public_url)})",
-            "notation": str(awarding.credential_id),
-        },
-        "credentialSchema": {"id": "http://data.europa.eu/snb/model/ap/edc-generic-full", "type": "ShaclValidator2017"},
-        "credentialSubject": subject,
-        "issuer": organisation,
-        "validFrom": xsd_datetime(awarding.issued_on),
-    }
-    if awarding.valid_until is not None:
-        credential["validUntil"] = xsd_datetime(awarding.valid_until)
-    return credential
 
 
 # --- status lists ---------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ event's time of record as the proof's ``created``, or the signing key's
 ``valid_from`` when that is later), for a caller who may export it: only the
 issuing provider, the operator and the national authority of the provider's
 country, since the documents carry the learner's name. It renders them with
-``mcreg.services.documents``: the Open Badges 3.0 / VC 2.0 credential signed by
+``mcreg.services.documents`` and ``mcreg.services.elm``: the Open Badges 3.0 / VC 2.0 credential signed by
 the provider's key (made by the command that accredited it or issued its first
 credential: an export only reads) with either cryptosuite, ``EXPORT_CRYPTOSUITE``
 unless the caller asks for the other; the ELM one unsigned. Exporting again
@@ -38,11 +38,11 @@ from mcreg.registry.trust.data_integrity import Cryptosuite, add_proof
 from mcreg.registry.vocabulary import Role
 from mcreg.services.documents import (
     Awarding,
-    elm_credential,
     open_badge_credential,
     status_list_document,
     xsd_datetime,
 )
+from mcreg.services.elm import elm_credential
 from mcreg.stores.issuer_keys import IssuerKeyStore
 
 EXPORT_CRYPTOSUITE = Cryptosuite.EDDSA_RDFC_2022
@@ -126,8 +126,7 @@ class CredentialExports:
             valid_until=credential.valid_until,
             recorded_at=recorded_at,
             status_place=place,
-            learner_name=learner.name,
-            learner_birth_date=learner.birth_date,
+            learner=learner,
             grade=credential.grade,
             microcredential_id=credential.microcredential_id,
             spec_version=credential.spec_version,

@@ -31,6 +31,8 @@ class PersonalData:
     name: str
     birth_date: date | None = None
     email: str | None = None
+    given_name: str | None = None  # as the learner's papers split the name: never guessed from ``name``
+    family_name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from mcreg.registry.stamp import Stamp
 from mcreg.registry.topics import stored_as
 from mcreg.registry.vocabulary import (
     AssessmentType,
+    LearningSetting,
     Participation,
     QAType,
     Stackability,
@@ -25,6 +26,7 @@ from mcreg.registry.vocabulary import (
 class LearningOutcome:
     text: str
     esco_uri: str | None = None
+    esco_label: str | None = None  # the ESCO skill's preferred label, as the provider gave it
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class Specification:
     stackability: Stackability = Stackability.STAND_ALONE
     stackable_towards: str | None = None
     further_information: str | None = None
+    learning_setting: LearningSetting | None = None
+    workload_hours: int | None = None  # notional hours of learning, as the provider states them
+    grading_scheme: str | None = None  # how the assessment is graded, e.g. "pass or fail", "1 to 10, 6 passes"
 
     def __post_init__(self) -> None:
         # Stored events give back plain strings; keep one type in memory.
@@ -61,6 +66,8 @@ class Specification:
             object.__setattr__(self, name, enum(getattr(self, name)))
         if self.supervision is not None:
             object.__setattr__(self, "supervision", Supervision(self.supervision))
+        if self.learning_setting is not None:
+            object.__setattr__(self, "learning_setting", LearningSetting(self.learning_setting))
 
 
 class MicroCredential(Aggregate):

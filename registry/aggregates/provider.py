@@ -21,6 +21,7 @@ class ProviderIdentifiers:
     eter_id: str | None = None
     schac: str | None = None
     erasmus_code: str | None = None
+    legal_identifier: str | None = None  # the number of a national business register of the provider's country
 
 
 class Provider(Aggregate):

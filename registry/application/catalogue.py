@@ -14,7 +14,15 @@ from mcreg.registry.application.core import Context, RegistryCore, command
 from mcreg.registry.errors import InvalidInput
 from mcreg.registry.permissions import require_owner
 from mcreg.registry.stamp import Actor
-from mcreg.registry.vocabulary import AssessmentType, Participation, QAType, Role, Stackability, Supervision
+from mcreg.registry.vocabulary import (
+    AssessmentType,
+    LearningSetting,
+    Participation,
+    QAType,
+    Role,
+    Stackability,
+    Supervision,
+)
 
 
 def offers(actor: Actor, microcredential: MicroCredential) -> None:
@@ -71,6 +79,9 @@ def specification(
     stackability: str = Stackability.STAND_ALONE,
     stackable_towards: str | None = None,
     further_information: str | None = None,
+    learning_setting: str | None = None,
+    workload_hours: int | None = None,
+    grading_scheme: str | None = None,
 ) -> Specification:
     """The standard elements, each checked against its rule."""
     outcome_list = [] if isinstance(learning_outcomes, str | Mapping) else list(learning_outcomes)
@@ -80,6 +91,7 @@ def specification(
         LearningOutcome(
             text=v.text(f"learning_outcomes[{i}].text", o.get("text"), max_length=2000),
             esco_uri=v.esco_uri(f"learning_outcomes[{i}].esco_uri", o["esco_uri"]) if o.get("esco_uri") else None,
+            esco_label=_esco_label(f"learning_outcomes[{i}]", o),
         )
         for i, o in enumerate(outcome_list)
     )
@@ -98,4 +110,15 @@ def specification(
         stackability=v.choice("stackability", stackability, Stackability),
         stackable_towards=v.optional_text("stackable_towards", stackable_towards, max_length=500),
         further_information=v.optional_text("further_information", further_information),
+        learning_setting=v.choice("learning_setting", learning_setting, LearningSetting) if learning_setting else None,
+        workload_hours=v.workload_hours("workload_hours", workload_hours),
+        grading_scheme=v.optional_text("grading_scheme", grading_scheme, max_length=500),
     )
+
+
+def _esco_label(field: str, outcome: Mapping[str, Any]) -> str | None:
+    """The ESCO skill's label: only beside the skill it names."""
+    label = v.optional_text(f"{field}.esco_label", outcome.get("esco_label"), max_length=300)
+    if label and not outcome.get("esco_uri"):
+        raise InvalidInput(f"{field}.esco_label", "labels an ESCO skill: give its esco_uri too")
+    return label

@@ -282,9 +282,13 @@ class _Issuing:
 
 def personal_data(data: PersonalData, today: date) -> PersonalData:
     if not isinstance(data, PersonalData):
-        raise InvalidInput("learner", "must give the learner's name, and optionally birth date and email")
+        raise InvalidInput(
+            "learner", "must give the learner's name, and optionally given and family names, birth date and email"
+        )
     return PersonalData(
         name=v.text("learner.name", data.name, max_length=300),
         birth_date=v.past_day("learner.birth_date", data.birth_date, today) if data.birth_date else None,
         email=v.email("learner.email", data.email),
+        given_name=v.optional_text("learner.given_name", data.given_name, max_length=300),
+        family_name=v.optional_text("learner.family_name", data.family_name, max_length=300),
     )

@@ -94,6 +94,7 @@ class OrganisationCommands(RegistryCore):
         schac: str | None = None,
         erasmus_code: str | None = None,
         registered_on: date | None = None,
+        legal_identifier: str | None = None,
     ) -> UUID:
         """Registered by the operator, the country's national authority, or a registered QA agency
         (which, as in DEQAR, may report on an institution the registry does not hold yet)."""
@@ -107,6 +108,7 @@ class OrganisationCommands(RegistryCore):
             eter_id=v.identifier("eter_id", eter_id),
             schac=v.identifier("schac", schac),
             erasmus_code=v.identifier("erasmus_code", erasmus_code),
+            legal_identifier=v.identifier("legal_identifier", legal_identifier),
         )
         provider = Provider(
             stamp=ctx.stamp_on("registered_on", registered_on),
