@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import subprocess
 import threading
 import time
@@ -44,6 +45,7 @@ from eventsourcing.utils import get_topic
 from mcreg.bootstrap import Services, bootstrap, open_read_models, open_transparency_log
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.settings import Settings
+from mcreg.stores.issuer_keys import KEK_FILE
 from tests.reliability.servers import MCREG, Api, Cluster, mcreg_env
 from tests.world import World
 
@@ -266,6 +268,9 @@ def test_killing_the_api_and_the_database_loses_nothing_acknowledged(cluster: Cl
     with psycopg.connect(cluster.url, autocommit=True) as conn:
         conn.execute("CREATE DATABASE restored")
     restored_url = urlsplit(cluster.url)._replace(path="/restored").geturl()
+    # The operator brings the key-encryption key to the new server: the export's log keys are sealed under it.
+    (tmp_path / "restored").mkdir()
+    shutil.copy(tmp_path / KEK_FILE, tmp_path / "restored" / KEK_FILE)
     restored_env = mcreg_env(restored_url, tmp_path / "restored")
     restored = mcreg(restored_env, "restore", str(export))
     assert restored.returncode == 0, restored.stderr
