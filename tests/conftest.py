@@ -21,7 +21,10 @@ from mcreg.bootstrap import Services, bootstrap, open_read_models
 from mcreg.database import Database, open_database
 from mcreg.projections.read_models import ReadModels
 from mcreg.registry.application import Registry
+from mcreg.registry.vocabulary import Role
 from mcreg.settings import Settings
+from tests.api.rest import As, caller
+from tests.world import World
 
 # A test that asks for any of these, directly or through another fixture, runs on PostgreSQL.
 POSTGRES_FIXTURES = frozenset({"database", "schema", "services"})
@@ -97,3 +100,21 @@ def registry(request: pytest.FixtureRequest) -> Registry:
     if request.param == "memory":
         return Registry({"PERSISTENCE_MODULE": "eventsourcing.popo"})
     return request.getfixturevalue("services").registry
+
+
+@pytest.fixture
+def world(services: Services) -> World:
+    """A registry's usual cast (tests/world.py): an agency, a provider accredited and reviewed, a micro-credential."""
+    return World(services.registry)
+
+
+@pytest.fixture
+def provider(services: Services, client: TestClient, world: World) -> As:
+    """The world's provider, calling the API with a key of its own."""
+    return caller(services, client, Role.PROVIDER, world.provider_id)
+
+
+@pytest.fixture
+def public(client: TestClient) -> As:
+    """Anyone, calling the API without a key."""
+    return As(client, None)

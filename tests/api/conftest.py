@@ -1,4 +1,4 @@
-"""What API tests share: a world, its provider's key, the public, and a network that is not there."""
+"""What API tests share beside tests/conftest.py's world, provider and public: a network that is not there."""
 
 from __future__ import annotations
 
@@ -6,27 +6,6 @@ import socket
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-
-from mcreg.bootstrap import Services
-from mcreg.registry.vocabulary import Role
-from tests.api.rest import As, caller
-from tests.world import World
-
-
-@pytest.fixture
-def world(services: Services) -> World:
-    return World(services.registry)
-
-
-@pytest.fixture
-def provider(services: Services, client: TestClient, world: World) -> As:
-    return caller(services, client, Role.PROVIDER, world.provider_id)
-
-
-@pytest.fixture
-def public(client: TestClient) -> As:
-    return As(client, None)
 
 
 @pytest.fixture

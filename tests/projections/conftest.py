@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-import pytest
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
@@ -17,11 +16,6 @@ from mcreg.projections.read_models import ReadModels
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.application import IssueRow
 from tests.world import World, learner
-
-
-@pytest.fixture
-def world(services: Services) -> World:
-    return World(services.registry)
 
 
 def issue_many(world: World, count: int, issued_on: date = date(2024, 3, 1)) -> list[UUID]:
