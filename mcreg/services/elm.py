@@ -23,10 +23,12 @@ from typing import Any
 import pycountry
 
 from mcreg.registry.aggregates.microcredential import Specification
+from mcreg.registry.quality import BasisKind
 from mcreg.services.badge_image import badge_svg
 from mcreg.services.documents import (
     REGISTRY_NAME,
     Awarding,
+    QualityAssurance,
     base_url,
     identifier_schemes,
     pick,
@@ -224,6 +226,80 @@ def _mode(spec: Specification) -> dict[str, Any]:
     return _snb("learning-assessment", *_MODES[spec.participation])
 
 
+_QA_KINDS = {  # ELM wants a type from its accreditation-type list, whose codes are not checked here: local concepts
+    BasisKind.ACCREDITATION: "accreditation of the provider",
+    BasisKind.REVIEW: "external review of the micro-credential",
+}
+
+
+def _web_resource(name: str, url: str) -> dict[str, Any]:
+    return {"id": f"urn:epass:webResource:{name}", "type": "WebResource", "contentURL": url}
+
+
+def _accrediting_agent(qa: QualityAssurance) -> dict[str, Any]:
+    """The QA agency that decided, or the provider's national authority (which the registry does not name)."""
+    country = _country(qa.agency_country)
+    name = qa.agency_name or f"National authority of {country['prefLabel']['en']}"
+    agent: dict[str, Any] = {
+        "id": "urn:epass:org:agency",
+        "type": "Organisation",
+        "legalName": {"en": name},
+        "location": {
+            "id": "urn:epass:location:agency",
+            "type": "Location",
+            "address": {"id": "urn:epass:address:agency", "type": "Address", "countryCode": country},
+        },
+    }
+    if qa.agency_deqar_id:
+        agent["identifier"] = {
+            "id": "urn:epass:identifier:agency",
+            "type": "Identifier",
+            "schemeName": "DEQAR agency",
+            "notation": qa.agency_deqar_id,
+        }
+    return agent
+
+
+def _accreditation(awarding: Awarding, public_url: str) -> dict[str, Any] | None:
+    """The QA decision the credential was issued under, as an ELM ``Accreditation``: the deciding agency as its
+    accrediting agent, the provider as the organisation it concerns (and, for a review, the qualification), the
+    DEQAR decision, its dates, the agency's report and the registry's record of it."""
+    qa, basis = awarding.quality_assurance, awarding.qa_basis
+    if qa is None or basis is None:
+        return None
+    agent = _accrediting_agent(qa)
+    kind = _QA_KINDS[basis.kind]
+    accreditation: dict[str, Any] = {
+        "id": "urn:epass:accreditation:1",
+        "type": "Accreditation",
+        "dcType": _concept(f"urn:epass:concept:qa-{basis.kind}", "urn:epass:conceptScheme:qa-kind", kind),
+        "title": {"en": f"{kind.capitalize()} by {agent['legalName']['en']}"},
+        "decision": _concept(
+            f"urn:epass:concept:deqar-decision-{qa.decision.name.lower()}",
+            "urn:epass:conceptScheme:deqar-decision",
+            qa.decision.value,
+        ),
+        "accreditingAgent": agent,
+        "organisation": {"id": "urn:epass:org:1"},
+        "dateIssued": xsd_datetime(qa.decided_on),
+        "valid": xsd_datetime(qa.valid_from),
+        "expiryDate": xsd_datetime(qa.valid_to),
+        "landingPage": _web_resource("qaDecision", qa_decision_url(basis, public_url)),
+    }
+    if basis.kind == BasisKind.REVIEW:
+        accreditation["limitQualification"] = {"id": "urn:epass:qualification:1"}
+    if qa.local_identifier:
+        accreditation["identifier"] = {
+            "id": "urn:epass:identifier:accreditation",
+            "type": "Identifier",
+            "schemeName": agent["legalName"]["en"],
+            "notation": qa.local_identifier,
+        }
+    if qa.report_url:
+        accreditation["report"] = _web_resource("qaReport", qa.report_url)
+    return accreditation
+
+
 def _qualification(awarding: Awarding, public_url: str, notes: list[str]) -> dict[str, Any]:
     """What the micro-credential is: its level, field, credits, learning outcomes, setting and workload."""
     spec = awarding.spec
@@ -253,9 +329,9 @@ def _qualification(awarding: Awarding, public_url: str, notes: list[str]) -> dic
         qualification["learningSetting"] = _snb("learning-setting", *_LEARNING_SETTINGS[spec.learning_setting])
     qualification |= _workload(spec)
 
+    if accreditation := _accreditation(awarding, public_url):
+        qualification["accreditation"] = accreditation
     notes.append(f"Type of quality assurance: {words(spec.qa_type)}.")
-    if decision := qa_decision_url(awarding.qa_basis, public_url):
-        notes.append(f"Quality assurance decision relied on at issue: {decision}")
     towards = f", towards {spec.stackable_towards}" if spec.stackable_towards else ""
     notes.append(f"Integration and stackability: {words(spec.stackability)}{towards}.")
     if spec.further_information:

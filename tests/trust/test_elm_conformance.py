@@ -23,7 +23,7 @@ from mcreg.bootstrap import Services
 from mcreg.demo import build_demo
 from mcreg.projections.read_models import ReadModels
 from mcreg.registry.trust.linked_data import SHIPPED_CONTEXTS
-from mcreg.registry.vocabulary import Role
+from mcreg.registry.vocabulary import QA_COVER, Role
 from mcreg.services.elm import PASSED
 from mcreg.services.exports import CredentialExports
 from tests.api.rest import As, caller
@@ -168,3 +168,25 @@ def test_a_bad_legal_identifier_or_learner_name_is_a_422_naming_the_field(
         )
         assert (response.status_code, response.json()["field"]) == (422, f"learner.{name}"), response.text
         assert response.json()["rule"] != "is not a known field"
+
+
+def test_the_qa_decision_relied_on_is_an_elm_accreditation(elm_exports: dict[UUID, dict[str, Any]]):
+    """Entitlement and QA information as ELM data, not notes: the decision, its agency, dates and record."""
+    kinds = set()
+    for elm in elm_exports.values():
+        qualification = elm["credentialSubject"]["hasClaim"]["specifiedBy"]
+        accreditation = qualification["accreditation"]
+        assert accreditation["type"] == "Accreditation"
+        agent = accreditation["accreditingAgent"]
+        assert agent["type"] == "Organisation" and agent["legalName"]["en"]
+        assert agent["location"]["address"]["countryCode"]["inScheme"]["id"].endswith("/authority/country")
+        assert accreditation["organisation"] == {"id": elm["issuer"]["id"]}
+        assert accreditation["decision"]["prefLabel"]["en"] in {d.value for d in QA_COVER}
+        assert accreditation["dateIssued"] <= elm["issued"] and accreditation["valid"] <= accreditation["expiryDate"]
+        collection = accreditation["landingPage"]["contentURL"].split("/v1/")[1].split("/")[0]
+        assert collection in {"accreditations", "reviews"}
+        assert (collection == "reviews") == ("limitQualification" in accreditation)
+        kinds.add(collection)
+        notes = [text for note in qualification["additionalNote"] for text in note["noteLiteral"].values()]
+        assert not [text for text in notes if "decision" in text], "the decision is data, not a note"
+    assert kinds == {"accreditations", "reviews"}, "the demo issues under both kinds of decision"
