@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 from typing import Any
+from urllib.parse import quote
 
 import pycountry
 
@@ -232,6 +233,15 @@ _QA_KINDS = {  # ELM wants a type from its accreditation-type list, whose codes 
 }
 
 
+def _nqf_level(level: str, country: str) -> dict[str, Any]:
+    """The level in the provider's national framework, as a concept of the registry's own: the EU's list of national
+    frameworks' levels (the QDR) has concept codes not checked here."""
+    framework = f"urn:epass:conceptScheme:nqf-{country.lower()}"
+    name = _country(country)["prefLabel"]["en"]
+    label = f"{name} national qualifications framework: {level}"
+    return _concept(f"{framework}:{quote(level, safe='')}", framework, label)
+
+
 def _web_resource(name: str, url: str) -> dict[str, Any]:
     return {"id": f"urn:epass:webResource:{name}", "type": "WebResource", "contentURL": url}
 
@@ -311,6 +321,8 @@ def _qualification(awarding: Awarding, public_url: str, notes: list[str]) -> dic
     }
     if spec.eqf_level is not None:
         qualification["eqfLevel"] = _snb("eqf", str(spec.eqf_level), f"Level {spec.eqf_level}")
+    if spec.nqf_level is not None:
+        qualification["nqfLevel"] = _nqf_level(spec.nqf_level, awarding.provider_country)
     qualification |= {
         "thematicArea": _snb("isced-f", spec.isced_field, f"ISCED-F 2013 {spec.isced_field}"),
         "creditPoint": {
