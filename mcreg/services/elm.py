@@ -10,9 +10,12 @@ It conforms to the EDC SHACL shapes of a generic credential when the provider
 has a legal identifier (its eIDAS identifier): the issuer with its country,
 the learner's names, the achievement with its learning activity, assessment
 (type, grading scheme, grade, identity verification) and qualification (EQF,
-ISCED-F, credits, learning outcomes with ESCO skills, setting, workload),
-the display, and where its status is found. Every controlled value is the EU
-vocabulary's concept by its URI; facts with no concept become notes.
+ISCED-F, credits, learning outcomes with ESCO skills, setting, workload,
+NQF level, and the QA decision relied on as an ``Accreditation``), the
+display, and where its status is found. Controlled values are the EU
+vocabulary's concept by its URI where its codes are known here; the
+accreditation type, DEQAR decision and NQF level are concepts of the
+registry's own; facts with no concept become notes.
 """
 
 from __future__ import annotations
