@@ -116,6 +116,22 @@ def eqf_levels(field: str, values: Iterable[Any]) -> tuple[int, ...]:
     return tuple(sorted({eqf_level(field, v, required=True) or 0 for v in values}))
 
 
+_NQF_LEVEL = re.compile(r"[0-9A-Za-z][0-9A-Za-z .+-]{0,19}")
+
+
+def nqf_level(field: str, value: Any) -> str | None:
+    """A level of the provider's national qualifications framework, as that framework writes it ("6", "5+",
+    "Level 7"): frameworks number their levels differently (Scotland to 12, Ireland to 10), so only its form is
+    checked."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _NQF_LEVEL.fullmatch(value):
+        raise InvalidInput(
+            field, "must be the national framework's level code: up to 20 letters, digits, spaces, dots, + or -"
+        )
+    return value
+
+
 WORKLOAD_HOURS_MAX = 10_000
 
 

@@ -76,6 +76,12 @@ class Elements(Input):
         json_schema_extra={"minimum": 1, "maximum": validate.WORKLOAD_HOURS_MAX},
     )
     grading_scheme: str | None = Field(default=None, examples=["1 to 10; 6 and above pass"])
+    nqf_level: str | None = Field(
+        default=None,
+        examples=["6"],
+        description="The level in the provider's country's national qualifications framework, as it writes it",
+        json_schema_extra={"pattern": "^[0-9A-Za-z][0-9A-Za-z .+-]{0,19}$"},
+    )
 
 
 class NewMicroCredential(Elements):
@@ -111,6 +117,7 @@ class SpecificationOut(Output):
     learning_setting: str | None = None
     workload_hours: int | None = None
     grading_scheme: str | None = None
+    nqf_level: str | None = None
 
 
 class MicroCredentialOut(Output):

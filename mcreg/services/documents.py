@@ -41,6 +41,7 @@ from mcreg.registry.trust.status_list import (
     status_list_credential,
     status_list_entry,
 )
+from mcreg.registry.vocabulary import QADecision
 from mcreg.services.badge_image import badge_image
 from mcreg.services.jsonld_contexts import MCREG_CONTEXT_URL
 
@@ -53,6 +54,21 @@ STATUS_LIST_TTL_MS = 300_000
 """``ttl`` of a status list (milliseconds, as the Recommendation counts): verifiers may cache a list 5 minutes."""
 
 REGISTRY_NAME = "Micro-credential registry"
+
+
+@dataclass(frozen=True)
+class QualityAssurance:
+    """The QA decision an issuance relied on, as recorded at the version it relied on."""
+
+    agency_name: str | None  # None: the provider's national authority granted the accreditation
+    agency_country: str
+    agency_deqar_id: str | None
+    local_identifier: str | None  # the deciding body's own identifier of its report
+    decision: QADecision
+    decided_on: date
+    valid_from: date
+    valid_to: date
+    report_url: str | None
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,7 @@ class Awarding:
     provider_country: str
     provider_identifiers: ProviderIdentifiers
     qa_basis: QABasis | None
+    quality_assurance: QualityAssurance | None  # the decision ``qa_basis`` names, where it is recorded
 
 
 # --- names and formats ---------------------------------------------------------------------------------------------
@@ -233,9 +250,8 @@ def _alignments(spec: Specification) -> list[dict[str, Any]]:
     return alignments
 
 
-def qa_decision_url(basis: QABasis | None, public_url: str) -> str | None:
-    if basis is None:
-        return None
+def qa_decision_url(basis: QABasis, public_url: str) -> str:
+    """Where the registry publishes the QA decision an issuance relied on."""
     collection = "accreditations" if basis.kind == "accreditation" else "reviews"
     return f"{base_url(public_url)}/v1/{collection}/{basis.id}"
 
@@ -265,8 +281,8 @@ def _achievement(awarding: Awarding, public_url: str, title: str, creator: dict[
         "participationForm": str(spec.participation),
         "qualityAssuranceType": str(spec.qa_type),
     }
-    if decision := qa_decision_url(awarding.qa_basis, public_url):
-        achievement["qualityAssuranceDecision"] = decision
+    if awarding.qa_basis is not None:
+        achievement["qualityAssuranceDecision"] = qa_decision_url(awarding.qa_basis, public_url)
     optional = {
         "supervision": spec.supervision and str(spec.supervision),
         "prerequisites": spec.prerequisites,

@@ -10,23 +10,29 @@ It conforms to the EDC SHACL shapes of a generic credential when the provider
 has a legal identifier (its eIDAS identifier): the issuer with its country,
 the learner's names, the achievement with its learning activity, assessment
 (type, grading scheme, grade, identity verification) and qualification (EQF,
-ISCED-F, credits, learning outcomes with ESCO skills, setting, workload),
-the display, and where its status is found. Every controlled value is the EU
-vocabulary's concept by its URI; facts with no concept become notes.
+ISCED-F, credits, learning outcomes with ESCO skills, setting, workload,
+NQF level, and the QA decision relied on as an ``Accreditation``), the
+display, and where its status is found. Controlled values are the EU
+vocabulary's concept by its URI where its codes are known here; the
+accreditation type, DEQAR decision and NQF level are concepts of the
+registry's own; facts with no concept become notes.
 """
 
 from __future__ import annotations
 
 import base64
 from typing import Any
+from urllib.parse import quote
 
 import pycountry
 
 from mcreg.registry.aggregates.microcredential import Specification
+from mcreg.registry.quality import BasisKind
 from mcreg.services.badge_image import badge_svg
 from mcreg.services.documents import (
     REGISTRY_NAME,
     Awarding,
+    QualityAssurance,
     base_url,
     identifier_schemes,
     pick,
@@ -224,6 +230,89 @@ def _mode(spec: Specification) -> dict[str, Any]:
     return _snb("learning-assessment", *_MODES[spec.participation])
 
 
+_QA_KINDS = {  # ELM wants a type from its accreditation-type list, whose codes are not checked here: local concepts
+    BasisKind.ACCREDITATION: "accreditation of the provider",
+    BasisKind.REVIEW: "external review of the micro-credential",
+}
+
+
+def _nqf_level(level: str, country: str) -> dict[str, Any]:
+    """The level in the provider's national framework, as a concept of the registry's own: the EU's list of national
+    frameworks' levels (the QDR) has concept codes not checked here."""
+    framework = f"urn:epass:conceptScheme:nqf-{country.lower()}"
+    name = _country(country)["prefLabel"]["en"]
+    label = f"{name} national qualifications framework: {level}"
+    return _concept(f"{framework}:{quote(level, safe='')}", framework, label)
+
+
+def _web_resource(name: str, url: str) -> dict[str, Any]:
+    return {"id": f"urn:epass:webResource:{name}", "type": "WebResource", "contentURL": url}
+
+
+def _accrediting_agent(qa: QualityAssurance) -> dict[str, Any]:
+    """The QA agency that decided, or the provider's national authority (which the registry does not name)."""
+    country = _country(qa.agency_country)
+    name = qa.agency_name or f"National authority of {country['prefLabel']['en']}"
+    agent: dict[str, Any] = {
+        "id": "urn:epass:org:agency",
+        "type": "Organisation",
+        "legalName": {"en": name},
+        "location": {
+            "id": "urn:epass:location:agency",
+            "type": "Location",
+            "address": {"id": "urn:epass:address:agency", "type": "Address", "countryCode": country},
+        },
+    }
+    if qa.agency_deqar_id:
+        agent["identifier"] = {
+            "id": "urn:epass:identifier:agency",
+            "type": "Identifier",
+            "schemeName": "DEQAR agency",
+            "notation": qa.agency_deqar_id,
+        }
+    return agent
+
+
+def _accreditation(awarding: Awarding, public_url: str) -> dict[str, Any] | None:
+    """The QA decision the credential was issued under, as an ELM ``Accreditation``: the deciding agency as its
+    accrediting agent, the provider as the organisation it concerns (and, for a review, the qualification), the
+    DEQAR decision, its dates, the agency's report and the registry's record of it."""
+    qa, basis = awarding.quality_assurance, awarding.qa_basis
+    if qa is None or basis is None:
+        return None
+    agent = _accrediting_agent(qa)
+    kind = _QA_KINDS[basis.kind]
+    accreditation: dict[str, Any] = {
+        "id": "urn:epass:accreditation:1",
+        "type": "Accreditation",
+        "dcType": _concept(f"urn:epass:concept:qa-{basis.kind}", "urn:epass:conceptScheme:qa-kind", kind),
+        "title": {"en": f"{kind.capitalize()} by {agent['legalName']['en']}"},
+        "decision": _concept(
+            f"urn:epass:concept:deqar-decision-{qa.decision.name.lower()}",
+            "urn:epass:conceptScheme:deqar-decision",
+            qa.decision.value,
+        ),
+        "accreditingAgent": agent,
+        "organisation": {"id": "urn:epass:org:1"},
+        "dateIssued": xsd_datetime(qa.decided_on),
+        "valid": xsd_datetime(qa.valid_from),
+        "expiryDate": xsd_datetime(qa.valid_to),
+        "landingPage": _web_resource("qaDecision", qa_decision_url(basis, public_url)),
+    }
+    if basis.kind == BasisKind.REVIEW:
+        accreditation["limitQualification"] = {"id": "urn:epass:qualification:1"}
+    if qa.local_identifier:
+        accreditation["identifier"] = {
+            "id": "urn:epass:identifier:accreditation",
+            "type": "Identifier",
+            "schemeName": agent["legalName"]["en"],
+            "notation": qa.local_identifier,
+        }
+    if qa.report_url:
+        accreditation["report"] = _web_resource("qaReport", qa.report_url)
+    return accreditation
+
+
 def _qualification(awarding: Awarding, public_url: str, notes: list[str]) -> dict[str, Any]:
     """What the micro-credential is: its level, field, credits, learning outcomes, setting and workload."""
     spec = awarding.spec
@@ -235,6 +324,8 @@ def _qualification(awarding: Awarding, public_url: str, notes: list[str]) -> dic
     }
     if spec.eqf_level is not None:
         qualification["eqfLevel"] = _snb("eqf", str(spec.eqf_level), f"Level {spec.eqf_level}")
+    if spec.nqf_level is not None:
+        qualification["nqfLevel"] = _nqf_level(spec.nqf_level, awarding.provider_country)
     qualification |= {
         "thematicArea": _snb("isced-f", spec.isced_field, f"ISCED-F 2013 {spec.isced_field}"),
         "creditPoint": {
@@ -253,9 +344,9 @@ def _qualification(awarding: Awarding, public_url: str, notes: list[str]) -> dic
         qualification["learningSetting"] = _snb("learning-setting", *_LEARNING_SETTINGS[spec.learning_setting])
     qualification |= _workload(spec)
 
+    if accreditation := _accreditation(awarding, public_url):
+        qualification["accreditation"] = accreditation
     notes.append(f"Type of quality assurance: {words(spec.qa_type)}.")
-    if decision := qa_decision_url(awarding.qa_basis, public_url):
-        notes.append(f"Quality assurance decision relied on at issue: {decision}")
     towards = f", towards {spec.stackable_towards}" if spec.stackable_towards else ""
     notes.append(f"Integration and stackability: {words(spec.stackability)}{towards}.")
     if spec.further_information:

@@ -26,18 +26,23 @@ from uuid import UUID
 
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.status_lists import StatusListsView, StatusPlace
+from mcreg.registry.aggregates.accreditation import Accreditation
+from mcreg.registry.aggregates.agency import Agency
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.issuer_keys import IssuerKey, KeyStatus, whole_second
 from mcreg.registry.aggregates.microcredential import MicroCredential
 from mcreg.registry.aggregates.provider import Provider
+from mcreg.registry.aggregates.review import Review
 from mcreg.registry.application import Registry
 from mcreg.registry.errors import StateConflict
 from mcreg.registry.permissions import require_private
+from mcreg.registry.quality import BasisKind, QABasis
 from mcreg.registry.stamp import Actor
 from mcreg.registry.trust.data_integrity import Cryptosuite, add_proof
 from mcreg.registry.vocabulary import Role
 from mcreg.services.documents import (
     Awarding,
+    QualityAssurance,
     open_badge_credential,
     status_list_document,
     xsd_datetime,
@@ -49,6 +54,39 @@ EXPORT_CRYPTOSUITE = Cryptosuite.EDDSA_RDFC_2022
 """What credentials and status lists are signed with unless the caller asks for the other cryptosuite."""
 RETRY_AFTER_SECONDS = 1
 """How long to wait for the status lists to place a credential just issued (they follow within milliseconds)."""
+
+
+def quality_assurance(
+    registry: Registry, basis: QABasis | None, provider_country: str, at: datetime
+) -> QualityAssurance | None:
+    """The decision ``basis`` names, at the version the issuance relied on (the agency as recorded at ``at``)."""
+    if basis is None:
+        return None
+    if basis.kind == BasisKind.ACCREDITATION:
+        accreditation = registry.get(Accreditation, basis.id, basis.version)
+        agency_id = accreditation.agency_id
+        local_identifier, decided_on = accreditation.local_identifier, accreditation.decided_on
+        decision, valid_from, valid_to = accreditation.outcome, accreditation.valid_from, accreditation.valid_to
+        report_url = accreditation.report_url
+    else:
+        review = registry.get(Review, basis.id, basis.version)
+        if review.decision is None or review.decided_on is None:
+            return None
+        agency_id, local_identifier, decided_on = review.agency_id, review.local_identifier, review.decided_on
+        decision, valid_from, valid_to = review.decision.decision, review.decision.valid_from, review.decision.valid_to
+        report_url = review.report.url if review.report else None
+    agency = registry.known_at(Agency, agency_id, at) if agency_id is not None else None
+    return QualityAssurance(
+        agency_name=agency.name if agency else None,
+        agency_country=agency.country if agency else provider_country,
+        agency_deqar_id=agency.deqar_id if agency else None,
+        local_identifier=local_identifier,
+        decision=decision,
+        decided_on=decided_on,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        report_url=report_url,
+    )
 
 
 class NotPlacedYet(StateConflict):
@@ -136,6 +174,7 @@ class CredentialExports:
             provider_country=provider_then.country,
             provider_identifiers=provider_then.identifiers,
             qa_basis=credential.qa_basis,
+            quality_assurance=quality_assurance(registry, credential.qa_basis, provider_then.country, recorded_at),
         )
 
     def signed_vc(

@@ -54,6 +54,7 @@ class Specification:
     learning_setting: LearningSetting | None = None
     workload_hours: int | None = None  # notional hours of learning, as the provider states them
     grading_scheme: str | None = None  # how the assessment is graded, e.g. "pass or fail", "1 to 10, 6 passes"
+    nqf_level: str | None = None  # the level in the provider's country's qualifications framework, as it writes it
 
     def __post_init__(self) -> None:
         # Stored events give back plain strings; keep one type in memory.

@@ -82,6 +82,7 @@ def specification(
     learning_setting: str | None = None,
     workload_hours: int | None = None,
     grading_scheme: str | None = None,
+    nqf_level: str | None = None,
 ) -> Specification:
     """The standard elements, each checked against its rule."""
     outcome_list = [] if isinstance(learning_outcomes, str | Mapping) else list(learning_outcomes)
@@ -113,6 +114,7 @@ def specification(
         learning_setting=v.choice("learning_setting", learning_setting, LearningSetting) if learning_setting else None,
         workload_hours=v.workload_hours("workload_hours", workload_hours),
         grading_scheme=v.optional_text("grading_scheme", grading_scheme, max_length=500),
+        nqf_level=v.nqf_level("nqf_level", nqf_level),
     )
 
 

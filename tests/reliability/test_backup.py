@@ -21,6 +21,7 @@ from mcreg.cli import app
 from mcreg.database import Database
 from mcreg.demo import build_demo
 from mcreg.projections.read_models import ReadModels
+from mcreg.registry.aggregates.microcredential import MicroCredential
 from mcreg.services.audit import audit_log
 from mcreg.services.backup import Restored, RestoreRefused, export_events, restore_events
 from mcreg.services.log_keys import rotate_log_key
@@ -203,6 +204,9 @@ def test_an_export_made_before_the_layout_moved_restores_with_the_same_log_root_
     assert empty.registry.open_text(revocation.note, revoked, "note") == (
         "Impersonation at the final assessment established by the examination board"
     )
+    # A specification written before its later optional elements existed loads with them unset.
+    microcredential = empty.registry.get(MicroCredential, uuid.UUID("751c89bb-c761-4b65-bb32-6f9147f7a725"))
+    assert microcredential.specifications[0].nqf_level is None
     # Events written today carry the same stored names as those written then.
     empty.registry.register_agency(OPERATOR, name="After the move", country="NL")
     (latest,) = empty.registry.recorder.select_notifications(expected["events"] + 1, 1)

@@ -23,7 +23,7 @@ from mcreg.bootstrap import Services
 from mcreg.demo import build_demo
 from mcreg.projections.read_models import ReadModels
 from mcreg.registry.trust.linked_data import SHIPPED_CONTEXTS
-from mcreg.registry.vocabulary import Role
+from mcreg.registry.vocabulary import QA_COVER, Role
 from mcreg.services.elm import PASSED
 from mcreg.services.exports import CredentialExports
 from tests.api.rest import As, caller
@@ -141,6 +141,10 @@ def test_a_provider_without_a_legal_identifier_is_exported_but_fails_only_the_is
         ({"learning_setting": "informal"}, "learning_setting"),
         ({"grading_scheme": "x" * 501}, "grading_scheme"),
         ({"learning_outcomes": [{"text": "Read", "esco_label": "read"}]}, "learning_outcomes[0].esco_label"),
+        ({"nqf_level": ""}, "nqf_level"),
+        ({"nqf_level": "6\n"}, "nqf_level"),
+        ({"nqf_level": "level six of the national framework"}, "nqf_level"),
+        ({"nqf_level": 6}, "nqf_level"),
     ],
 )
 def test_bad_new_elements_of_a_micro_credential_are_a_422_naming_the_field(
@@ -168,3 +172,49 @@ def test_a_bad_legal_identifier_or_learner_name_is_a_422_naming_the_field(
         )
         assert (response.status_code, response.json()["field"]) == (422, f"learner.{name}"), response.text
         assert response.json()["rule"] != "is not a known field"
+
+
+def test_the_qa_decision_relied_on_is_an_elm_accreditation(elm_exports: dict[UUID, dict[str, Any]]):
+    """Entitlement and QA information as ELM data, not notes: the decision, its agency, dates and record."""
+    kinds = set()
+    for elm in elm_exports.values():
+        qualification = elm["credentialSubject"]["hasClaim"]["specifiedBy"]
+        accreditation = qualification["accreditation"]
+        assert accreditation["type"] == "Accreditation"
+        agent = accreditation["accreditingAgent"]
+        assert agent["type"] == "Organisation" and agent["legalName"]["en"]
+        assert agent["location"]["address"]["countryCode"]["inScheme"]["id"].endswith("/authority/country")
+        assert accreditation["organisation"] == {"id": elm["issuer"]["id"]}
+        assert accreditation["decision"]["prefLabel"]["en"] in {d.value for d in QA_COVER}
+        assert accreditation["dateIssued"] <= elm["issued"] and accreditation["valid"] <= accreditation["expiryDate"]
+        collection = accreditation["landingPage"]["contentURL"].split("/v1/")[1].split("/")[0]
+        assert collection in {"accreditations", "reviews"}
+        assert (collection == "reviews") == ("limitQualification" in accreditation)
+        kinds.add(collection)
+        notes = [text for note in qualification["additionalNote"] for text in note["noteLiteral"].values()]
+        assert not [text for text in notes if "decision" in text], "the decision is data, not a note"
+    assert kinds == {"accreditations", "reviews"}, "the demo issues under both kinds of decision"
+
+
+def test_the_nqf_level_the_provider_states_is_exported_as_the_qualifications_nqf_level(
+    world: World, provider: As, read_models: ReadModels
+):
+    body = SPEC | {"provider_id": str(world.provider_id), "specified_on": "2019-01-01", "nqf_level": "Level 6"}
+    response = provider.post("/v1/microcredentials", body)
+    assert response.status_code == 201, response.text
+    microcredential_id = UUID(response.json()["id"])
+    assert provider.get(f"/v1/microcredentials/{microcredential_id}").json()["specifications"][0]["nqf_level"] == (
+        "Level 6"
+    )
+    credential_id = world.issue(microcredential_id=microcredential_id)
+    read_models.catch_up()
+    elm = provider.get(f"/v1/credentials/{credential_id}/elm").json()
+    level = elm["credentialSubject"]["hasClaim"]["specifiedBy"]["nqfLevel"]
+    assert level["type"] == "Concept", level
+    assert level["prefLabel"]["en"].endswith("national qualifications framework: Level 6"), level
+    assert level["id"].endswith(":Level%206")
+    found = violations(elm)  # the world's provider has no legal identifier: only the issuer shape fails
+    assert {path for path, _ in found} == {
+        "https://www.w3.org/2018/credentials#issuer",
+        "http://data.europa.eu/snb/model/elm/eidasLegalIdentifier",
+    }, found
