@@ -7,6 +7,7 @@ registry answers with the right content type.
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -81,6 +82,18 @@ def test_a_page_loads_its_scripts_and_styles_from_the_registry(client: TestClien
         assert response.status_code == 200, f"{path}: {asset}"
         suffix = asset[asset.rindex(".") :]
         assert response.headers["content-type"].startswith(CONTENT_TYPES[suffix]), f"{path}: {asset}"
+
+
+def test_graphiql_calls_the_explorer_plugin_by_what_the_served_bundle_exports(client: TestClient) -> None:
+    """The bundle served is the explorer plugin's 0.x build, whose hook is ``useExplorerPlugin``; strawberry's page
+    was written for 1.x (``explorerPlugin``): a call to a name the bundle does not define leaves GraphiQL blank."""
+    html = client.get("/graphql", headers={"Accept": "text/html"}).text
+    (bundle_path,) = [asset for asset in Page(html).loads if "plugin-explorer" in asset]
+    bundle = client.get(bundle_path).text
+    called = set(re.findall(r"GraphiQLPluginExplorer\.(\w+)", html))
+    assert called, "the page uses the explorer plugin"
+    for name in called:
+        assert re.search(rf"\.{name}=", bundle), f"the served plugin defines no {name}"
 
 
 def test_the_pages_are_not_part_of_the_api_description(client: TestClient) -> None:
