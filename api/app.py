@@ -1,4 +1,5 @@
-"""The FastAPI application: the REST API under ``/v1``, GraphQL at ``/graphql``, and operations endpoints."""
+"""The FastAPI application: the REST API under ``/v1``, GraphQL at ``/graphql``, operations endpoints, and the pages
+for people (the home page, the API explorers) with the assets they load."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from strawberry.fastapi import GraphQLRouter
 
 from mcreg.api.auth import Authenticator
 from mcreg.api.deps import Visitor
 from mcreg.api.graphql.context import GraphQLContext
 from mcreg.api.graphql.schema import create_schema
 from mcreg.api.observability import Metrics, RequestMiddleware
+from mcreg.api.pages import home
+from mcreg.api.pages.api_docs import LocalGraphiQLRouter, install_api_docs
+from mcreg.api.pages.assets import mount_assets
 from mcreg.api.problems import install as install_problems
 from mcreg.api.rest import (
     accreditations,
@@ -90,6 +93,8 @@ def create_app(services: Services, read_models: ReadModels, transparency_log: Tr
         description=DESCRIPTION,
         version="0.1.0",
         openapi_url="/openapi.json",
+        docs_url=None,  # served by install_api_docs on local assets
+        redoc_url=None,
         lifespan=lifespan,
         generate_unique_id_function=lambda route: route.name,  # operationId: the handler's name, as `revoke_credential`
     )
@@ -109,12 +114,15 @@ def create_app(services: Services, read_models: ReadModels, transparency_log: Tr
     install_problems(app, settings.public_url)
     for module in ROUTERS:
         app.include_router(module.router)
+    app.include_router(home.router)
+    install_api_docs(app, "/openapi.json")
+    mount_assets(app)
 
     def context(actor: Visitor) -> GraphQLContext:
         return GraphQLContext(registry=services.registry, read_models=read_models, actor=actor)
 
     app.include_router(
-        GraphQLRouter(
+        LocalGraphiQLRouter(
             create_schema(production=production), context_getter=context, graphql_ide=None if production else "graphiql"
         ),
         prefix="/graphql",

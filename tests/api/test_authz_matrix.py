@@ -664,6 +664,7 @@ def _(s: Scene, role: Role, obj: str) -> Request:
     return Request(f"/v1/status/{s.nl.provider}/revocation-0")
 
 
+constant("GET", "/", "/")  # the home page, a page for people rather than a REST route; public like the API docs
 constant("GET", "/.well-known/did.json", "/.well-known/did.json")
 constant("GET", "/did.json", "/did.json")
 constant("GET", "/contexts/mcreg/v1.jsonld", "/contexts/mcreg/v1.jsonld")
