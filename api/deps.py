@@ -3,6 +3,8 @@
 Each alias names what a handler gets, so a handler's signature documents
 itself: ``actor: Caller, registry: Registered``. Everything comes from the
 application's state, which ``create_app`` fills from the composition root.
+The getters are ``async`` though they wait for nothing: FastAPI runs a plain
+``def`` dependency in a worker thread, a hop that costs more than the getter.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from fastapi import Depends, Request
 
 from mcreg.api.auth import caller, role, visitor
 from mcreg.api.observability import Metrics
+from mcreg.api.read_sides import ReadRouter, Served
 from mcreg.bootstrap import Services
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.transparency_log import TransparencyLog
@@ -25,6 +28,7 @@ from mcreg.settings import Settings
 from mcreg.stores.api_keys import ApiKeys
 from mcreg.stores.issuer_keys import IssuerKeyStore
 from mcreg.stores.signing import RegistryIdentity
+from mcreg.webhooks.subscriptions import Webhooks
 
 # --- who calls -------------------------------------------------------------------------------------------------------
 
@@ -46,49 +50,62 @@ def _services(request: Request) -> Services:
     return services
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return _services(request).settings
 
 
-def _registry(request: Request) -> Registry:
+async def _registry(request: Request) -> Registry:
     return _services(request).registry
 
 
-def _api_keys(request: Request) -> ApiKeys:
+async def _api_keys(request: Request) -> ApiKeys:
     return _services(request).keys
 
 
-def _issuer_keys(request: Request) -> IssuerKeyStore:
+async def _issuer_keys(request: Request) -> IssuerKeyStore:
     return _services(request).issuer_keys
 
 
-def _identity(request: Request) -> RegistryIdentity:
+async def _identity(request: Request) -> RegistryIdentity:
     return _services(request).identity
 
 
-def _read_models(request: Request) -> ReadModels:
-    read_models: ReadModels = request.app.state.read_models
-    return read_models
+async def _served(request: Request) -> Served:
+    """The side (the primary's read models or a replica's) this request reads from; chosen once per request."""
+    router: ReadRouter = request.app.state.read_router
+    served = await router.choose(request)
+    request.state.served = served  # for the answer's headers (PositionHeaders)
+    return served
 
 
-def _transparency_log(request: Request) -> TransparencyLog:
-    log: TransparencyLog = request.app.state.transparency_log
-    return log
+ServedFrom = Annotated[Served, Depends(_served)]
+"""Where this request's reads are served from, and how far that side had got."""
 
 
-def _metrics(request: Request) -> Metrics:
+async def _read_models(served: ServedFrom) -> ReadModels:
+    return served.side.read_models
+
+
+async def _transparency_log(served: ServedFrom) -> TransparencyLog:
+    return served.side.log
+
+
+async def _metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
 
-def _exports(request: Request) -> CredentialExports:
-    exports: CredentialExports = request.app.state.exports
-    return exports
+async def _webhooks(request: Request) -> Webhooks:
+    webhooks: Webhooks = request.app.state.webhooks
+    return webhooks
 
 
-def _verifier(request: Request) -> CredentialVerifier:
-    verifier: CredentialVerifier = request.app.state.verifier
-    return verifier
+def _exports(served: ServedFrom) -> CredentialExports:
+    return served.side.exports
+
+
+async def _verifier(served: ServedFrom) -> CredentialVerifier:
+    return served.side.verifier
 
 
 Configured = Annotated[Settings, Depends(_settings)]
@@ -102,5 +119,7 @@ Identity = Annotated[RegistryIdentity, Depends(_identity)]
 ReadSide = Annotated[ReadModels, Depends(_read_models)]
 Log = Annotated[TransparencyLog, Depends(_transparency_log)]
 Measured = Annotated[Metrics, Depends(_metrics)]
+Hooks = Annotated[Webhooks, Depends(_webhooks)]
+"""Organisations' webhook subscriptions."""
 Exports = Annotated[CredentialExports, Depends(_exports)]
 Verifier = Annotated[CredentialVerifier, Depends(_verifier)]

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-BULK_PATHS = re.compile(r".*:batch$|^/v1/import/")
+BULK_PATHS = re.compile(r".*:batch$|.*:import$|^/v1/import/")
 
 log = structlog.get_logger("api.access")
 
@@ -46,6 +46,17 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_StoreCollector(events, lag, stopped))
+        self._series: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+    def answered(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request and its latency (each series' children kept: ``labels()`` takes a lock and
+        builds them anew on every call)."""
+        series = self._series.get((method, route, str(status)))
+        if series is None:
+            series = self.requests.labels(method, route, str(status)), self.latency.labels(method, route)
+            self._series[(method, route, str(status))] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
 
 class _StoreCollector(Collector):
@@ -119,8 +130,7 @@ class RequestMiddleware:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"]
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(elapsed)
+            self.metrics.answered(method, route, status, elapsed)
             actor = scope.get("state", {}).get("actor")
             log.info(
                 "request",

@@ -12,21 +12,35 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from mcreg.database import UNAVAILABLE_ERRORS, unavailable
 from mcreg.registry import errors
 from mcreg.registry.application import BatchRejected
+from mcreg.services.csv_issuance import CsvFileRefused, CsvTooManyRows
 from mcreg.services.vc_api import VcApiRequestInvalid
 
 MEDIA_TYPE = "application/problem+json"
 
 RETRY_AFTER = 5
+
+
+class ProblemResponse(JSONResponse):
+    """A problem document, rendered by orjson."""
+
+    media_type = MEDIA_TYPE
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
 """Seconds a client waits before retrying a request the database's absence refused."""
 
 log = structlog.get_logger(__name__)
@@ -59,6 +73,19 @@ PROBLEMS: dict[str, Kind] = {
             "The body is not the request the W3C VC-API defines for the endpoint, or the credential cannot be signed "
             "through it (`detail` says why).",
         ),
+        _kind(
+            CsvFileRefused,
+            "A CSV import cannot be read as a whole (`rule`: encoding, syntax, columns, header or rows; `unknown` "
+            "and `missing` name columns): nothing was written.",
+        ),
+        _kind(CsvTooManyRows, "A CSV import holds more rows than `max_rows`: nothing was written."),
+        Kind(
+            "csv-formula-cell",
+            "Formula in a CSV cell",
+            422,
+            "A cell of a CSV import's row starts with `=`, `+`, `-` or `@`, which a spreadsheet opening the data "
+            "would run as a formula: the row is refused (a plain number in a numeric column is not a formula).",
+        ),
         _kind(errors.NoQualityAssurance, "No accreditation or positive review covers the issuance on its issue date."),
         Kind("malformed-request", "Malformed request", 400, "The body is not well-formed JSON (or NDJSON)."),
         Kind("unauthenticated", "Unauthenticated", 401, "No valid API key or bearer token was presented."),
@@ -69,10 +96,24 @@ PROBLEMS: dict[str, Kind] = {
             "Too many API keys or tokens from this address were refused lately; no key is looked at until the "
             "Retry-After seconds have passed.",
         ),
+        Kind(
+            "position-beyond-head",
+            "Position beyond the head of the log",
+            416,
+            "The feed was asked to resume after a position the log has not reached (`head` is how far it has). "
+            "Positions are never too old: the log keeps every event from position 1.",
+        ),
         Kind("method-not-allowed", "Method not allowed", 405, "The resource exists but does not take this method."),
         Kind("payload-too-large", "Payload too large", 413, "The body is larger than this endpoint accepts."),
         Kind("unsupported-media-type", "Unsupported media type", 415, "The body's Content-Type is not accepted here."),
         Kind("not-ready", "Not ready", 503, "The registry cannot serve yet (its database does not answer)."),
+        Kind(
+            "position-not-reached",
+            "Position not reached",
+            503,
+            "The read presented an `MCREG-Position` that the read models (a replica's, and the primary's) had not "
+            "applied within the wait; retry after Retry-After seconds.",
+        ),
         Kind(
             "database-unavailable",
             "Database unavailable",
@@ -83,6 +124,10 @@ PROBLEMS: dict[str, Kind] = {
         Kind("internal-error", "Internal error", 500, "A fault in the registry; the request id finds it in the logs."),
     )
 }
+
+
+CLIENT_CLOSED_REQUEST = 499
+"""The status logged for a request its client abandoned (nginx's convention; no client ever sees it)."""
 
 
 class Problem(BaseModel):
@@ -121,7 +166,7 @@ def problem_response(
         **extensions,
     }
     log.info("request.refused", problem=kind.slug, status=kind.status, detail=detail, **_loggable(extensions))
-    return JSONResponse(body, status_code=kind.status, media_type=MEDIA_TYPE, headers=headers)
+    return ProblemResponse(body, status_code=kind.status, headers=headers)
 
 
 def _loggable(extensions: dict[str, Any]) -> dict[str, Any]:
@@ -189,6 +234,13 @@ def install(app: FastAPI, public_url: str) -> None:
             kind = Kind("http-error", "HTTP error", error.status_code, "")
         detail = "no such resource" if error.status_code == 404 and error.detail == "Not Found" else str(error.detail)
         return problem_response(request, kind, detail, {}, dict(error.headers or {}))
+
+    @app.exception_handler(ClientDisconnect)
+    def abandoned(request: Request, error: ClientDisconnect) -> Response:
+        # The client left before its body was read (it gave up while the database was away, say): nothing failed
+        # here and no one reads the answer, which is logged and counted as 499, not as a 500.
+        log.info("request.abandoned")
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
 
     @app.exception_handler(Exception)
     def internal_error(request: Request, error: Exception) -> JSONResponse:

@@ -14,14 +14,13 @@ connection to see the committed notification id.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import time
 
 import psycopg
-from scaffold import CREDENTIAL_ISSUED, ISSUED_ON, accredited_issuer, fresh_schema, settings
+from scaffold import CREDENTIAL_ISSUED, ISSUED_ON, accredited_issuer, fresh_schema, process_env, settings
 
 from mcreg.bootstrap import bootstrap, open_read_models
 from mcreg.registry.aggregates.learners import PersonalData
@@ -54,7 +53,7 @@ def measure_lag(settings: Settings, writes: int, rate: float) -> tuple[list[floa
     read_models = open_read_models(services)
     provider, microcredential = accredited_issuer(registry)
     conninfo, schema = services.database.conninfo, settings.postgres_schema
-    env = os.environ | {"MCREG_DATABASE_URL": conninfo, "POSTGRES_SCHEMA": schema, "MCREG_LOG_FORMAT": "json"}
+    env = process_env(settings, MCREG_LOG_FORMAT="json")
     command = [sys.executable, "-c", "from mcreg.cli import app; app()", "project"]
     worker = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # Read models that skip an event's topic move past it only when idle (every 0.5 s); they are not stale.

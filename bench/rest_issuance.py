@@ -2,17 +2,21 @@
 same run (GET /healthz through the same server, and the same batches issued in-process).
 
     python bench/rest_issuance.py [--requests N] [--clients C] [--batches B] [--batch-size S] [--repeats R]
+        [--followers child,in-process,none] [--no-projections]
 
 Starts its own embedded PostgreSQL (or uses MCREG_DATABASE_URL / DATABASE_URL), an
 empty schema per repeat, and `mcreg serve` on it as a separate process, with the
-read models kept up to date in that process as on the embedded default. Prints
-medians over the repeats: requests/s with p50/p99 latency, and credentials/s.
+read models kept up to date as `--followers` says: by serve's child `mcreg project`
+(`child`, serve's default), in serve's own process (`in-process`, `serve --in-process`)
+or nowhere (`none`, `serve --no-projections`, as beside `mcreg project` elsewhere);
+several, comma-separated, are measured one after the other in each repeat, and each
+against the first. Prints medians over the repeats: requests/s with p50/p99 latency,
+and credentials/s.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import statistics
 import subprocess
@@ -24,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from scaffold import ISSUED_ON, accredited_issuer, fresh_schema, settings
+from scaffold import ISSUED_ON, accredited_issuer, fresh_schema, process_env, settings
 
 from mcreg.bootstrap import bootstrap
 from mcreg.registry.aggregates.learners import PersonalData
@@ -32,7 +36,8 @@ from mcreg.registry.application import IssueRow
 from mcreg.settings import Settings
 
 MCREG = str(Path(sys.executable).with_name("mcreg"))
-PROJECTIONS = "--no-projections" not in sys.argv
+FOLLOWERS = {"child": [], "in-process": ["--in-process"], "none": ["--no-projections"]}
+"""serve's options for each place the read models may be kept up to date in."""
 
 
 def free_port() -> int:
@@ -41,14 +46,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(settings: Settings) -> tuple[subprocess.Popen[bytes], str]:
+def serve(settings: Settings, followers: str = "child") -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = os.environ | {
-        "MCREG_DATABASE_URL": str(settings.database_url),
-        "POSTGRES_SCHEMA": settings.postgres_schema,
-        "MCREG_LOG_LEVEL": "warning",
-    }
-    command = [MCREG, "serve", "--port", str(port)] + ([] if PROJECTIONS else ["--no-projections"])
+    env = process_env(settings, MCREG_LOG_LEVEL="warning")
+    command = [MCREG, "serve", "--port", str(port), *FOLLOWERS[followers]]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -97,35 +98,39 @@ def one_run(base: Settings, args: argparse.Namespace) -> dict[str, dict[str, flo
         rows: list[dict[str, Any]] = [
             row | {"learner": {"name": f"Learner {i}", "email": f"l{i}@example.org"}} for i in range(args.batch_size)
         ]
-        server, url = serve(run_settings)
         figures: dict[str, dict[str, float]] = {}
-        try:
-            hammer(url, args.clients, 200, lambda c, i: c.get("/healthz"))  # warm up both sides
-            figures["GET /healthz (the HTTP floor)"] = hammer(
-                url, args.clients, args.requests, lambda c, i: c.get("/healthz")
-            )
-            figures["POST /v1/credentials"] = hammer(
-                url,
-                args.clients,
-                args.requests,
-                lambda c, i: c.post(
-                    "/v1/credentials",
-                    json=row | {"learner": {"name": f"Single {i}"}},
-                    headers=auth | {"Idempotency-Key": f"single-{i}"},
-                ),
-            )
-            began = time.perf_counter()
-            for b in range(args.batches):
-                with httpx.Client(base_url=url, timeout=300) as client:
-                    response = client.post(
-                        "/v1/credentials:batch", json={"rows": rows}, headers=auth | {"Idempotency-Key": f"batch-{b}"}
-                    )
-                    assert response.status_code == 201, response.text
-            seconds = time.perf_counter() - began
-            figures["POST /v1/credentials:batch"] = {"rate": args.batches * args.batch_size / seconds}
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        for followers in args.followers:
+            tag = f" (followers: {followers})" if len(args.followers) > 1 else ""
+            server, url = serve(run_settings, followers)
+            try:
+                hammer(url, args.clients, 200, lambda c, i: c.get("/healthz"))  # warm up both sides
+                figures[f"GET /healthz (the HTTP floor){tag}"] = hammer(
+                    url, args.clients, args.requests, lambda c, i: c.get("/healthz")
+                )
+                figures[f"POST /v1/credentials{tag}"] = hammer(
+                    url,
+                    args.clients,
+                    args.requests,
+                    lambda c, i, followers=followers: c.post(
+                        "/v1/credentials",
+                        json=row | {"learner": {"name": f"Single {i}"}},
+                        headers=auth | {"Idempotency-Key": f"single-{followers}-{i}"},
+                    ),
+                )
+                began = time.perf_counter()
+                for b in range(args.batches):
+                    with httpx.Client(base_url=url, timeout=300) as client:
+                        response = client.post(
+                            "/v1/credentials:batch",
+                            json={"rows": rows},
+                            headers=auth | {"Idempotency-Key": f"batch-{followers}-{b}"},
+                        )
+                        assert response.status_code == 201, response.text
+                seconds = time.perf_counter() - began
+                figures[f"POST /v1/credentials:batch{tag}"] = {"rate": args.batches * args.batch_size / seconds}
+            finally:
+                server.terminate()
+                server.wait(timeout=60)
         issue_rows = [
             IssueRow(microcredential_id, PersonalData(r["learner"]["name"], email=r["learner"]["email"]), ISSUED_ON)
             for r in rows
@@ -152,22 +157,44 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
-        "--no-projections", action="store_true", help="Serve without the in-process read models (as beside `project`)"
+        "--followers",
+        type=lambda text: text.split(","),
+        default=["child"],
+        help="Where serve keeps the read models: child, in-process or none; several, comma-separated, each measured",
     )
+    parser.add_argument("--no-projections", action="store_true", help="The same as --followers none")
     args = parser.parse_args()
+    if args.no_projections:
+        args.followers = ["none"]
+    if unknown := set(args.followers) - set(FOLLOWERS):
+        parser.error(f"--followers: not one of {', '.join(FOLLOWERS)}: {', '.join(sorted(unknown))}")
     base = settings()
     runs = [one_run(base, args) for _ in range(args.repeats)]
     names = list(runs[0])
     rate: dict[str, Any] = {name: median_of(runs, name, "rate") for name in names}
     print(f"| figure ({args.clients} clients, medians of {args.repeats} runs) | rate /s | p50 ms | p99 ms | ratio |")
     print("| --- | --- | --- | --- | --- |")
-    floors = {names[1]: names[0], names[2]: names[3]}
     for name in names:
         p50, p99 = median_of(runs, name, "p50"), median_of(runs, name, "p99")
-        floor = floors.get(name)
-        ratio = f"{rate[name] / rate[floor]:.2f} of {floor.split(' (')[0]}" if floor else "baseline"
+        floor = floor_of(name, names)
+        ratio = f"{rate[name] / rate[floor]:.2f} of {floor}" if floor else "baseline"
         cells = [f"{rate[name]:,.0f}", f"{p50:.1f}" if p50 else "", f"{p99:.1f}" if p99 else "", ratio]
         print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+def floor_of(name: str, names: list[str]) -> str | None:
+    """What a figure is compared with: for the followers measured after the first, the same figure with the
+    first; else the HTTP floor of the same server for a single POST, and the same batches in-process for a batch."""
+    request, _, tag = name.partition(" (followers: ")
+    if tag:
+        first = next(n for n in names if n.startswith(f"{request} (followers: "))
+        if first != name:
+            return first
+    if request == "POST /v1/credentials":
+        return next(n for n in names if n.startswith("GET /healthz") and n.endswith(name[len(request) :]))
+    if request == "POST /v1/credentials:batch":
+        return "the same batches in-process (no HTTP)"
+    return None
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ imported from beside them.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -42,6 +43,19 @@ ISSUED_ON = date(2024, 3, 1)
 def settings() -> Settings:
     """The environment's database, or an embedded one in a new temporary folder."""
     return Settings(data_dir=Path(tempfile.mkdtemp(prefix="mcreg-bench-")))
+
+
+def process_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of an `mcreg` process on ``settings``' database and schema, with its data folder and KEK:
+    the log's key and the issuers' keys are sealed under the KEK, so a process without it cannot open them."""
+    env = os.environ | {
+        "MCREG_DATABASE_URL": str(settings.database_url),
+        "POSTGRES_SCHEMA": settings.postgres_schema,
+        "MCREG_DATA_DIR": str(settings.data_dir),
+    }
+    if settings.key_encryption_key is not None:
+        env["MCREG_KEY_ENCRYPTION_KEY"] = settings.key_encryption_key.get_secret_value()
+    return env | extra
 
 
 @contextmanager

@@ -8,14 +8,18 @@ and measures, on fresh schemas:
 
 - limit: single-row INSERT + COMMIT, COPY, and paged reads of a bare table
   shaped like the event store: what this machine's PostgreSQL can do at all;
-- store: the eventsourcing library's own save rate, 1 and 100 events per
+- store: mcreg's recorder, 2,000 events per transaction (COPY); the library's own save rate, 1 and 100 events per
   transaction (its baseline);
-- commands: `POST /v1/credentials` (one per request, concurrent clients) and
-  `POST /v1/credentials:batch` against `mcreg serve` in another process;
+- commands: `POST /v1/credentials` (one per request, 16 concurrent clients, and 4) and
+  `POST /v1/credentials:batch` against `mcreg serve` in another process; the
+  statements one such POST sends, and `GET /healthz` in process with and
+  without the middleware (bench/request_path.py);
 - projections: catch-up of every read model from position 0; lag from commit
   to read model under a steady write rate;
 - reads: GraphQL dashboard and `credential(id)`, and `GET .../verify`, at a
   fixed request rate from this process against the server;
+- pages: `GET /dashboard` (every indicator of the whole registry) the same way,
+  and its size with its stylesheet;
 - trust: Data Integrity signing and verification with each cryptosuite
   (bench/cryptosuites.py), inclusion proofs over HTTP, `audit` of the
   transparency log;
@@ -35,6 +39,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -46,11 +51,15 @@ from pathlib import Path
 import httpx
 import psycopg
 from cryptosuites import median_rates
+from eventsourcing.persistence import StoredEvent
 from live_lag import measure_lag
+from request_path import access_log_discarded, issuing, layer_costs
 from rest_issuance import hammer, percentile, serve
-from scaffold import CREDENTIAL_ISSUED, ISSUED_ON, accredited_issuer, fresh_schema, settings
+from scaffold import CREDENTIAL_ISSUED, ISSUED_ON, accredited_issuer, fresh_schema, process_env, settings
 
+from mcreg.api.app import create_app
 from mcreg.bootstrap import Services, bootstrap, open_read_models, open_transparency_log
+from mcreg.database import open_database
 from mcreg.demo import build_demo
 from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.registry.trust.data_integrity import Cryptosuite
@@ -86,7 +95,7 @@ class Results:
         if baseline is not None:
             base = self.figures[baseline]
             figure.baseline = base.figure
-            lower_is_better = figure.unit == "ms"
+            lower_is_better = figure.unit in ("ms", "µs")
             figure.ratio = (base.value / figure.value) if lower_is_better else (figure.value / base.value)
         self.figures[key] = figure
         print(f"  {figure.group:<11} {figure.figure:<62} {figure.value:>12,.1f} {figure.unit}", flush=True)
@@ -156,12 +165,52 @@ def store(settings: Settings, results: Results, repeats: int) -> None:
     from issuance import baseline_rate
 
     one, hundred = baseline_rate(2000, 1), baseline_rate(20_000, 100)
+    saved_in_bulk = baseline_rate(20_000, 2000, recorder=None)
     rate1 = median_of(repeats, lambda: in_schema(settings, one))
     rate100 = median_of(repeats, lambda: in_schema(settings, hundred))
+    rate_bulk = median_of(repeats, lambda: in_schema(settings, recorder_rate(100_000, 2000)))
+    rate_saved_in_bulk = median_of(repeats, lambda: in_schema(settings, saved_in_bulk))
     results.add("store.1", Figure("store", "library save, 1 event per transaction", rate1, "events/s"), "limit.insert")
     results.add(
         "store.100", Figure("store", "library save, 100 events per transaction", rate100, "events/s"), "limit.copy"
     )
+    results.add(
+        "store.bulk",
+        Figure("store", "mcreg's recorder, 2,000 stored events per transaction (COPY)", rate_bulk, "events/s"),
+        "limit.copy",
+    )
+    results.add(
+        "store.bulk.save",
+        Figure(
+            "store",
+            "library save through mcreg's recorder, 2,000 events per transaction",
+            rate_saved_in_bulk,
+            "events/s",
+        ),
+        "store.100",
+    )
+
+
+def recorder_rate(n: int, per_transaction: int) -> Callable[[Settings], float]:
+    """Events/s of the registry's recorder writing the rows ``limit.copy`` writes, ``per_transaction`` at a time:
+    no aggregates built, no events encoded."""
+
+    def measure(settings: Settings) -> float:
+        from issuance import Baseline
+
+        app = Baseline({**open_database(settings).library_env, "POSTGRES_SCHEMA": settings.postgres_schema})
+        saves = [
+            [StoredEvent(uuid.uuid4(), 1, CREDENTIAL_ISSUED, STATE) for _ in range(per_transaction)]
+            for _ in range(n // per_transaction)
+        ]
+        began = time.perf_counter()
+        for events in saves:
+            app.recorder.insert_events(events)
+        seconds = time.perf_counter() - began
+        app.close()
+        return n / seconds
+
+    return measure
 
 
 def in_schema(base: Settings, measure: Callable[[Settings], float]) -> float:
@@ -172,6 +221,10 @@ def in_schema(base: Settings, measure: Callable[[Settings], float]) -> float:
 # commands --------------------------------------------------------------------------------------------
 
 
+SECOND_CLIENTS = 4
+"""The second figure of single commands, with as many clients as before group commit (``commands.single.4``)."""
+
+
 def commands(base: Settings, results: Results, clients: int) -> None:
     with fresh_schema(base) as run_settings:
         services = bootstrap(run_settings)
@@ -180,19 +233,19 @@ def commands(base: Settings, results: Results, clients: int) -> None:
         services.close()
         auth = {"Authorization": f"Bearer {token}"}
         row = {"microcredential_id": str(microcredential), "issued_on": str(ISSUED_ON)}
+
+        def post(tag: str) -> Callable[[httpx.Client, int], httpx.Response]:
+            return lambda c, i: c.post(
+                "/v1/credentials",
+                json=row | {"learner": {"name": f"Single {tag}{i}"}},
+                headers=auth | {"Idempotency-Key": f"single-{tag}{i}"},
+            )
+
         server, url = serve(run_settings)
         try:
             hammer(url, clients, 200, lambda c, i: c.get("/healthz"))
-            single = hammer(
-                url,
-                clients,
-                1500,
-                lambda c, i: c.post(
-                    "/v1/credentials",
-                    json=row | {"learner": {"name": f"Single {i}"}},
-                    headers=auth | {"Idempotency-Key": f"single-{i}"},
-                ),
-            )
+            single = hammer(url, clients, 1500, post("a"))
+            fewer = hammer(url, SECOND_CLIENTS, 600, post("b"))
             batch_rows = [row | {"learner": {"name": f"Batch {i}"}} for i in range(2000)]
             began = time.perf_counter()
             with httpx.Client(base_url=url, timeout=300) as http:
@@ -203,18 +256,22 @@ def commands(base: Settings, results: Results, clients: int) -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-    results.add(
-        "commands.single",
-        Figure(
-            "commands",
-            f"POST /v1/credentials, {clients} clients",
-            single["rate"],
-            "requests/s",
-            p50_ms=single["p50"],
-            p99_ms=single["p99"],
-        ),
-        "store.1",
-    )
+    for key, n, figure in (
+        ("commands.single", clients, single),
+        (f"commands.single.{SECOND_CLIENTS}", SECOND_CLIENTS, fewer),
+    ):
+        results.add(
+            key,
+            Figure(
+                "commands",
+                f"POST /v1/credentials, {n} clients",
+                figure["rate"],
+                "requests/s",
+                p50_ms=figure["p50"],
+                p99_ms=figure["p99"],
+            ),
+            "store.1",
+        )
     results.add(
         "commands.batch",
         Figure("commands", "POST /v1/credentials:batch, 2,000 rows", batch, "credentials/s"),
@@ -323,6 +380,10 @@ def reads(
             lambda c, i: c.post("/graphql", json={"query": CREDENTIAL, "variables": {"id": ids[i % len(ids)]}}),
         )
         verify = paced(url, 50, n, lambda c, i: c.get(f"/v1/credentials/{ids[i % len(ids)]}/verify"))
+        page = paced(url, 10, n, lambda c, i: c.get("/dashboard"))
+        page_bytes = len(httpx.get(f"{url}/dashboard").content) + len(
+            httpx.get(f"{url}/static/mcreg/mcreg.css").content
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -330,13 +391,51 @@ def reads(
     def latency(key: str, name: str, samples: list[float], baseline: str | None) -> None:
         p50 = statistics.median(samples)
         name = f"{name}, {credentials:,} credentials (p50)"
-        figure = Figure("reads", name, p50, "ms", p50_ms=p50, p99_ms=percentile(samples, 0.99))
+        figure = Figure(key.split(".")[0], name, p50, "ms", p50_ms=p50, p99_ms=percentile(samples, 0.99))
         results.add(f"{key}{suffix}", figure, baseline)
 
     latency("reads.healthz", "GET /healthz at 50/s", floor, None)
     latency("reads.dashboard", "GraphQL dashboard(country: NL) at 20/s", dashboard, f"reads.healthz{suffix}")
     latency("reads.credential", "GraphQL credential(id) at 50/s", credential, f"reads.healthz{suffix}")
     latency("reads.verify", "GET /v1/credentials/{id}/verify at 50/s", verify, f"reads.healthz{suffix}")
+    latency(
+        "pages.dashboard",
+        "GET /dashboard (the whole registry, every indicator) at 10/s",
+        page,
+        f"reads.healthz{suffix}",
+    )
+    size = Figure("pages", f"/dashboard with its stylesheet, {credentials:,} credentials", page_bytes / 1024, "KiB")
+    results.add(f"pages.dashboard.size{suffix}", size)
+
+
+# request path ----------------------------------------------------------------------------------------
+
+
+def request_path(base: Settings, results: Results) -> None:
+    """What the application itself costs a request, in process (bench/request_path.py): ``GET /healthz`` through
+    the whole application and through its handler alone, and the statements one ``POST /v1/credentials`` sends."""
+    with fresh_schema(base) as run_settings, access_log_discarded(run_settings):
+        services = bootstrap(run_settings)
+        read_models = open_read_models(services)
+        provider, microcredential = accredited_issuer(services.registry)
+        token = services.keys.create(provider.org, provider.role, name="bench").token
+        try:
+            medians = layer_costs(lambda: create_app(services, read_models), 2000)
+            statements = [len(t) for t in issuing(create_app(services, read_models), token, microcredential, 21)]
+        finally:
+            read_models.close()
+            services.close()
+    bare, whole = medians["no middleware"], medians["the whole application"]
+    results.add("trust.healthz.bare", Figure("trust", "GET /healthz in process, no middleware (median)", bare, "µs"))
+    results.add(
+        "trust.healthz.app",
+        Figure("trust", "GET /healthz in process, every middleware (median)", whole, "µs"),
+        "trust.healthz.bare",
+    )
+    results.add(
+        "commands.single.statements",
+        Figure("commands", "one POST /v1/credentials (median)", statistics.median(statements[1:]), "statements"),
+    )
 
 
 # trust -----------------------------------------------------------------------------------------------
@@ -412,14 +511,13 @@ def trust(run_settings: Settings, services: Services, events: int, results: Resu
 
 def rebuild_rss(run_settings: Settings) -> float:
     """Peak RSS (MB) of `mcreg rebuild` as a process of its own."""
-    env = os.environ | {
-        "MCREG_DATABASE_URL": str(run_settings.database_url),
-        "POSTGRES_SCHEMA": run_settings.postgres_schema,
-    }
+    env = process_env(run_settings)
     mcreg = str(Path(sys.executable).with_name("mcreg"))
-    process = subprocess.Popen([mcreg, "rebuild"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    assert status == 0, "mcreg rebuild failed"
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen([mcreg, "rebuild"], env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        errors.seek(0)
+        assert status == 0, f"mcreg rebuild failed:\n{errors.read().decode(errors='replace')[-3000:]}"
     return usage.ru_maxrss / 1024
 
 
@@ -478,7 +576,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", choices=SCALES, default="small")
     parser.add_argument("--output", type=Path, default=Path("bench-results.json"))
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients of `commands.single`")
     args = parser.parse_args(argv)
     cores = os.cpu_count() or 1
     base = settings()
@@ -489,6 +587,7 @@ def main(argv: list[str] | None = None) -> None:
         limits(schema_settings, results, args.repeats)
     store(base, results, args.repeats)
     commands(base, results, args.clients)
+    request_path(base, results)
     lag(base, results)
     for index, credentials in enumerate(SCALES[args.scale]):
         suffix = "" if index == 0 else f".{credentials}"

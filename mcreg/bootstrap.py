@@ -7,25 +7,36 @@ with their own settings instead of patching anything.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from psycopg_pool import ConnectionPool
 
-from mcreg.database import Database, open_database, unavailable
+from mcreg.database import Database, open_database, open_read_database, unavailable
+from mcreg.projections.engine import Projector, open_view
+from mcreg.projections.lease import Leases
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.transparency_log import TransparencyLog
+from mcreg.projections.webhook_outbox import OutboxProjection, OutboxView
 from mcreg.projections.worker import ProjectionWorker
 from mcreg.registry.application import Registry
 from mcreg.settings import Settings
 from mcreg.stores.api_keys import ApiKeys
+from mcreg.stores.group_commit import GroupCommitRecorder
 from mcreg.stores.issuer_keys import IssuerKeyStore, SealedIssuerKeys, load_kek
 from mcreg.stores.learner_vault import PostgresLearnerVault
 from mcreg.stores.log_keys import LogKeys
 from mcreg.stores.signing import RegistryIdentity, load_identity
+from mcreg.webhooks.delivery import DeliveryWorker
+from mcreg.webhooks.subscriptions import Webhooks
+from mcreg.webhooks.urls import UrlPolicy
+
+STUDENT_LOOKUP = b"mcreg student number lookup v1"
+"""What the key student numbers are looked up by is derived from the KEK for (decision 69)."""
 
 
 @dataclass
@@ -38,8 +49,12 @@ class Services:
     identity: RegistryIdentity
     log_keys: LogKeys
     issuer_keys: IssuerKeyStore
+    read_database: Database | None = None
+    """A streaming replica that serves reads, if one is configured."""
 
     def close(self) -> None:
+        if isinstance(self.registry.recorder, GroupCommitRecorder):
+            self.registry.recorder.stop_coalescing()
         self.registry.close()
         self.pool.close()
 
@@ -78,7 +93,13 @@ def bootstrap(
     kek = settings.key_encryption_key  # opened only by a process that signs or makes keys
     sealed_keys = SealedIssuerKeys(pool, settings.postgres_schema, lambda: load_kek(settings, kek))
     sealed_keys.create_table()
-    registry = Registry(env, vault=vault, issuer_key_vault=sealed_keys, clock=clock or (lambda: datetime.now(UTC)))
+    registry = Registry(
+        env,
+        vault=vault,
+        issuer_key_vault=sealed_keys,
+        clock=clock or (lambda: datetime.now(UTC)),
+        lookup_key=functools.cache(lambda: sealed_keys.kek.derive(STUDENT_LOOKUP)),
+    )
     structlog.get_logger(__name__).info(
         "registry.opened", database=database.kind, schema=settings.postgres_schema or "public", env=settings.env
     )
@@ -88,34 +109,82 @@ def bootstrap(
     if log_keys.seal_unsealed_key():
         structlog.get_logger(__name__).info("log_key.sealed", origin=identity.log_origin)
     issuer_keys = IssuerKeyStore(registry, sealed_keys, settings.public_url)
-    return Services(settings, database, pool, registry, keys, identity, log_keys, issuer_keys)
+    read_database = open_read_database(settings)
+    return Services(settings, database, pool, registry, keys, identity, log_keys, issuer_keys, read_database)
+
+
+def coalesce_commits(services: Services) -> None:
+    """Have concurrent commands of this process share transactions, as the settings say (an API process does)."""
+    settings, recorder = services.settings, services.registry.recorder
+    if isinstance(recorder, GroupCommitRecorder) and settings.group_commit_size > 1:
+        recorder.coalesce(settings.group_commit_size, settings.group_commit_wait_ms / 1000, settings.group_commit_queue)
 
 
 VIEW_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"}
 """Connections per view: its writer, plus a lag or check query and a swap at the same time."""
 
 
-def view_env(services: Services) -> dict[str, str]:
-    """Where a view keeps its tables: beside the registry's events, with a connection pool of ``VIEW_POOL``."""
-    env = services.database.library_env | VIEW_POOL
+def view_env(services: Services, *, replica: bool = False) -> dict[str, str]:
+    """Where a view keeps its tables: beside the registry's events, with a connection pool of ``VIEW_POOL``; with
+    ``replica``, on the read database, whose tables the primary's worker made and keeps."""
+    if replica and services.read_database is None:
+        raise ValueError("no read database is configured (MCREG_READ_DATABASE_URL)")
+    database = services.read_database if replica and services.read_database else services.database
+    env = database.library_env | VIEW_POOL
+    if replica:
+        env["CREATE_TABLE"] = "no"  # a replica is read-only
     if services.settings.postgres_schema:
         env["POSTGRES_SCHEMA"] = services.settings.postgres_schema
     return env
 
 
-def open_read_models(services: Services) -> ReadModels:
-    """The read models beside the registry's events, their tables created if missing. Close them after use."""
-    return ReadModels(services.registry, view_env(services))
+def open_read_models(services: Services, *, replica: bool = False) -> ReadModels:
+    """The read models beside the registry's events, their tables created if missing (with ``replica``: on the
+    read database, to read only). Close them after use."""
+    return ReadModels(services.registry, view_env(services, replica=replica))
 
 
-def open_transparency_log(services: Services) -> TransparencyLog:
-    """The registry's transparency log, its tables created if missing. Close it after use."""
-    return TransparencyLog(services.registry, view_env(services), services.log_keys)
+def open_transparency_log(services: Services, *, replica: bool = False) -> TransparencyLog:
+    """The registry's transparency log, its tables created if missing (with ``replica``: on the read database, to
+    read only). Close it after use."""
+    return TransparencyLog(services.registry, view_env(services, replica=replica), services.log_keys)
 
 
-def followers(read_models: ReadModels, transparency_log: TransparencyLog, **options: Any) -> ProjectionWorker:
-    """One worker keeping every read model and the transparency log up to date, a thread each.
+def open_webhooks(services: Services) -> Webhooks:
+    """The webhook subscriptions and their outbox beside the registry's events. Close ``webhooks.view`` after use."""
+    view = cast(OutboxView, open_view(OutboxProjection, view_env(services)))
+    policy = UrlPolicy(development=services.settings.env == "development")
+    return Webhooks(services.registry, view, policy, lambda: services.issuer_keys.vault.kek)
+
+
+def open_leases(services: Services) -> Leases:
+    """This process's leases on the projections of the registry's schema, on a session of their own. Close them
+    after use (which lets every lease go)."""
+    return Leases(services.database.conninfo, services.settings.postgres_schema or "public")
+
+
+def followers(
+    read_models: ReadModels, transparency_log: TransparencyLog, webhooks: Webhooks, leases: Leases, **options: Any
+) -> ProjectionWorker:
+    """One worker keeping every read model, the transparency log and the webhook outbox up to date, a thread each,
+    each while this process holds its lease: any number of processes may run it, and each projection is
+    written by one of them at a time (the log's checkpoints signed by its holder alone: one tree).
 
     A projection that loses its database waits for it to come back rather than stopping the worker.
     """
-    return ProjectionWorker([*read_models.select(), transparency_log], outage=unavailable, **options)
+    outbox = Projector(webhooks.registry, OutboxProjection(), webhooks.view)
+    return ProjectionWorker(
+        [*read_models.select(), transparency_log, outbox], outage=unavailable, leases=leases, **options
+    )
+
+
+def deliverer(services: Services, webhooks: Webhooks, **options: Any) -> DeliveryWorker:
+    """The webhook delivery worker, on a view of the outbox of its own with a connection per thread. Close
+    ``worker.view`` after use."""
+    settings = services.settings
+    options = {"concurrency": settings.webhook_concurrency, "timeout": settings.webhook_timeout} | options
+    env = view_env(services) | {"POSTGRES_POOL_SIZE": str(options["concurrency"] + 1), "POSTGRES_MAX_OVERFLOW": "2"}
+    view = cast(OutboxView, open_view(OutboxProjection, env))
+    return DeliveryWorker(
+        view, services.registry.recorder, webhooks.secrets, webhooks.policy, outage=unavailable, **options
+    )

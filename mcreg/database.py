@@ -22,7 +22,8 @@ from eventsourcing import persistence
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from mcreg.settings import Settings
-from mcreg.stores.event_store import RECORDER_TOPIC
+from mcreg.stores.datastore import FACTORY_TOPIC, TARGET_SESSION_ATTRS
+from mcreg.stores.group_commit import RECORDER_TOPIC
 
 EMBEDDED_DBNAME = "mcreg"
 
@@ -37,7 +38,7 @@ class Database:
     """A reachable PostgreSQL database, and how to give it to the library and to psycopg."""
 
     conninfo: str
-    kind: str  # "embedded" or "server"
+    kind: str  # "embedded", "server", or "replica" (MCREG_READ_DATABASE_URL's)
     server: Any = field(default=None, repr=False)  # the embedded server handle, kept alive
 
     @property
@@ -45,7 +46,7 @@ class Database:
         """The eventsourcing library's ``POSTGRES_*`` settings for this database."""
         params = conninfo_to_dict(self.conninfo)
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": FACTORY_TOPIC,
             "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
             "POSTGRES_DBNAME": str(params.get("dbname", "postgres")),
             "POSTGRES_HOST": str(params.get("host", "localhost")),
@@ -53,6 +54,7 @@ class Database:
             "POSTGRES_USER": str(params.get("user", "postgres")),
             "POSTGRES_PASSWORD": str(params.get("password", "")),
             "POSTGRES_CONNECT_TIMEOUT": str(CONNECTION_WAIT),
+            TARGET_SESSION_ATTRS: str(params.get("target_session_attrs", "")),
         }
 
     def server_version(self) -> str:
@@ -80,6 +82,11 @@ def open_database(settings: Settings) -> Database:
         )
         return Database(conninfo, "server")
     return start_embedded(settings)
+
+
+def open_read_database(settings: Settings) -> Database | None:
+    """The replica ``MCREG_READ_DATABASE_URL`` names, if any (decision 77)."""
+    return Database(make_conninfo(settings.read_database_url), "replica") if settings.read_database_url else None
 
 
 def start_embedded(settings: Settings) -> Database:

@@ -22,6 +22,10 @@ from mcreg.projections.engine import Projection, View
 from mcreg.projections.tables import Table, TableWriter
 from mcreg.registry.stamp import Stamp
 
+PUBLIC_HISTORIES = frozenset({"Agency", "Provider", "Accreditation", "Review", "MicroCredential", "Credential"})
+"""The aggregate types whose timeline anyone may read (decision 65); every other one (a recognition, an erasure,
+an issuer's keys, a row key, a read model's log) only the change feed's readers, and a recognition its parties."""
+
 Row = tuple[int, UUID, int, str, str, UUID, str, str | None, datetime, date, str | None]
 """A row as a page writes it, in ``TIMELINE``'s column order."""
 TIMELINE = Table(

@@ -228,10 +228,8 @@ class CatalogueView(View[CatalogueChanges]):
         ISCED-F code or its start (``"06"`` finds 0613). ``retired`` False keeps
         the micro-credentials still offered, True the retired ones.
         """
-        words = WORD.findall(text.lower()) if text else []
         params = {
-            # Words only (no tsquery operators can get in), each matching whole words or, last, a word's start.
-            "words": " & ".join([*words[:-1], f"{words[-1]}:*"]) if words else None,
+            "words": title_query(text),
             "country": country,
             "provider_id": provider_id,
             "eqf_level": eqf_level,
@@ -314,6 +312,13 @@ def elements(spec: Specification) -> dict[str, Any]:
         "stackable_towards": spec.stackable_towards,
         "further_information": spec.further_information,
     }
+
+
+def title_query(text: str | None) -> str | None:
+    """The ``tsquery`` matching titles that hold each word of ``text`` (the last one may be a word's start); None
+    when ``text`` has no words. Words only go in, so no tsquery operator a person types can get in."""
+    words = WORD.findall(text.lower()) if text else []
+    return " & ".join([*words[:-1], f"{words[-1]}:*"]) if words else None
 
 
 def like_prefix(prefix: str) -> str:

@@ -34,7 +34,7 @@ from typing import Any, ClassVar, Generic, NoReturn, TypeVar
 import structlog
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, DomainEvent
-from eventsourcing.persistence import Notification, Subscription, Tracking
+from eventsourcing.persistence import InfrastructureFactory, Notification, Subscription, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.utils import Environment, get_topic
 from psycopg import Cursor
@@ -43,14 +43,16 @@ from psycopg.sql import SQL, Identifier
 
 from mcreg.projections.gc_pause import cyclic_gc_paused
 from mcreg.projections.grants import carry_over, keep_owner
+from mcreg.projections.lease import LeaseLost
 from mcreg.projections.quarantine import PoisonEvent, Quarantine, Quarantined, State, operational
 from mcreg.projections.reading import LogReader, Recorded, Undecodable
 
 PAGE_SIZE = 2000
 """Notifications read, and applied in one transaction, at a time."""
 
-APPLY_AHEAD = 4
-"""Pages decoded that a projector may have waiting before the reader waits for it: they are applied together."""
+APPLY_AHEAD = 2
+"""Pages decoded that a projector may have waiting before the reader waits for it: they are applied together.
+Two, so that what a catch-up holds in memory is no more than a small registry's whole log (decision 71)."""
 
 IDLE = 0.5
 """Seconds a follower waits for news before it moves its position over events of other topics."""
@@ -79,6 +81,9 @@ class View(PostgresTrackingRecorder, ABC, Generic[Changes]):
 
     tables: ClassVar[tuple[str, ...]]
     """The projection's own tables: what a rebuild replaces and a check compares."""
+    guard: Callable[[Cursor[DictRow]], None] | None = None
+    """Called in each page's transaction under the tracking lock, before anything is written: a leased view's
+    ``Lease.confirm``, which refuses the page (``LeaseLost``) when its writer no longer holds the lease."""
 
     def __init__(self, datastore: PostgresDatastore, *, tracking_table_name: str, **kwargs: Any) -> None:
         super().__init__(datastore, tracking_table_name=tracking_table_name, **kwargs)
@@ -112,10 +117,13 @@ class View(PostgresTrackingRecorder, ABC, Generic[Changes]):
     def apply(self, application_name: str, start: int, end: int, changes: Changes) -> None:
         """Write a page's changes and move the tracked position from ``start`` to ``end``, in one transaction.
 
-        Raises ``PositionMoved``, having written nothing, when the tracked position is not ``start``.
+        Raises ``PositionMoved``, having written nothing, when the tracked position is not ``start``, and
+        ``LeaseLost`` when the view's ``guard`` refuses.
         """
         with self.datastore.transaction(commit=True) as curs:
             tracked = self.lock(curs, application_name)
+            if self.guard is not None:
+                self.guard(curs)
             if tracked != start:
                 raise PositionMoved(tracked)
             self.move(curs, application_name, end)
@@ -204,6 +212,11 @@ class Projection(ABC, Generic[Changes]):
             handled = (c for c in method.dispatcher.registry if c is not object)
             cls.topics = tuple(sorted(get_topic(c) for c in handled))
 
+    @classmethod
+    def of(cls, app: Application[Any]) -> Projection[Changes]:
+        """The projection of ``app``'s log; one that needs more of the application than its events takes it here."""
+        return cls()
+
     @abstractmethod
     def changes(self) -> Changes:
         """The changes of a page before any of its events: what ``process_event`` folds events into."""
@@ -259,7 +272,12 @@ def open_view(projection: type[Projection[Any]], env: Mapping[str, str], *, sche
     in ``schema`` if given, with its tables created if missing."""
     if schema is not None:
         env = {**env, "POSTGRES_SCHEMA": schema}
-    factory = PostgresFactory(Environment(projection.name, env))
+    # The factory the settings name (the shell's passes on which server of a cluster to use), the library's by default.
+    factory = InfrastructureFactory.construct(
+        Environment(projection.name, {InfrastructureFactory.PERSISTENCE_MODULE: "eventsourcing.postgres", **env})
+    )
+    if not isinstance(factory, PostgresFactory):
+        raise TypeError(f"{projection.name} needs a PostgreSQL view, not a {type(factory).__name__}")
     return factory.tracking_recorder(projection.view_class)
 
 
@@ -325,9 +343,13 @@ class Projector(Generic[Changes]):
         self.refresh()
         return retried
 
+    def tracked_position(self) -> int:
+        """The position the view has got to."""
+        return self.view.position(self.app.name)
+
     def lag(self) -> int:
         """Notifications recorded beyond the tracked position."""
-        tracked = self.view.position(self.app.name)  # first: the head read after it is at least as far
+        tracked = self.tracked_position()  # first: the head read after it is at least as far
         return (self.app.recorder.max_notification_id() or 0) - tracked
 
     def apply(self, page: Sequence[Recorded], end: int) -> None:
@@ -365,8 +387,8 @@ class Projector(Generic[Changes]):
         """
         try:
             self.view.apply(self.app.name, start, end, self.projection.fold(wanted))
-        except PositionMoved:
-            raise
+        except (PositionMoved, LeaseLost):
+            raise  # no event's fault
         except Exception as error:
             if operational(error) or not wanted:
                 raise
@@ -479,6 +501,8 @@ def catch_up(
     for projector in projectors:
         projector.refresh()
     head = until if until is not None else app.recorder.max_notification_id() or 0
+    if then is None and all(p.position >= head for p in projectors):
+        return 0  # an idle follower asks twice a second: no reader, threads or garbage for nothing to read
     everything = any(not p.wanted for p in projectors)
     topics = () if everything else tuple(sorted(set().union(*(p.wanted for p in projectors))))
     reader = LogReader(app)

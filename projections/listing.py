@@ -23,10 +23,12 @@ DEFAULT_PAGE_SIZE = 50
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[R]):
-    """Rows in the order of their key; ``after`` is the key to ask the next page after, None on the last page."""
+    """Rows in the order of their key; ``after`` is the key to ask the next page after, None on the last page;
+    ``keys``, when the reader gives them, each row's key (a connection's cursor per edge)."""
 
     rows: tuple[R, ...]
     after: Any = None
+    keys: tuple[Any, ...] = ()
 
     @property
     def has_next(self) -> bool:

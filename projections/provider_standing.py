@@ -243,6 +243,13 @@ class ProviderStandingProjection(Projection[StandingChanges]):
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.providers.set(event.originator_id, names=dict(event.names))
 
+    @process_event.register(event_class(Provider, "IdentifiersAdded"))
+    def _(self, event: Any, position: int, changes: StandingChanges) -> None:
+        held = ("deqar_id", "eter_id", "schac", "erasmus_code")
+        added = {name: getattr(event.identifiers, name) for name in held if getattr(event.identifiers, name)}
+        if added:
+            changes.providers.set(event.originator_id, **added)
+
     @process_event.register(event_class(Provider, "Closed"))
     def _(self, event: Any, position: int, changes: StandingChanges) -> None:
         changes.providers.set(event.originator_id, closed_on=event.stamp.effective)

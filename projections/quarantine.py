@@ -16,7 +16,7 @@ from enum import StrEnum
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import Cursor, InterfaceError, OperationalError
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 TABLE = "read_model_quarantine"
 MESSAGE_LENGTH = 2000
@@ -68,7 +68,8 @@ class NotQuarantined(LookupError):
 
 
 class Quarantine:
-    """The quarantine table of the schema ``datastore`` works in, created if missing."""
+    """The quarantine table of the schema ``datastore`` works in, created if missing (on a read-only replica it is
+    the primary's, replicated: only looked for)."""
 
     def __init__(self, datastore: PostgresDatastore) -> None:
         self.datastore = datastore
@@ -92,8 +93,13 @@ class Quarantine:
         self.select_read_model_statement = SQL("SELECT * FROM {0} WHERE read_model = %s ORDER BY position").format(
             table
         )
+        exists = SQL("SELECT to_regclass({0}) IS NOT NULL AS found").format(
+            Literal(f"{Identifier(datastore.schema).as_string()}.{Identifier(TABLE).as_string()}")
+        )
         with datastore.transaction(commit=True) as curs:
-            curs.execute(self.create_statement)
+            found = curs.execute(exists).fetchone()
+            if not (found and found["found"]):
+                curs.execute(self.create_statement)
 
     def hold(self, read_model: str, position: int, error: BaseException) -> Quarantined:
         """Record that ``read_model`` cannot apply the event at ``position``, and stops before it."""

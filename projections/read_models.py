@@ -11,10 +11,13 @@ from eventsourcing.application import Application
 
 from mcreg.projections import rebuild as rebuilding
 from mcreg.projections.audit_timeline import AuditTimelineProjection, AuditTimelineView
+from mcreg.projections.browsing import CatalogueBrowser
 from mcreg.projections.catalogue import CatalogueProjection, CatalogueView
+from mcreg.projections.credential_identifiers import CredentialIdentifiersProjection, CredentialIdentifiersView
 from mcreg.projections.credential_status import CredentialStatusProjection, CredentialStatusView
 from mcreg.projections.dashboard import DashboardProjection, DashboardView
 from mcreg.projections.engine import IDLE, PAGE_SIZE, Progress, Projection, Projector, View, catch_up, open_view
+from mcreg.projections.indicators import IndicatorsProjection, IndicatorsView
 from mcreg.projections.provider_standing import ProviderStandingProjection, ProviderStandingView
 from mcreg.projections.quarantine import Quarantine
 from mcreg.projections.rebuild import Comparison
@@ -31,7 +34,9 @@ READ_MODELS: tuple[type[Projection[Any]], ...] = (
     CatalogueProjection,
     RecognitionsProjection,
     DashboardProjection,
+    IndicatorsProjection,
     StatusListsProjection,
+    CredentialIdentifiersProjection,
 )
 
 
@@ -61,7 +66,7 @@ class ReadModels:
         views = {p: open_view(p, self.env) for p in projections}
         self.quarantine = Quarantine(next(iter(views.values())).datastore)
         """The events held or skipped, of these read models and of every other projection in their schema."""
-        self.projectors = {p.name: Projector(app, p(), view, self.quarantine) for p, view in views.items()}
+        self.projectors = {p.name: Projector(app, p.of(app), view, self.quarantine) for p, view in views.items()}
 
     @property
     def names(self) -> list[str]:
@@ -84,6 +89,10 @@ class ReadModels:
         return self.view(CredentialStatusProjection, CredentialStatusView)
 
     @property
+    def credential_identifiers(self) -> CredentialIdentifiersView:
+        return self.view(CredentialIdentifiersProjection, CredentialIdentifiersView)
+
+    @property
     def audit_timeline(self) -> AuditTimelineView:
         return self.view(AuditTimelineProjection, AuditTimelineView)
 
@@ -96,12 +105,28 @@ class ReadModels:
         return self.view(CatalogueProjection, CatalogueView)
 
     @property
+    def browsing(self) -> CatalogueBrowser:
+        """Faceted lists (``faceted.FacetedQueries``) of micro-credentials and providers, and of the registers
+        (``registers``): over the catalogue, provider standing, credential status and recognitions tables."""
+        for projection, view in (
+            (ProviderStandingProjection, ProviderStandingView),
+            (CredentialStatusProjection, CredentialStatusView),
+            (RecognitionsProjection, RecognitionsView),
+        ):
+            self.view(projection, view)  # every table a list reads must be open: KeyError otherwise
+        return CatalogueBrowser(self.catalogue.datastore)
+
+    @property
     def recognitions(self) -> RecognitionsView:
         return self.view(RecognitionsProjection, RecognitionsView)
 
     @property
     def dashboard(self) -> DashboardView:
         return self.view(DashboardProjection, DashboardView)
+
+    @property
+    def indicators(self) -> IndicatorsView:
+        return self.view(IndicatorsProjection, IndicatorsView)
 
     @property
     def status_lists(self) -> StatusListsView:
@@ -114,6 +139,10 @@ class ReadModels:
     def lag(self, names: Iterable[str] | None = None) -> dict[str, int]:
         """Notifications each projection has still to process."""
         return {p.name: p.lag() for p in self.select(names)}
+
+    def position(self) -> int:
+        """The position every read model has got to."""
+        return min(p.tracked_position() for p in self.select())
 
     def stopped(self) -> dict[str, int]:
         """The position of the event each stopped projection of the schema (the transparency log's too) holds."""

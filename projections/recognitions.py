@@ -152,6 +152,8 @@ class RecognitionsView(View[RecognitionChanges]):
                 "ON {0}.recognitions (institution_id, requested_at_position)",
                 "CREATE INDEX IF NOT EXISTS recognitions_by_institution_and_status "
                 "ON {0}.recognitions (institution_id, status, requested_at_position)",
+                # The recognitions list (GET /v1/recognitions) of the operator or an authority: in request order.
+                "CREATE INDEX IF NOT EXISTS recognitions_by_position ON {0}.recognitions (requested_at_position)",
             )
         )
         self.credentials = TableWriter(self.schema, CREDENTIALS)

@@ -14,7 +14,7 @@ its predecessor signed (``registry.trust.key_rotation``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
@@ -216,6 +216,12 @@ class TransparencyLog(Projector[Leaves]):
         idx, pos, h, aggregate_id, version, topic = row
         return LogLeaf(idx, pos, bytes(h), aggregate_id, version, topic)
 
+    def indexes(self, positions: Iterable[int]) -> dict[int, int]:
+        """The leaf index of each event at these positions that the log holds (position → index)."""
+        with self.reading() as curs:
+            rows = curs.execute(self.sql.indexes_of_positions, [list(positions)]).fetchall()
+        return {int(position): int(index) for position, index in rows}
+
     def _checked_size(self, curs: Cursor[TupleRow], size: int | None, what: str) -> int:
         current = self.view.tracked(curs)[1]
         if size is None:
@@ -332,4 +338,5 @@ class _Statements:
         self.leaf_at_index = q(leaf + " WHERE l.idx = %s")
         self.leaf_at_position = q(leaf + " WHERE l.position = %s")
         self.index_of_position = q("SELECT idx FROM {leaves} WHERE position = %s")
+        self.indexes_of_positions = q("SELECT position, idx FROM {leaves} WHERE position = ANY(%s)")
         self.position_of_index = q("SELECT position FROM {leaves} WHERE idx = %s")

@@ -1,16 +1,17 @@
-"""A long-lived worker that keeps projections up to date, one thread each."""
+"""A long-lived worker that keeps projections up to date, one thread each, each under its lease if given."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import structlog
 
 from mcreg.projections.engine import IDLE, PAGE_SIZE, Projector
+from mcreg.projections.lease import LEASE_POLL, LeaseLost, Leases
 from mcreg.projections.quarantine import PoisonEvent
+from mcreg.projections.threads import WorkerThreads
 
 log = structlog.get_logger(__name__)
 
@@ -21,7 +22,7 @@ HELD_PAUSE = 2.0
 """Seconds a projection stopped before a poison event waits before it looks again whether an operator acted."""
 
 
-class ProjectionWorker:
+class ProjectionWorker(WorkerThreads):
     """Runs ``Projector.follow`` for each projector in its own thread until stopped.
 
     One failing projection stops them all: the process should end and be
@@ -32,6 +33,9 @@ class ProjectionWorker:
     Nor is an event the projection cannot apply: it stops that projection
     alone, before the event, until an operator has it skipped or retried
     (``mcreg project --skip`` / ``--retry``, from any process).
+
+    With ``leases``, a projection is followed only while this process holds its lease (``projections.lease``):
+    its thread tries for it every ``LEASE_POLL`` seconds, follows while it holds it, and lets go when it is lost.
     """
 
     def __init__(
@@ -42,57 +46,54 @@ class ProjectionWorker:
         page_size: int = PAGE_SIZE,
         idle: float = IDLE,
         outage: Callable[[BaseException], bool] = lambda error: False,
+        leases: Leases | None = None,
     ) -> None:
-        self.stopping = stop or threading.Event()
         self.outage = outage
+        self.leases = leases
         self.errors: dict[str, BaseException] = {}
-        self._threads = [
-            threading.Thread(target=self._run, args=(p, page_size, idle), name=f"project-{p.name}") for p in projectors
-        ]
+        loops = [(f"project-{p.name}", self._loop(p, page_size, idle)) for p in projectors]
+        super().__init__(loops, stop=stop, daemon=False)
 
-    def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
+    def _loop(self, projector: Projector[Any], page_size: int, idle: float) -> Callable[[], None]:
+        if self.leases is None:
+            return lambda: self._follow(projector, self.stopping, page_size, idle)
+        lease = self.leases.lease(projector.name)
+        projector.view.guard = lease.confirm
 
-    def stop(self) -> None:
-        """Ask every projection to finish the batch in hand and stop."""
-        self.stopping.set()
+        def leased() -> None:
+            while not self.stopping.is_set():
+                if not lease.acquire():
+                    self.stopping.wait(LEASE_POLL)
+                    continue
+                log.info("projection.leased", projection=projector.name)
+                with lease.holding(self.stopping) as letgo:
+                    self._follow(projector, letgo, page_size, idle)
 
-    def join(self, timeout: float | None = None) -> None:
-        for thread in self._threads:
-            thread.join(timeout)
+        return leased
 
-    @property
-    def running(self) -> bool:
-        return any(thread.is_alive() for thread in self._threads)
-
-    def _run(self, projector: Projector[Any], page_size: int, idle: float) -> None:
+    def _follow(self, projector: Projector[Any], stop: threading.Event, page_size: int, idle: float) -> None:
+        """Follow the log until ``stop`` is set; a failure that is neither an outage nor a poison event stops the
+        whole worker."""
         said = 0  # the position of the poison event last logged
-        while not self.stopping.is_set():
+        while not stop.is_set():
             try:
                 projector.refresh()  # after an outage: a page whose commit went unanswered may be in already
-                projector.follow(self.stopping, page_size=page_size, idle=idle)
+                projector.follow(stop, page_size=page_size, idle=idle)
             except PoisonEvent as poison:
                 [held] = poison.held
                 if held.position != said:
                     log.error("projection.stopped", projection=projector.name, position=held.position)
                     said = held.position
-                self.stopping.wait(HELD_PAUSE)
+                stop.wait(HELD_PAUSE)
+            except LeaseLost:
+                log.warning("projection.lease_lost", projection=projector.name)
+                return
             except BaseException as error:
                 if self.outage(error):
                     log.warning("projection.waiting", projection=projector.name, error=str(error))
-                    self.stopping.wait(OUTAGE_PAUSE)
+                    stop.wait(OUTAGE_PAUSE)
                     continue
                 self.errors[projector.name] = error
                 log.exception("projection.failed", projection=projector.name)
                 self.stopping.set()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
-        self.join()
+                return

@@ -51,3 +51,23 @@ def require_private(actor: Actor | None, owner: UUID, owner_role: Role, what: st
             f" may read the {what}",
             rule="private",
         )
+
+
+def private_reach(
+    actor: Actor, owner_role: Role, what: str, *, auditors: bool = False
+) -> tuple[UUID | None, str | None]:
+    """How much of a non-public list (credentials, recognitions) a caller may read, as ``may_see_private`` reads
+    one: everything ``(None, None)`` for the operator (and an auditor, when ``auditors``: the change feed already
+    names every one), its own ``(org, None)`` for an organisation in ``owner_role``, its country's ``(None,
+    country)`` for a national authority; anyone else is refused."""
+    if actor.role == Role.OPERATOR or (auditors and actor.role == Role.AUDITOR):
+        return None, None
+    if actor.role == owner_role:
+        return actor.org, None
+    if actor.role == Role.NATIONAL_AUTHORITY and actor.country is not None:
+        return None, actor.country
+    raise Forbidden(
+        f"only the {owner_role.value.replace('_', ' ')} concerned, the operator or a national authority may list the "
+        f"{what}",
+        rule="private",
+    )

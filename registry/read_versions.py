@@ -10,7 +10,7 @@ in-memory one here apply the same rule, ``check_read_versions``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -33,6 +33,14 @@ def check_read_versions(expected: Mapping[UUID, int], current: Callable[[Iterabl
         raise IntegrityError(f"relied-on aggregates changed meanwhile: {', '.join(map(str, changed))}")
 
 
+@runtime_checkable
+class VersionReader(Protocol):
+    """A recorder that tells the stored versions of many aggregates in one read (both recorders here do)."""
+
+    def stored_versions(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, int]:
+        """The latest stored version of each of these aggregates that has events."""
+
+
 class ReadCheckingPOPORecorder(POPOApplicationRecorder):
     """The library's in-memory recorder, refusing a save whose relied-on aggregates changed after they were read."""
 
@@ -43,3 +51,7 @@ class ReadCheckingPOPORecorder(POPOApplicationRecorder):
     def _versions(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, int]:
         versions = {i: self._stored_events_index.get(str(i)) for i in aggregate_ids}
         return {i: max(index) for i, index in versions.items() if index}
+
+    def stored_versions(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, int]:
+        with self._database_lock:
+            return self._versions(aggregate_ids)

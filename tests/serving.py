@@ -48,12 +48,20 @@ def fresh_machine(data_dir: Path, **variables: str) -> dict[str, str]:
     return env | {"MCREG_DATA_DIR": str(data_dir), "MCREG_LOG_FORMAT": "json"} | variables
 
 
-def serve(env: dict[str, str], port: int, log: Path, host: str = "127.0.0.1") -> subprocess.Popen[bytes]:
-    """`mcreg serve --host HOST --port PORT`, its output in ``log``, answering /healthz when this returns."""
+def serve(
+    env: dict[str, str],
+    port: int,
+    log: Path,
+    host: str = "127.0.0.1",
+    options: tuple[str, ...] = (),
+    within: float = 60,
+) -> subprocess.Popen[bytes]:
+    """`mcreg serve --host HOST --port PORT [OPTIONS]`, its output in ``log``, answering /healthz when this
+    returns (failing if it does not within ``within`` seconds)."""
     with log.open("a") as out:
-        command = [MCREG, "serve", "--host", host, "--port", str(port)]
+        command = [MCREG, "serve", "--host", host, "--port", str(port), *options]
         server = subprocess.Popen(command, env=env, stdout=out, stderr=out)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + within
     while True:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:

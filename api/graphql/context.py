@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from mcreg.projections.audit_timeline import PUBLIC_HISTORIES
 from mcreg.projections.catalogue import CatalogueRow
 from mcreg.projections.credential_status import CredentialStatusRow
 from mcreg.projections.provider_standing_queries import AccreditationRow, AgencyRow, ProviderRow, ReviewRow
@@ -73,6 +74,16 @@ class GraphQLContext(BaseContext):
         view = self.read_models.credential_status
         rows = {row.credential_id: row for row in await run_in_threadpool(view.get_many, ids)}
         return [rows.get(i) for i in ids]
+
+    def may_read_history(self, aggregate_type: str, aggregate_id: UUID) -> bool:
+        """Whether the caller may read an aggregate's timeline: a public one anyone, a recognition's its parties,
+        every other one the change feed's readers (an auditor, the operator)."""
+        if aggregate_type in PUBLIC_HISTORIES:
+            return True
+        if self.actor is not None and self.actor.role in (Role.AUDITOR, Role.OPERATOR):
+            return True
+        recognition = self.read_models.recognitions.get(aggregate_id) if aggregate_type == "Recognition" else None
+        return recognition is not None and self.may_read(recognition)
 
     def may_read(self, recognition: RecognitionRow) -> bool:
         """Whether the caller may read a recognition's details (``registry.permissions.may_see_private``)."""

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import TypeVar
 
 import strawberry
+from starlette.concurrency import run_in_threadpool
+from strawberry.types import Info
 
+from mcreg.api.graphql.context import GraphQLContext
+from mcreg.api.graphql.counts import sorted_counts
+from mcreg.api.graphql.indicators import IndicatorsObject, read_indicators
 from mcreg.api.graphql.paging import month_text
 from mcreg.projections.dashboard_queries import DashboardFigures, QACoverage, Volumes
-
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 @strawberry.type(name="Counts")
@@ -84,11 +85,6 @@ class VolumesObject:
         )
 
 
-def sorted_counts(counts: Mapping[K, V]) -> list[tuple[K, V]]:
-    """Counts in the order of their keys, None last."""
-    return sorted(counts.items(), key=lambda item: (item[0] is None, item[0] if item[0] is not None else 0))
-
-
 @strawberry.type(name="StandingCount")
 class StandingCountObject:
     standing: str
@@ -158,16 +154,24 @@ class DashboardObject:
     country: str | None
     from_month: str | None = strawberry.field(name="from", description="YYYY-MM; null: open-ended")
     to_month: str | None = strawberry.field(name="to", description="YYYY-MM; null: open-ended")
-    today: date = strawberry.field(description="The day QA standing is counted as of")
+    today: date = strawberry.field(description="The day QA standing is counted as of: asOf if given")
+    known_at: date | None = strawberry.field(description="Indicators count only what was recorded by this day (UTC)")
     issued: VolumesObject
     qa_coverage: QACoverageObject
     recognition_rates: list[RecognitionRateObject]
     cross_border: list[CrossBorderFlowObject]
 
+    @strawberry.field(description="The indicators as of today (asOf), as known at knownAt")
+    async def indicators(self, info: Info[GraphQLContext, None]) -> IndicatorsObject:
+        return await run_in_threadpool(
+            read_indicators, info.context.read_models, self.country, self.today, self.known_at
+        )
+
     @staticmethod
-    def of(figures: DashboardFigures) -> DashboardObject:
+    def of(figures: DashboardFigures, known_at: date | None = None) -> DashboardObject:
         return DashboardObject(
             country=figures.country,
+            known_at=known_at,
             from_month=month_text(figures.from_month) if figures.from_month else None,
             to_month=month_text(figures.to_month) if figures.to_month else None,
             today=figures.today,

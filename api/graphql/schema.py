@@ -2,7 +2,7 @@
 
 Types live in ``types.py`` and ``dashboard.py``, each class named after its
 GraphQL type with ``Object`` appended (``CredentialObject`` is ``Credential``);
-input checks, cursors and pages in ``paging.py``.
+input checks, cursors and pages in ``paging.py``; the faceted ``search…`` lists in ``browse.py``.
 
 Resolvers read projection tables only, through the request's DataLoaders;
 the one exception is time travel (``credentialStanding``), which replays
@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Annotated
+from uuid import UUID
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
@@ -24,13 +25,16 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
 )
 from strawberry.types import Info
 
+from mcreg.api.graphql.browse import BrowseQuery, readable_scope
 from mcreg.api.graphql.context import GraphQLContext
 from mcreg.api.graphql.dashboard import DashboardObject
+from mcreg.api.graphql.indicators import checked_days
 from mcreg.api.graphql.outage import DatabaseOutage
 from mcreg.api.graphql.paging import (
     MAX_SEARCH,
@@ -60,16 +64,21 @@ from mcreg.api.graphql.types import (
 )
 from mcreg.projections.listing import Page
 from mcreg.registry import validate as v
-from mcreg.registry.errors import DomainError
-from mcreg.registry.vocabulary import CredentialStatus, ProviderType, RecognitionStatus
+from mcreg.registry.aggregates.agency import Agency
+from mcreg.registry.aggregates.provider import Provider
+from mcreg.registry.errors import DomainError, InvalidInput
+from mcreg.registry.schemes import identifier
+from mcreg.registry.vocabulary import CredentialStatus, ProviderType, RecognitionStatus, Role
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
+PARSED_DOCUMENTS = 256
+"""Distinct query texts whose parsed document is kept: clients send a few texts with variables."""
 
 
 @strawberry.type
-class Query:
+class Query(BrowseQuery):
     @strawberry.field(description="A credential by id, as last recorded.")
     async def credential(self, info: Info[GraphQLContext, None], id: strawberry.ID) -> CredentialObject | None:
         row = await info.context.credentials.load(parse_id(id, "id"))
@@ -106,7 +115,10 @@ class Query:
             qa_as_of=QAStandingObject.of(standing.qa_as_of),
         )
 
-    @strawberry.field(description="A provider's credentials, oldest first, optionally of one status.")
+    @strawberry.field(
+        description="A provider's credentials, oldest first, optionally of one status: for the provider itself, its "
+        "country's national authority, the operator and auditors (FORBIDDEN for anyone else, the public included)."
+    )
     async def credentials(
         self,
         info: Info[GraphQLContext, None],
@@ -118,9 +130,16 @@ class Query:
         limit = page_size(first)
         view = info.context.read_models.credential_status
         chosen = checked(lambda field, value: v.choice(field, value, CredentialStatus), "status", status)
+        provider = parse_id(provider_id, "providerId")
+        reach = readable_scope(info, Role.PROVIDER, "credentials", auditors=True)
+        country = row.country if (row := await info.context.providers.load(provider)) else None
+        if reach["org"] not in (None, provider) or reach["country"] not in (None, country):
+            raise BadInput(
+                "credentials: only the provider itself or its country's authority may list these", "FORBIDDEN"
+            )
         rows = await run_in_threadpool(
             view.by_provider,
-            parse_id(provider_id, "providerId"),
+            provider,
             chosen.value if chosen else None,
             limit + 1,
             after_issue(after),
@@ -133,7 +152,11 @@ class Query:
             page_info=PageInfo(has_next_page=len(rows) > limit, end_cursor=edges[-1].cursor if edges else None),
         )
 
-    @strawberry.field(description="Every stored event of one aggregate, in order: the audit trail.")
+    @strawberry.field(
+        description="Every stored event of one aggregate, in order: the audit trail. Anyone may read an agency's, "
+        "provider's, accreditation's, review's, micro-credential's or credential's; a recognition's only its parties, "
+        "an auditor or the operator; any other only an auditor or the operator."
+    )
     async def history(
         self,
         info: Info[GraphQLContext, None],
@@ -143,9 +166,13 @@ class Query:
     ) -> Connection[EventObject]:
         limit = page_size(first)
         view = info.context.read_models.audit_timeline
-        rows = await run_in_threadpool(
-            view.of_aggregate, parse_id(aggregate_id, "aggregateId"), limit + 1, after_position(after) or 0
-        )
+        aggregate = parse_id(aggregate_id, "aggregateId")
+        rows = await run_in_threadpool(view.of_aggregate, aggregate, limit + 1, after_position(after) or 0)
+        if rows and not await run_in_threadpool(info.context.may_read_history, rows[0].aggregate_type, aggregate):
+            raise BadInput(
+                "history: only an auditor, the operator or, for a recognition, its parties may read this history",
+                "FORBIDDEN",
+            )
         edges = [Edge(cursor=encode_cursor(r.aggregate_version), node=EventObject.of(r)) for r in rows[:limit]]
         return Connection(
             edges=edges,
@@ -156,6 +183,23 @@ class Query:
     async def agency(self, info: Info[GraphQLContext, None], id: strawberry.ID) -> AgencyObject | None:
         row = await info.context.agencies.load(parse_id(id, "id"))
         return AgencyObject.of(row) if row else None
+
+    @strawberry.field(
+        description="The agency a DEQAR id names (identifier: deqar:value, as GET /v1/lookup takes it), if any."
+    )
+    async def agency_by_identifier(self, info: Info[GraphQLContext, None], identifier: str) -> AgencyObject | None:
+        found = await organisation_by(info, identifier)
+        row = await info.context.agencies.load(found[1]) if found and found[0] is Agency else None
+        return AgencyObject.of(row) if row else None
+
+    @strawberry.field(
+        description="The provider an identifier from another register names (scheme:value; schac, erasmus, eter or "
+        "deqar, as GET /v1/lookup takes it), if any."
+    )
+    async def provider_by_identifier(self, info: Info[GraphQLContext, None], identifier: str) -> ProviderObject | None:
+        found = await organisation_by(info, identifier)
+        row = await info.context.providers.load(found[1]) if found and found[0] is Provider else None
+        return ProviderObject.of(row) if row else None
 
     @strawberry.field(description="QA agencies, of one country if given, in a stable order.")
     async def agencies(
@@ -306,7 +350,8 @@ class Query:
     @strawberry.field(
         description="A national authority's dashboard: for one country if given (issuer country for credentials, "
         "recognising country for recognition rates, either end for cross-border flows), between two months "
-        "(YYYY-MM, inclusive, open-ended if not given); QA standing as of today."
+        "(YYYY-MM, inclusive, open-ended if not given); QA standing, and the indicators, as of asOf (today if not "
+        "given); the indicators as known at knownAt (only what the registry had recorded by the end of that day, UTC)."
     )
     async def dashboard(
         self,
@@ -314,19 +359,43 @@ class Query:
         country: str | None = None,
         from_: Annotated[str | None, strawberry.argument(name="from")] = None,
         to: str | None = None,
+        as_of: date | None = None,
+        known_at: date | None = None,
     ) -> DashboardObject:
         from_month, to_month = parse_month(from_, "from"), parse_month(to, "to")
         if from_month and to_month and from_month > to_month:
             raise BadInput("to: must not be before from")
+        try:
+            today = checked_days(as_of, known_at, info.context.registry.today(), ("asOf", "knownAt"))
+        except InvalidInput as error:
+            raise BadInput(error.detail) from None
         figures = await run_in_threadpool(
-            info.context.read_models.dashboard.dashboard, checked(v.country, "country", country), from_month, to_month
+            partial(
+                info.context.read_models.dashboard.dashboard,
+                checked(v.country, "country", country),
+                from_month,
+                to_month,
+                today=today,
+            )
         )
-        return DashboardObject.of(figures)
+        return DashboardObject.of(figures, known_at)
+
+
+async def organisation_by(info: Info[GraphQLContext, None], text: str) -> tuple[type[Agency | Provider], UUID] | None:
+    """The organisation ``scheme:value`` names, as the registry finds it; bad input as GraphQL's error."""
+    try:
+        scheme, value = identifier("identifier", text)
+    except DomainError as error:
+        raise BadInput(error.detail) from None
+    return await run_in_threadpool(info.context.registry.organisation_by, scheme, value)
 
 
 def create_schema(*, production: bool) -> strawberry.Schema:
     """The schema with its limits; in production, no introspection and no internal error details."""
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        # A document is parsed once per distinct text (bounded LRU): a dashboard's parse made a few hundred
+        # objects in reference cycles per request, which the cyclic collector then had to find (decision 71).
+        lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

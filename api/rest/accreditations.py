@@ -6,10 +6,11 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from mcreg.api.deps import Caller, Registered, Visitor
+from mcreg.api.deps import Caller, ReadSide, Registered, Visitor
+from mcreg.api.lists import ACCREDITATION_BROWSE
 from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
     CountryCode,
@@ -21,6 +22,10 @@ from mcreg.api.rest.common import (
     created,
     ref,
 )
+from mcreg.api.rest.listing import Country, EqfLevel, ListOut, ListQuery, code_list, item, served
+from mcreg.projections.faceted import Listed
+from mcreg.projections.provider_standing_queries import AccreditationRow
+from mcreg.projections.registers import AccreditationStatus
 from mcreg.registry.aggregates.accreditation import Accreditation
 from mcreg.registry.vocabulary import QADecision
 
@@ -155,3 +160,60 @@ def fulfil_condition(
 @router.get("/{accreditation_id}", summary="An accreditation: scope, validity, conditions")
 def get_accreditation(accreditation_id: UUID, _: Visitor, registry: Registered) -> AccreditationOut:
     return AccreditationOut.model_validate(registry.get(Accreditation, accreditation_id))
+
+
+class AccreditationQuery(ListQuery):
+    provider_id: UUID | None = None
+    agency_id: UUID | None = None
+    country: Country = Field(default=None, description="The provider's country (ISO 3166-1 alpha-2)")
+    status: str | None = code_list(AccreditationStatus, "Where it stands today", "in_force")
+    outcome: str | None = code_list(QADecision, "The decision", "positive")
+    eqf_level: EqfLevel = Field(default=None, description="An EQF level its scope covers (no levels: every level)")
+    decided_from: date | None = Field(default=None, description="Decided on or after")
+    decided_to: date | None = Field(default=None, description="Decided on or before")
+
+
+class ConditionListed(Output):
+    number: int
+    text: str
+    deadline: date
+    fulfilled_on: date | None
+
+
+class AccreditationListed(Output):
+    id: UUID = Field(validation_alias="accreditation_id")
+    href: str
+    provider_id: UUID
+    country: str = Field(description="The provider's country")
+    granted_by: UUID
+    agency_id: UUID | None = Field(description="None when a national authority granted it")
+    local_identifier: str | None
+    outcome: str
+    eqf_levels: list[int]
+    isced_fields: list[str]
+    jurisdictions: list[str]
+    micro_credentials: bool
+    valid_from: date
+    valid_to: date
+    decided_on: date
+    suspended_since: date | None
+    withdrawn_on: date | None
+    conditions: list[ConditionListed]
+    status: str = Field(description="in_force, not_yet_valid, expired, suspended, withdrawn or negative, today")
+
+
+def accreditation_listed(entry: Listed[AccreditationRow]) -> AccreditationListed:
+    href = f"/v1/accreditations/{entry.row.accreditation_id}"
+    return item(AccreditationListed, entry.row, href=href, **entry.facts)
+
+
+@router.get(
+    "",
+    summary="Accreditations, filtered, with a total and facet counts",
+    description="DEQAR-style: by provider, agency, the provider's country, status today, outcome, EQF level covered "
+    "and decision date, a page at a time in a stable order.",
+)
+async def list_accreditations(
+    request: Request, _: Visitor, read_models: ReadSide, query: Annotated[AccreditationQuery, Query()]
+) -> ListOut[AccreditationListed]:
+    return await served(request, read_models, ACCREDITATION_BROWSE, query, accreditation_listed)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from mcreg.api.deps import Caller, Registered, Visitor
+from mcreg.api.deps import Caller, ReadSide, Registered, Visitor
+from mcreg.api.lists import AGENCY_BROWSE
 from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
     CountryCode,
@@ -21,6 +23,9 @@ from mcreg.api.rest.common import (
     created,
     ref,
 )
+from mcreg.api.rest.listing import Country, ListOut, ListQuery, SearchText, code_list, item, served
+from mcreg.projections.provider_standing_queries import AgencyRow
+from mcreg.projections.registers import AgencyStatus
 from mcreg.registry.aggregates.agency import Agency
 from mcreg.registry.vocabulary import ESGActivity
 
@@ -86,3 +91,39 @@ def reinstate_agency(
 @router.get("/{agency_id}", summary="An agency, as registered today")
 def get_agency(agency_id: UUID, _: Visitor, registry: Registered) -> AgencyOut:
     return AgencyOut.model_validate(registry.get(Agency, agency_id))
+
+
+class AgencyQuery(ListQuery):
+    q: SearchText = Field(default=None, description="A part of the agency's name or acronym")
+    country: Country = None
+    status: str | None = code_list(AgencyStatus, "Where its registration stands", "registered")
+    esg_activity: str | None = code_list(ESGActivity, "An ESG activity it is registered for", "programme")
+
+
+class AgencyListed(Output):
+    id: UUID = Field(validation_alias="agency_id")
+    href: str
+    name: str
+    acronym: str | None
+    country: str
+    deqar_id: str | None
+    esg_activities: list[str]
+    registered_on: date
+    status: str = Field(description="registered, suspended or deregistered, as last recorded")
+    suspended_since: date | None
+    deregistered_on: date | None
+
+
+def agency_listed(row: AgencyRow) -> AgencyListed:
+    return item(AgencyListed, row, href=f"/v1/agencies/{row.agency_id}", status=row.status)
+
+
+@router.get(
+    "",
+    summary="QA agencies, filtered, with a total and facet counts",
+    description="DEQAR-style: by country, registration status and ESG activity, a page at a time in a stable order.",
+)
+async def list_agencies(
+    request: Request, _: Visitor, read_models: ReadSide, query: Annotated[AgencyQuery, Query()]
+) -> ListOut[AgencyListed]:
+    return await served(request, read_models, AGENCY_BROWSE, query, agency_listed)

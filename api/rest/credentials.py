@@ -13,6 +13,7 @@ from pydantic import Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from mcreg.api.deps import Caller, Configured, ReadSide, Registered, Verifier, Visitor
+from mcreg.api.lists import CREDENTIAL_BROWSE
 from mcreg.api.problems import ProblemError, field_path
 from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
@@ -27,17 +28,22 @@ from mcreg.api.rest.common import (
     created,
     ref,
 )
+from mcreg.api.rest.listing import Country, EqfLevel, IscedField, ListOut, ListQuery, code_list, item, served
 from mcreg.api.rest.status_lists import IssuerKeyOut
 from mcreg.api.rest.verify import CheckOut, InclusionOut, ProblemOut, StatusBitOut
+from mcreg.projections.credential_status import CredentialStatusRow
+from mcreg.projections.faceted import Listed
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.registry.aggregates.microcredential import MicroCredential
 from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.application import BatchRejected, BatchResult, IssueRow, Registry, RowError
 from mcreg.registry.errors import InvalidInput
-from mcreg.registry.permissions import may_see_private
+from mcreg.registry.fingerprints import fingerprinted_fields
+from mcreg.registry.permissions import may_see_private, private_reach
+from mcreg.registry.schemes import RULES, identifier
 from mcreg.registry.stamp import Actor
-from mcreg.registry.vocabulary import RevocationReason, Role, Verdict
+from mcreg.registry.vocabulary import CredentialStatus, RevocationReason, Role, Verdict
 
 router = APIRouter(prefix="/v1/credentials", tags=["credentials"], responses=PROBLEM_RESPONSES)
 
@@ -50,6 +56,12 @@ class Learner(Input):
     email: str | None = Field(default=None, examples=["ana@example.org"])
     given_name: str | None = Field(default=None, examples=["Ana"], description="As the learner's papers split the name")
     family_name: str | None = Field(default=None, examples=["Kovač"])
+    student_id: str | None = Field(
+        default=None,
+        examples=["s1234567"],
+        description="The student-information system's number for the learner (scheme sis_student): personal data, "
+        "sealed with the rest, shown only where the learner is",
+    )
 
 
 class NewCredential(Input):
@@ -59,11 +71,26 @@ class NewCredential(Input):
     grade: str | None = Field(default=None, examples=["8/10"])
     valid_until: date | None = None
     learner_id: UUID | None = Field(default=None, description="The learner's id from an earlier credential, if any")
+    course_id: str | None = Field(
+        default=None,
+        examples=["2026-S1/MATH101"],
+        description="The student-information system's course id (sis_course)",
+    )
+    lti_context_id: str | None = Field(
+        default=None, examples=["c1d887f0-a1a3-4bca-ae25-c375edcc131a"], description="The LTI 1.3 context id"
+    )
 
     def row(self, today: date) -> IssueRow:
         learner = PersonalData(**self.learner.model_dump())
         return IssueRow(
-            self.microcredential_id, learner, self.issued_on or today, self.grade, self.valid_until, self.learner_id
+            self.microcredential_id,
+            learner,
+            self.issued_on or today,
+            self.grade,
+            self.valid_until,
+            self.learner_id,
+            self.course_id,
+            self.lti_context_id,
         )
 
 
@@ -96,6 +123,7 @@ class LearnerOut(Output):
     name: str | None = Field(description="None once the learner has been forgotten (GDPR erasure)")
     birth_date: date | None = None
     email: str | None = None
+    student_id: str | None = Field(default=None, description="The student-information system's number, if given")
 
 
 class CredentialOut(Output):
@@ -116,6 +144,12 @@ class CredentialOut(Output):
     )
     learner: LearnerOut | None = Field(
         default=None, validation_alias="private_learner", description="For the provider and authorities"
+    )
+    course_id: str | None = Field(
+        default=None, validation_alias="private_course_id", description="For the provider and authorities"
+    )
+    lti_context_id: str | None = Field(
+        default=None, validation_alias="private_lti_context_id", description="For the provider and authorities"
     )
 
 
@@ -167,6 +201,13 @@ class Verification(Output):
     checks: list[CheckOut] = Field(description="Every check made, as POST /v1/verify names them")
     vc_href: str = Field(
         description="The signed OB3/VC 2.0 export (for the provider and authorities); POST /v1/verify checks a copy"
+    )
+
+
+class HolderLink(Output):
+    url: str = Field(
+        description="The credential's public page with the learner's name shown: hand it to the learner only. It "
+        "stops showing the name once the learner is forgotten"
     )
 
 
@@ -254,7 +295,8 @@ BATCH_BODY = {
 def issue_credential(
     body: NewCredential, response: Response, actor: Caller, registry: Registered, key: IdempotencyKey = None
 ) -> Ref:
-    credential_id = registry.issue_credential(actor, **body.row(registry.today()).__dict__, idempotency_key=key)
+    row = fingerprinted_fields(body.row(registry.today()))  # course identifiers only when given (decision 4)
+    credential_id = registry.issue_credential(actor, **row, idempotency_key=key)
     return created(response, "credentials", credential_id)
 
 
@@ -304,6 +346,32 @@ def revoke_credential(
     )
 
 
+class CredentialIdentifier(Input):
+    identifier: str = Field(
+        examples=["sis_course:2026-S1/MATH101"],
+        description="scheme:value, the scheme one of sis_course, lti_context, sis_student "
+        "(GET /v1/lookup/credentials finds the credential by it)",
+    )
+
+
+@router.post(
+    "/{credential_id}/external-identifiers",
+    summary="Record an identifier the issuing provider's systems give a credential after its issue",
+    description="A course id (`sis_course`), an LTI context id (`lti_context`) or the learner's student number "
+    "(`sis_student`, sealed with the learner's data, erased with them), by the issuing provider only. One value per "
+    "scheme: a credential that has one keeps it (409 for another; the same again changes nothing). The value must "
+    "follow its scheme's format (422 naming the rule).",
+)
+def add_credential_identifier(
+    credential_id: UUID, body: CredentialIdentifier, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
+    scheme, value = identifier("identifier", body.identifier)
+    if RULES[scheme].names != "credential":
+        raise InvalidInput("identifier", "must name a credential's identifier: sis_course, lti_context or sis_student")
+    added = registry.add_credential_identifier(actor, credential_id, scheme=scheme, value=value, idempotency_key=key)
+    return ref("credentials", added)
+
+
 @router.get("/{credential_id}", summary="A credential; the learner and grade only for its provider and authorities")
 def get_credential(credential_id: UUID, actor: Visitor, registry: Registered) -> CredentialOut:
     credential = registry.get(Credential, credential_id)
@@ -312,7 +380,8 @@ def get_credential(credential_id: UUID, actor: Visitor, registry: Registered) ->
     if may_see_private(actor, credential.provider_id, Role.PROVIDER, provider.country):
         learner = registry.learner_data(credential_id)
         learner_out = LearnerOut(learner_id=credential.learner_id, **(learner.__dict__ if learner else {"name": None}))
-        out = out.model_copy(update={"grade": credential.grade, "learner": learner_out})
+        private = {"grade": credential.grade, "learner": learner_out, "course_id": credential.course_id}
+        out = out.model_copy(update=private | {"lti_context_id": credential.lti_context_id})
     return out
 
 
@@ -328,11 +397,13 @@ def verify_credential(
         datetime | None, Query(description="Answer as the registry had recorded things at this time; now if not given")
     ] = None,
 ) -> Verification:
-    standing = registry.credential_standing(credential_id, as_of, known_at)
-    credential = standing.credential
-    microcredential = registry.get(MicroCredential, credential.microcredential_id)
-    spec = microcredential.specification_at(credential.spec_version)
-    evidence = verifier.stored(standing)
+    with registry.reading():  # the decision and its agency, asked of on two dates, and the provider: read once
+        standing = registry.credential_standing(credential_id, as_of, known_at)
+        credential = standing.credential
+        microcredential = registry.get(MicroCredential, credential.microcredential_id)
+        spec = microcredential.specification_at(credential.spec_version)
+        evidence = verifier.stored(standing)
+        provider = registry.get(Provider, credential.provider_id)
     return Verification(
         credential_id=credential.id,
         as_of=standing.as_of,
@@ -346,7 +417,7 @@ def verify_credential(
         issued_on=credential.issued_on,
         valid_until=credential.valid_until,
         provider_id=credential.provider_id,
-        provider_country=registry.get(Provider, credential.provider_id).country,
+        provider_country=provider.country,
         issuer=evidence.issuer,
         microcredential_id=microcredential.id,
         title=spec.title,
@@ -362,3 +433,64 @@ def verify_credential(
         checks=[CheckOut.model_validate(check) for check in evidence.checks.made],
         vc_href=f"/v1/credentials/{credential.id}/vc",
     )
+
+
+@router.get(
+    "/{credential_id}/holder-link",
+    summary="The holder's link: the credential's page showing the learner's name, for the provider to hand on",
+    description="For the issuing provider, the operator and the national authority of the provider's country, as "
+    "the exports. The link carries a token derived from the learner's key and stored nowhere: anyone holding the "
+    "link sees the learner's name on `/credentials/{id}`, and nobody does once the learner is forgotten (a conflict "
+    "here then).",
+)
+def get_holder_link(credential_id: UUID, actor: Visitor, registry: Registered, settings: Configured) -> HolderLink:
+    token = registry.holder_token(actor, credential_id)
+    return HolderLink(url=f"{settings.public_url.rstrip('/')}/credentials/{credential_id}?holder={token}")
+
+
+class CredentialQuery(ListQuery):
+    provider_id: UUID | None = None
+    microcredential_id: UUID | None = None
+    country: Country = Field(default=None, description="The provider's country (ISO 3166-1 alpha-2)")
+    status: str | None = code_list(CredentialStatus, "As last recorded", "active")
+    eqf_level: EqfLevel = Field(default=None, description="The micro-credential's EQF level")
+    isced_field: IscedField = None
+    include_revoked: bool = Field(default=False, description="List revoked credentials too")
+    issued_from: date | None = Field(default=None, description="Issued on or after")
+    issued_to: date | None = Field(default=None, description="Issued on or before")
+
+
+class CredentialListed(Output):
+    id: UUID = Field(validation_alias="credential_id")
+    href: str
+    provider_id: UUID
+    country: str = Field(description="The provider's country")
+    microcredential_id: UUID
+    spec_version: int
+    eqf_level: int | None = Field(description="The micro-credential's EQF level, as currently specified")
+    isced_field: str | None = Field(description="The micro-credential's ISCED-F field, as currently specified")
+    issued_on: date
+    valid_until: date | None
+    status: str
+    revoked_on: date | None
+    revocation_reason: str | None
+    suspended_since: date | None
+
+
+def credential_listed(entry: Listed[CredentialStatusRow]) -> CredentialListed:
+    return item(CredentialListed, entry.row, href=f"/v1/credentials/{entry.row.credential_id}", **entry.facts)
+
+
+@router.get(
+    "",
+    summary="Credentials, filtered, with a total and facet counts: for their provider and authorities, never public",
+    description="A provider lists its own; a national authority those of its country's providers; the operator and "
+    "auditors (who read the change feed, which names every one) all of them; anyone else is refused (a credential's "
+    "id is its holder's to hand out). Revoked ones only with `include_revoked=true`. No learner data.",
+)
+async def list_credentials(
+    request: Request, actor: Caller, read_models: ReadSide, query: Annotated[CredentialQuery, Query()]
+) -> ListOut[CredentialListed]:
+    provider, country = private_reach(actor, Role.PROVIDER, "credentials", auditors=True)
+    scope = {"scope_provider": provider, "scope_country": country}
+    return await served(request, read_models, CREDENTIAL_BROWSE, query, credential_listed, scope)

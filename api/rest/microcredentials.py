@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field, StrictInt
 
-from mcreg.api.deps import Caller, Registered, Visitor
+from mcreg.api.deps import Caller, ReadSide, Registered, Visitor
+from mcreg.api.lists import MICROCREDENTIAL_BROWSE, Retired
 from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
     Dated,
@@ -22,6 +24,19 @@ from mcreg.api.rest.common import (
     created,
     ref,
 )
+from mcreg.api.rest.listing import (
+    Country,
+    EctsAmount,
+    EqfLevel,
+    IscedField,
+    ListOut,
+    ListQuery,
+    SearchText,
+    code_list,
+    item,
+    served,
+)
+from mcreg.projections.browsing import MicroCredentialEntry, MicroCredentialQA
 from mcreg.registry import validate
 from mcreg.registry.aggregates.microcredential import MicroCredential
 from mcreg.registry.vocabulary import (
@@ -159,3 +174,65 @@ def retire_microcredential(
 @router.get("/{microcredential_id}", summary="A micro-credential with every version of its specification")
 def get_microcredential(microcredential_id: UUID, _: Visitor, registry: Registered) -> MicroCredentialOut:
     return MicroCredentialOut.model_validate(registry.get(MicroCredential, microcredential_id))
+
+
+class MicroCredentialQuery(ListQuery):
+    q: SearchText = Field(
+        default=None, description="Words each title must hold, in any language (the last may be a word's start)"
+    )
+    provider_id: UUID | None = None
+    country: Country = None
+    eqf_level: EqfLevel = None
+    isced_field: IscedField = None
+    ects_min: EctsAmount = None
+    ects_max: EctsAmount = None
+    language: str | None = code_list(validate.LANGUAGES, "A language it is taught in (ISO 639-1)", "en")
+    qa_status: str | None = code_list(
+        MicroCredentialQA, "Where its quality assurance stands today", "programme_reviewed"
+    )
+    retired: str | None = code_list(
+        Retired, "Which retired ones to list: none (exclude, the default), only them, or them too", "include"
+    )
+
+
+class MicroCredentialListed(Output):
+    id: UUID = Field(validation_alias="microcredential_id")
+    href: str
+    provider_id: UUID
+    provider_country: str
+    provider_names: dict[str, str]
+    title: dict[str, str]
+    ects: Decimal
+    eqf_level: int | None
+    isced_field: str
+    languages: list[str]
+    participation: str
+    qa_type: str
+    spec_version: int
+    in_force_from: date
+    retired_on: date | None
+    qa_status: str = Field(description="programme_reviewed, institution_accredited or not_quality_assured, today")
+
+
+def microcredential_listed(entry: MicroCredentialEntry) -> MicroCredentialListed:
+    row = entry.entry
+    return item(
+        MicroCredentialListed,
+        row,
+        href=f"/v1/microcredentials/{row.microcredential_id}",
+        provider_names=entry.provider_names,
+        qa_status=entry.qa_status.value,
+    )
+
+
+@router.get(
+    "",
+    summary="Micro-credentials, filtered, with a total and facet counts",
+    description="The catalogue, DEQAR-style: by country, EQF level, ISCED-F field, ECTS range, language and QA status "
+    "today, a page at a time in a stable order; facets count countries, levels, broad fields, ECTS bands, languages "
+    "and QA statuses.",
+)
+async def list_microcredentials(
+    request: Request, _: Visitor, read_models: ReadSide, query: Annotated[MicroCredentialQuery, Query()]
+) -> ListOut[MicroCredentialListed]:
+    return await served(request, read_models, MICROCREDENTIAL_BROWSE, query, microcredential_listed)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from mcreg.api.deps import Caller, Registered, Visitor
+from mcreg.api.deps import Caller, ReadSide, Registered, Visitor
+from mcreg.api.lists import PROVIDER_BROWSE
 from mcreg.api.rest.common import PROBLEM_RESPONSES, CountryCode, IdempotencyKey, Input, Output, Ref, created, ref
+from mcreg.api.rest.listing import Country, ListOut, ListQuery, SearchText, code_list, item, served
+from mcreg.projections.browsing import ProviderEntry, ProviderQA
 from mcreg.registry.aggregates.provider import Provider
+from mcreg.registry.schemes import identifier
 from mcreg.registry.vocabulary import ProviderType
 
 router = APIRouter(prefix="/v1/providers", tags=["providers"], responses=PROBLEM_RESPONSES)
@@ -77,6 +82,68 @@ def claim_identifier(
     return ref("providers", claimed)
 
 
+class ExternalIdentifier(Input):
+    identifier: str = Field(
+        examples=["erasmus:NL GRONING03"],
+        description="scheme:value, the scheme one of schac, erasmus, eter, deqar (GET /v1/lookup finds it)",
+    )
+
+
+@router.post(
+    "/{provider_id}/external-identifiers",
+    summary="Record an identifier another register gives the provider (by the provider or its country's authority)",
+    description="One value per scheme: a provider that has one already keeps it (409 for another). A value another "
+    "provider holds is a 409. The value must follow its scheme's format (422 naming the rule).",
+)
+def add_external_identifier(
+    provider_id: UUID, body: ExternalIdentifier, actor: Caller, registry: Registered, key: IdempotencyKey = None
+) -> Ref:
+    scheme, value = identifier("identifier", body.identifier)
+    added = registry.add_provider_identifier(actor, provider_id, scheme=scheme, value=value, idempotency_key=key)
+    return ref("providers", added)
+
+
 @router.get("/{provider_id}", summary="A provider, with the accreditations granted to it")
 def get_provider(provider_id: UUID, _: Visitor, registry: Registered) -> ProviderOut:
     return ProviderOut.model_validate(registry.get(Provider, provider_id))
+
+
+class ProviderQuery(ListQuery):
+    q: SearchText = Field(default=None, description="A part of one of the provider's names, in any language")
+    country: Country = None
+    provider_type: str | None = code_list(ProviderType, "The kind of provider", "higher_education")
+    qa_status: str | None = code_list(ProviderQA, "Where its accreditation stands today", "accredited")
+
+
+class ProviderListed(Output):
+    id: UUID = Field(validation_alias="provider_id")
+    href: str
+    names: dict[str, str]
+    country: str
+    provider_type: str
+    identifiers: Identifiers
+    registered_on: date
+    closed_on: date | None
+    qa_status: str = Field(description="accredited, not_accredited or closed, today")
+
+
+def provider_listed(entry: ProviderEntry) -> ProviderListed:
+    row = entry.provider
+    return item(
+        ProviderListed,
+        row,
+        href=f"/v1/providers/{row.provider_id}",
+        identifiers=Identifiers.model_validate(row),
+        qa_status=entry.qa_status.value,
+    )
+
+
+@router.get(
+    "",
+    summary="Providers, filtered, with a total and facet counts",
+    description="DEQAR-style: by country, kind and accreditation status today, a page at a time in a stable order.",
+)
+async def list_providers(
+    request: Request, _: Visitor, read_models: ReadSide, query: Annotated[ProviderQuery, Query()]
+) -> ListOut[ProviderListed]:
+    return await served(request, read_models, PROVIDER_BROWSE, query, provider_listed)

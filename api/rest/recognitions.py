@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from mcreg.api.deps import Caller, Registered, Visitor
+from mcreg.api.deps import Caller, ReadSide, Registered, Visitor
+from mcreg.api.lists import RECOGNITION_BROWSE
 from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
     Ects,
@@ -23,12 +25,21 @@ from mcreg.api.rest.common import (
     created,
     ref,
 )
+from mcreg.api.rest.listing import COUNTRY, ListOut, ListQuery, code_list, item, served
+from mcreg.projections.recognitions import RecognitionRow
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.aggregates.recognition import Recognition
 from mcreg.registry.application import Registry
-from mcreg.registry.permissions import require_private
-from mcreg.registry.vocabulary import AppealOutcome, RecognitionOutcome, RecognitionPurpose, Requester, Role
+from mcreg.registry.permissions import private_reach, require_private
+from mcreg.registry.vocabulary import (
+    AppealOutcome,
+    RecognitionOutcome,
+    RecognitionPurpose,
+    RecognitionStatus,
+    Requester,
+    Role,
+)
 
 router = APIRouter(prefix="/v1/recognitions", tags=["recognitions"], responses=PROBLEM_RESPONSES)
 
@@ -160,3 +171,56 @@ def _verdict_out(registry: Registry, recognition: Recognition) -> VerdictOut | N
         credential_status=verdict.credential_status,
         qa_standing=StandingOut.model_validate(verdict.qa_standing),
     )
+
+
+class RecognitionQuery(ListQuery):
+    credential_id: UUID | None = None
+    institution_id: UUID | None = None
+    issuer_id: UUID | None = None
+    status: str | None = code_list(RecognitionStatus, "Where it stands", "decided")
+    outcome: str | None = code_list(RecognitionOutcome, "The outcome in force", "recognised")
+    purpose: str | None = code_list(RecognitionPurpose, "What it was asked for", "credit_transfer")
+    institution_country: str | None = COUNTRY
+    issuer_country: str | None = COUNTRY
+    requested_from: date | None = Field(default=None, description="Requested on or after")
+    requested_to: date | None = Field(default=None, description="Requested on or before")
+
+
+class RecognitionListed(Output):
+    id: UUID = Field(validation_alias="recognition_id")
+    href: str
+    credential_id: UUID
+    institution_id: UUID
+    institution_country: str
+    issuer_id: UUID
+    issuer_country: str
+    purpose: str
+    requested_by: str
+    requested_on: date
+    status: str
+    outcome: str | None
+    ects_recognised: Decimal | None
+    decided_on: date | None
+    appeal_lodged_on: date | None
+    appeal_outcome: str | None
+    withdrawn_on: date | None
+
+
+def recognition_listed(row: RecognitionRow) -> RecognitionListed:
+    # The sealed differences are a field of the row, not of the item: they stay out.
+    return item(RecognitionListed, row, href=f"/v1/recognitions/{row.recognition_id}")
+
+
+@router.get(
+    "",
+    summary="Recognitions, filtered, with a total and facet counts: for those concerned, never public",
+    description="An institution lists its own; a national authority those where its country is the institution's or "
+    "the issuer's; the operator all of them; anyone else is refused. The substantial differences are not listed: "
+    "read one recognition for them.",
+)
+async def list_recognitions(
+    request: Request, actor: Caller, read_models: ReadSide, query: Annotated[RecognitionQuery, Query()]
+) -> ListOut[RecognitionListed]:
+    institution, country = private_reach(actor, Role.INSTITUTION, "recognitions")
+    scope = {"scope_institution": institution, "scope_country": country}
+    return await served(request, read_models, RECOGNITION_BROWSE, query, recognition_listed, scope)

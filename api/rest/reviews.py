@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from mcreg.api.deps import Caller, Registered, Visitor
+from mcreg.api.deps import Caller, ReadSide, Registered, Visitor
+from mcreg.api.lists import REVIEW_BROWSE
 from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
     IdempotencyKey,
@@ -20,6 +22,10 @@ from mcreg.api.rest.common import (
     created,
     ref,
 )
+from mcreg.api.rest.listing import Country, EqfLevel, ListOut, ListQuery, code_list, item, served
+from mcreg.projections.faceted import Listed
+from mcreg.projections.provider_standing_queries import ReviewRow
+from mcreg.projections.registers import ReviewStatus
 from mcreg.registry.aggregates.review import Review
 from mcreg.registry.vocabulary import AppealOutcome, QADecision
 
@@ -132,3 +138,54 @@ def withdraw_review(
 @router.get("/{review_id}", summary="A review: report, decision, appeal")
 def get_review(review_id: UUID, _: Visitor, registry: Registered) -> ReviewOut:
     return ReviewOut.model_validate(registry.get(Review, review_id))
+
+
+class ReviewQuery(ListQuery):
+    provider_id: UUID | None = None
+    agency_id: UUID | None = None
+    microcredential_id: UUID | None = None
+    country: Country = Field(default=None, description="The provider's country (ISO 3166-1 alpha-2)")
+    status: str | None = code_list(ReviewStatus, "Where it stands today", "decided")
+    decision: str | None = code_list(QADecision, "The decision in force", "positive")
+    eqf_level: EqfLevel = Field(default=None, description="The micro-credential's EQF level")
+    opened_from: date | None = Field(default=None, description="Opened on or after")
+    opened_to: date | None = Field(default=None, description="Opened on or before")
+
+
+class ReviewListed(Output):
+    id: UUID = Field(validation_alias="review_id")
+    href: str
+    agency_id: UUID
+    microcredential_id: UUID
+    provider_id: UUID
+    country: str = Field(description="The provider's country")
+    eqf_level: int | None = Field(description="The micro-credential's EQF level, as currently specified")
+    spec_version: int
+    local_identifier: str | None
+    opened_on: date
+    report_url: str | None
+    report_published_on: date | None
+    decision: str | None
+    valid_from: date | None
+    valid_to: date | None
+    decided_on: date | None
+    appeal_lodged_on: date | None
+    appeal_outcome: str | None
+    withdrawn_on: date | None
+    status: str = Field(description="open, decided, appealed or withdrawn, today")
+
+
+def review_listed(entry: Listed[ReviewRow]) -> ReviewListed:
+    return item(ReviewListed, entry.row, href=f"/v1/reviews/{entry.row.review_id}", **entry.facts)
+
+
+@router.get(
+    "",
+    summary="Reviews, filtered, with a total and facet counts",
+    description="DEQAR-style: by provider, agency, micro-credential, the provider's country, status today, decision, "
+    "EQF level and opening date, a page at a time in a stable order.",
+)
+async def list_reviews(
+    request: Request, _: Visitor, read_models: ReadSide, query: Annotated[ReviewQuery, Query()]
+) -> ListOut[ReviewListed]:
+    return await served(request, read_models, REVIEW_BROWSE, query, review_listed)

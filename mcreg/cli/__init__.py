@@ -1,8 +1,8 @@
 """The ``mcreg`` command line: one module per command group, assembled here into ``app``.
 
 ``serve`` (the HTTP API), ``project`` and ``rebuild`` (read models), ``export``
-and ``restore`` (backups), ``forget-learner``, ``demo``, ``bench``, and the
-groups ``db``, ``keys``, ``audit`` and ``log``. ``help`` makes their help read alike;
+and ``restore`` (backups), ``forget-learner``, ``issue --csv``, ``demo``, ``bench``, and the
+groups ``db``, ``keys``, ``audit``, ``log`` and ``translations``. ``help`` makes their help read alike;
 ``shared`` holds what they share (starting the services, the console, progress bars).
 """
 
@@ -12,7 +12,7 @@ from importlib.metadata import version
 
 import typer
 
-from mcreg.cli import audit, backup, bench, db, demo, keys, learners, log, projections, serve
+from mcreg.cli import audit, backup, bench, db, demo, issue, keys, learners, log, projections, serve, translations
 from mcreg.cli.help import Group
 
 
@@ -43,9 +43,10 @@ def main(
     """
 
 
-for commands in (serve, projections, backup, learners, demo, bench):
+for commands in (serve, projections, backup, learners, issue, demo, bench):
     app.add_typer(commands.app)
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(log.app, name="log")
+app.add_typer(translations.app, name="translations")

@@ -24,6 +24,7 @@ def bench(
         Path("bench-results.json"),
         help="Where to write the figures (and a .md table beside it); the current folder by default.",
     ),
+    clients: int = typer.Option(16, help="Concurrent clients of single commands (a second figure always has 4)."),
 ) -> None:
     """Measure every figure against the machine's limits: bench/suite.py, from a source checkout."""
     suite = SOURCE_CHECKOUT / "bench" / "suite.py"
@@ -31,5 +32,14 @@ def bench(
         console.print("[red]mcreg bench needs a source checkout (bench/suite.py is not installed with the package)[/]")
         raise typer.Exit(2)
     # The suite runs in its own folder; the figures land where the caller asked, relative to where they stand.
-    command = [sys.executable, str(suite), "--scale", scale, "--output", str(output.resolve())]
+    command = [
+        sys.executable,
+        str(suite),
+        "--scale",
+        scale,
+        "--output",
+        str(output.resolve()),
+        "--clients",
+        str(clients),
+    ]
     raise typer.Exit(subprocess.run(command, cwd=suite.parent, check=False).returncode)

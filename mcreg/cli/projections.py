@@ -14,14 +14,24 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from mcreg.bootstrap import Services, followers, open_read_models, open_transparency_log
+from mcreg.bootstrap import (
+    Services,
+    deliverer,
+    followers,
+    open_leases,
+    open_read_models,
+    open_transparency_log,
+    open_webhooks,
+)
 from mcreg.cli.help import Command
 from mcreg.cli.shared import CLI_OPERATOR, console, position_bar, start
 from mcreg.projections.engine import PAGE_SIZE, Projector, catch_up
+from mcreg.projections.lease import LeaseLost
 from mcreg.projections.quarantine import PoisonEvent, Quarantined, State
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.rebuild import Comparison
 from mcreg.projections.transparency_log import TransparencyLog
+from mcreg.webhooks.subscriptions import Webhooks
 
 app = typer.Typer()
 
@@ -33,6 +43,15 @@ def lag_table(read_models: ReadModels, log: TransparencyLog, title: str) -> Tabl
     for name, lag in (read_models.lag() | {log.name: log.lag()}).items():
         table.add_row(name, f"{lag:,}", f"[red]{describe(held[name])}[/]" if name in held else "")
     return table
+
+
+def deliveries_line(webhooks: Webhooks) -> str:
+    """How webhook deliveries fare, in one line (as /readyz counts them)."""
+    h = webhooks.health()
+    line = f"webhooks: outbox lag {h.lag:,} events; {h.owed:,} deliveries owed, {h.behind:,} events behind"
+    if not (h.retrying or h.disabled):
+        return line
+    return line + f"; [red]{h.retrying} retrying, {h.disabled} disabled[/] (their owners see why: GET /v1/webhooks)"
 
 
 def describe(held: Quarantined) -> str:
@@ -55,8 +74,11 @@ def project(
         None, "--read-model", metavar="NAME", help="With --skip or --retry: only this read model."
     ),
 ) -> None:
-    """Keep the read models up to date: catch up, then follow new events until Ctrl-C or SIGTERM.
+    """Keep the read models up to date: catch up, then follow new events and deliver webhooks until Ctrl-C or
+    SIGTERM.
 
+    Run as many as you like, on any machines: each read model, the transparency log and the webhook outbox is
+    kept by one of them at a time (the holder of its lease); the others take over within seconds when it ends.
     A read model that cannot apply an event stops before it, holds it in quarantine and says so here, in
     /readyz and in /metrics; the others go on. With --skip or --retry, act on that event (recorded as an event
     of the registry), catch the read models acted on up, and exit: 1 if one is still stopped. Exits 1 when a
@@ -72,20 +94,32 @@ def project(
     services = start()
     read_models = open_read_models(services)
     transparency_log = open_transparency_log(services)
+    webhooks = open_webhooks(services)
+    leases = open_leases(services)
     try:
         if skip is not None or retry:
             act(services, read_models, transparency_log, skip, read_model, page_size)
             return
         console.print(lag_table(read_models, transparency_log, "on start"))
+        console.print(deliveries_line(webhooks))
+        worker = followers(read_models, transparency_log, webhooks, leases, stop=stop, page_size=page_size)
+        leased = [name for name in read_models.names if leases.lease(name).acquire()]
         began = time.perf_counter()
-        with position_bar("catching up") as progress:
-            read = read_models.catch_up(page_size=page_size, stop=stop, progress=progress)
+        try:
+            with position_bar("catching up") as progress:
+                read = read_models.catch_up(leased, page_size=page_size, stop=stop, progress=progress)
+        except LeaseLost as lost:
+            read = 0
+            console.print(f"[yellow]{lost}[/]: its worker tries for it again")
         elapsed = time.perf_counter() - began
         console.print(f"caught up: {read:,} events in {elapsed:.1f} s ({read / elapsed:,.0f} events/s)")
+        if others := [name for name in read_models.names if name not in leased]:
+            console.print(f"held by other processes, taken over if they end: {', '.join(others)}")
         for name, held in read_models.quarantine.held().items():
             console.print(f"[red]{name} stopped[/] before {describe(held)}; mcreg project --skip or --retry")
-        worker = followers(read_models, transparency_log, stop=stop, page_size=page_size)
+        delivery = deliverer(services, webhooks, stop=stop)
         worker.start()
+        delivery.start()
         if not stop.is_set():
             console.print("following new events; Ctrl-C or SIGTERM stops")
         # Polled, not ``stop.wait()``: the signal handler sets ``stop`` in this thread, and would
@@ -93,12 +127,16 @@ def project(
         while not stop.is_set():
             time.sleep(0.2)
         worker.join()
+        delivery.join()
+        delivery.view.close()
         console.print(lag_table(read_models, transparency_log, "on stop"))
+        console.print(deliveries_line(webhooks))
         for name, error in worker.errors.items():
             console.print(f"[red]{name} failed:[/] {error!r}")
         if worker.errors:
             raise typer.Exit(1)
     finally:
+        leases.close()
         transparency_log.close()
         read_models.close()
         services.close()

@@ -5,6 +5,10 @@ key in lists, logs and events, as ``key_id``); the secret is 32 random bytes
 and only its SHA-256 is stored, so a stolen table lets no one in. The keys
 live in a table beside the event store, not in it: they are credentials of
 callers, revoked and expired in place, and never part of the registry's history.
+
+A key found valid is trusted for ``FRESH_FOR`` (one second) in the process that found it, so a busy client costs
+one lookup a second rather than one a request: a key revoked elsewhere (the CLI, another API process) is refused
+within that second, and at once in the process that revoked it. Expiry is checked on every request.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -26,6 +31,10 @@ from mcreg.stores.tables import qualified
 
 PREFIX_BYTES = 6
 SECRET_BYTES = 32
+FRESH_FOR = 1.0
+"""Seconds a key found valid is trusted in this process before it is looked up again."""
+KNOWN_KEYS = 10_000
+"""The most keys a process remembers at once (past it, it forgets them all and looks each up again)."""
 
 
 class KeyRefused(Exception):
@@ -75,9 +84,11 @@ class ApiKeys:
 
     columns = "prefix, org, role, country, name, created_at, expires_at, revoked_at"
 
-    def __init__(self, pool: ConnectionPool, schema: str = "") -> None:
+    def __init__(self, pool: ConnectionPool, schema: str = "", *, fresh_for: float = FRESH_FOR) -> None:
         self.pool = pool
         self.table = qualified(schema, "api_keys")
+        self.fresh_for = fresh_for
+        self._known: dict[bytes, tuple[float, ApiKey]] = {}  # by the token's digest: when it was found valid, the key
 
     def create_table(self) -> None:
         with self.pool.connection() as conn:
@@ -114,7 +125,28 @@ class ApiKeys:
         return MadeApiKey(key, token)
 
     def authenticate(self, token: str, now: datetime) -> ApiKey:
-        """The key behind ``token``, or KeyRefused saying why it lets no one in."""
+        """The key behind ``token``, or KeyRefused saying why it lets no one in (looked up unless this process
+        found it valid less than ``fresh_for`` seconds ago)."""
+        digest = _digest(token)
+        key = self.known(token, now, digest)
+        if key is None:
+            key = self._look_up(token, digest)
+            if len(self._known) >= KNOWN_KEYS:
+                self._known.clear()
+            self._known[digest] = (time.monotonic(), key)
+            _check_expiry(key, now)
+        return key
+
+    def known(self, token: str, now: datetime, digest: bytes | None = None) -> ApiKey | None:
+        """The key behind ``token`` if this process found it valid less than ``fresh_for`` seconds ago (no lookup);
+        KeyRefused if it has expired since; None if it must be looked up."""
+        found = self._known.get(digest or _digest(token))
+        if found is None or time.monotonic() - found[0] >= self.fresh_for:
+            return None
+        _check_expiry(found[1], now)
+        return found[1]
+
+    def _look_up(self, token: str, digest: bytes) -> ApiKey:
         prefix = _prefix_of(token)
         if prefix is None:
             raise KeyRefused("not an mcreg API key")
@@ -122,13 +154,11 @@ class ApiKeys:
             row = conn.execute(
                 sql.SQL("SELECT digest, " + self.columns + " FROM {} WHERE prefix = %s").format(self.table), [prefix]
             ).fetchone()
-        if row is None or not hmac.compare_digest(bytes(row[0]), _digest(token)):
+        if row is None or not hmac.compare_digest(bytes(row[0]), digest):
             raise KeyRefused(f"unknown API key {prefix}")
         key = ApiKey(*row[1:])
         if key.revoked_at is not None:
             raise KeyRefused(f"API key {prefix} was revoked")
-        if key.expires_at is not None and key.expires_at <= now:
-            raise KeyRefused(f"API key {prefix} expired")
         return key
 
     def get(self, prefix: str) -> ApiKey | None:
@@ -152,4 +182,12 @@ class ApiKeys:
                 sql.SQL("UPDATE {} SET revoked_at = now() WHERE prefix = %s AND revoked_at IS NULL").format(self.table),
                 [prefix],
             ).rowcount
+        for digest, (_, key) in list(self._known.items()):  # refused at once here; elsewhere within fresh_for
+            if key.prefix == prefix:
+                self._known.pop(digest, None)
         return revoked > 0
+
+
+def _check_expiry(key: ApiKey, now: datetime) -> None:
+    if key.expires_at is not None and key.expires_at <= now:
+        raise KeyRefused(f"API key {key.prefix} expired")

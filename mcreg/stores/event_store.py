@@ -5,7 +5,8 @@ a few hundred credentials (a bulk issuance) sends a parameter large enough to
 fill the socket buffers both ways, and client and server then wait on each
 other for ever (psycopg issue 685). This recorder runs the very same
 statements (table lock for gap-free notification order, NOTIFY, INSERT …
-RETURNING) in one ordinary transaction instead.
+RETURNING) in one ordinary transaction instead; a save of ``BULK_FROM`` events or
+more is written under the same lock with one binary ``COPY`` (``bulk_copy``).
 
 Its subscriptions listen before they first read (``ListeningSubscription``).
 
@@ -27,23 +28,36 @@ from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresSubscription
-from eventsourcing.utils import get_topic, retry
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow, dict_row, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from mcreg.registry.read_versions import check_read_versions, relied_on
+from mcreg.stores.bulk_copy import BULK_FROM, copy_events
 
 
 class BulkSafeApplicationRecorder(PostgresApplicationRecorder):
+    bulk_from = BULK_FROM
+    """Events in a save from which it is copied in (``bulk_copy``) rather than inserted as the library does."""
+
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         with self.datastore.transaction(commit=True) as curs:
             self._insert_events(curs, stored_events, **kwargs)
             if not stored_events:
                 return None
+            if len(stored_events) >= self.bulk_from:
+                return self._copy_stored_events(curs, stored_events, **kwargs)
             self._insert_stored_events(curs, stored_events, **kwargs)
             return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
+    def _copy_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any) -> list[int]:
+        """A large save: the library's lock and NOTIFY, then one binary COPY; the events' notification ids."""
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        schema = self.datastore.schema
+        return copy_events(curs, schema, self.events_table_name, self.datastore.originator_id_type, stored_events)
 
 
 class ListeningSubscription(PostgresSubscription):
@@ -97,6 +111,16 @@ class ReadCheckingRecorder(BulkSafeApplicationRecorder):
 
     def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         super()._insert_stored_events(curs, stored_events, **kwargs)
+        self._check_read_versions(curs, stored_events, **kwargs)
+
+    def _copy_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> list[int]:
+        notification_ids = super()._copy_stored_events(curs, stored_events, **kwargs)
+        self._check_read_versions(curs, stored_events, **kwargs)
+        return notification_ids
+
+    def _check_read_versions(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         expected = relied_on(stored_events, kwargs.get("read_versions"))
         check_read_versions(expected, lambda aggregate_ids: self._stored_versions(curs, aggregate_ids))
 
@@ -106,15 +130,18 @@ class ReadCheckingRecorder(BulkSafeApplicationRecorder):
             check.execute(self.select_versions_statement, [list(aggregate_ids)])
             return {row["originator_id"]: row["version"] for row in check.fetchall()}
 
+    def stored_versions(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, int]:
+        """The latest stored version of each of these aggregates that has events, in one query."""
+        with self.datastore.transaction(commit=False) as curs, curs.connection.cursor(row_factory=dict_row) as read:
+            read.execute(self.select_versions_statement, [list(aggregate_ids)])
+            return {row["originator_id"]: row["version"] for row in read.fetchall()}
+
     @property
     def select_versions_statement(self) -> Composed:
         return SQL(
             "SELECT originator_id, max(originator_version) AS version FROM {0}.{1} "
             "WHERE originator_id = ANY(%s) GROUP BY originator_id"
         ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
-
-
-RECORDER_TOPIC = get_topic(ReadCheckingRecorder)
 
 
 def events_table(recorder: Any) -> Identifier:
@@ -228,3 +255,18 @@ def load_records(
             [table.as_string(curs.connection), max(head, 1), head > 0],
         )
     return loaded
+
+
+def records_at(recorder: Any, positions: Sequence[int]) -> list[FeedRecord]:
+    """The stored events at these positions, in log order (by the event store's unique position index)."""
+    statement = SQL(
+        "SELECT notification_id, originator_id, originator_version, topic, state FROM {}"
+        " WHERE notification_id = ANY(%s) ORDER BY notification_id"
+    ).format(events_table(recorder))
+    with recorder.datastore.transaction(commit=False) as curs:
+        curs.execute(statement, [list(positions)])
+        rows = curs.fetchall()
+    return [
+        FeedRecord(r["notification_id"], r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+        for r in rows
+    ]

@@ -48,8 +48,10 @@ from typing import Any
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
@@ -97,6 +99,11 @@ class KeyEncryptionKey:
     def id(self) -> str:
         """Names the KEK without revealing it: which KEK sealed a row."""
         return hashlib.sha256(b"mcreg/kek-id\x00" + self.key).hexdigest()[:16]
+
+    def derive(self, purpose: bytes) -> bytes:
+        """A key for ``purpose`` (HKDF-SHA256's ``info``), derived from the KEK: it changes with the KEK, and no key
+        derived for another purpose tells anything about it."""
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(self.key)
 
     def seal_secret(self, secret: bytes, aad: bytes) -> tuple[bytes, bytes]:
         """``secret`` sealed with AES-256-GCM under a fresh nonce, bound to ``aad``: (nonce, sealed)."""

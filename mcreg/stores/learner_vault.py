@@ -69,10 +69,7 @@ class PostgresLearnerVault:
                 ).format(self.table),
                 [ids, fresh],
             )
-            rows = conn.execute(
-                sql.SQL("SELECT learner_id, key FROM {} WHERE learner_id = ANY(%s)").format(self.table), [ids]
-            ).fetchall()
-        return {learner_id: bytes(key) for learner_id, key in rows}
+        return self.keys(ids)
 
     def key(self, learner_id: UUID) -> bytes | None:
         with self.pool.connection() as conn:
@@ -80,6 +77,16 @@ class PostgresLearnerVault:
                 sql.SQL("SELECT key FROM {} WHERE learner_id = %s").format(self.table), [learner_id]
             ).fetchone()
         return bytes(row[0]) if row else None
+
+    def keys(self, learner_ids: Iterable[UUID]) -> dict[UUID, bytes]:
+        ids = list(learner_ids)
+        if not ids:
+            return {}
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                sql.SQL("SELECT learner_id, key FROM {} WHERE learner_id = ANY(%s)").format(self.table), [ids]
+            ).fetchall()
+        return {learner_id: bytes(key) for learner_id, key in rows}
 
     def destroy(self, learner_id: UUID) -> bool:
         with self.pool.connection() as conn:

@@ -19,6 +19,10 @@ from mcreg.registry.vocabulary import CredentialStatus, RevocationReason, Standi
 class Credential(Aggregate):
     """Revocation is final; suspension can be lifted."""
 
+    student_id: SealedText | None = None
+    """A student number added after issue (``add_identifiers``), sealed under the learner's key; one given at issue
+    is in the sealed ``learner``."""
+
     @event("Issued")
     def __init__(
         self,
@@ -30,8 +34,14 @@ class Credential(Aggregate):
         grade: str | None,
         valid_until: date | None,
         qa_basis: QABasis,
+        course_id: str | None = None,
+        lti_context_id: str | None = None,
     ) -> None:
+        """``course_id`` (the student-information system's) and ``lti_context_id`` (the learning platform's)
+        name the course the credential was earned in; credentials issued before they existed have neither."""
         self.provider_id = provider_id
+        self.course_id = course_id
+        self.lti_context_id = lti_context_id
         self.microcredential_id = microcredential_id
         self.spec_version = spec_version
         self.learner = learner
@@ -72,6 +82,28 @@ class Credential(Aggregate):
         if not self.active_on(day) or self.expired_on(day) or qa_at_issue != Standing.IN_FORCE:
             return Verdict.NOT_VALID
         return Verdict.VALID if qa_on_day == Standing.IN_FORCE else Verdict.VALID_WITH_WARNINGS
+
+    def add_identifiers(
+        self, stamp: Stamp, course_id: str | None, lti_context_id: str | None, student_id: SealedText | None
+    ) -> None:
+        """Record identifiers the provider's systems give the credential that it did not have: the application
+        checks each is new or the one it has."""
+        self._add_identifiers(stamp, self.provider_id, course_id, lti_context_id, student_id)
+
+    @event("IdentifiersAdded")
+    def _add_identifiers(
+        self,
+        stamp: Stamp,
+        provider_id: UUID,
+        course_id: str | None,
+        lti_context_id: str | None,
+        student_id: SealedText | None,
+    ) -> None:
+        """``provider_id`` repeats the issuer's for those who read the event alone (a read model files the
+        identifiers by provider)."""
+        self.course_id = course_id if course_id is not None else self.course_id
+        self.lti_context_id = lti_context_id if lti_context_id is not None else self.lti_context_id
+        self.student_id = student_id if student_id is not None else self.student_id
 
     def suspend(self, stamp: Stamp, reason: SealedText) -> None:
         self.check_not_revoked()

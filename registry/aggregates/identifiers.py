@@ -27,6 +27,7 @@ class Scheme(StrEnum):
     ETER = "eter"
     SCHAC = "schac"
     ERASMUS = "erasmus"
+    DEQAR = "deqar"  # a DEQAR id recorded after registration (one given at registration derives the provider's id)
     AGENCY_LOCAL = "agency_local"  # a QA agency's own identifier for an institution
 
 

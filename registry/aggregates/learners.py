@@ -11,17 +11,22 @@ personal data reads as erased.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eventsourcing.domain import Aggregate, event
 
+from mcreg.registry.fingerprints import added_later
 from mcreg.registry.stamp import Stamp
 from mcreg.registry.topics import stored_as
 
@@ -33,6 +38,10 @@ class PersonalData:
     email: str | None = None
     given_name: str | None = None  # as the learner's papers split the name: never guessed from ``name``
     family_name: str | None = None
+    student_id: str | None = added_later()  # the student-information system's number for the learner
+
+
+_PERSONAL_FIELDS = tuple(f.name for f in fields(PersonalData))
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,9 @@ class LearnerVault(Protocol):
     def key(self, learner_id: UUID) -> bytes | None:
         """The learner's key, or None once it is destroyed."""
 
+    def keys(self, learner_ids: Iterable[UUID]) -> dict[UUID, bytes]:
+        """The keys of those of these learners not forgotten, in one look."""
+
     def destroy(self, learner_id: UUID) -> bool:
         """Destroy the learner's key; True if there was one."""
 
@@ -104,15 +116,20 @@ class MemoryLearnerVault:
     def key(self, learner_id: UUID) -> bytes | None:
         return self._keys.get(learner_id)
 
+    def keys(self, learner_ids: Iterable[UUID]) -> dict[UUID, bytes]:
+        return {i: self._keys[i] for i in learner_ids if i in self._keys}
+
     def destroy(self, learner_id: UUID) -> bool:
         return self._keys.pop(learner_id, None) is not None
 
 
 def seal(learner_id: UUID, data: PersonalData, key: bytes) -> SealedPersonalData:
-    fields = asdict(data)
-    fields["birth_date"] = data.birth_date.isoformat() if data.birth_date else None
+    # Every field is a str, a date or None: a shallow dict (asdict deep-copies each value, most of the cost
+    # of sealing a bulk issuance's learners).
+    plain = {name: getattr(data, name) for name in _PERSONAL_FIELDS}
+    plain["birth_date"] = data.birth_date.isoformat() if data.birth_date else None
     nonce = os.urandom(12)
-    ciphertext = AESGCM(key).encrypt(nonce, json.dumps(fields).encode(), learner_id.bytes)
+    ciphertext = AESGCM(key).encrypt(nonce, json.dumps(plain).encode(), learner_id.bytes)
     return SealedPersonalData(learner_id, base64.b64encode(nonce).decode(), base64.b64encode(ciphertext).decode())
 
 
@@ -120,9 +137,9 @@ def unseal(sealed: SealedPersonalData, key: bytes) -> PersonalData:
     plain = AESGCM(key).decrypt(
         base64.b64decode(sealed.nonce), base64.b64decode(sealed.ciphertext), sealed.learner_id.bytes
     )
-    fields = json.loads(plain)
-    birth = fields.pop("birth_date")
-    return PersonalData(birth_date=date.fromisoformat(birth) if birth else None, **fields)
+    values = json.loads(plain)
+    birth = values.pop("birth_date")
+    return PersonalData(birth_date=date.fromisoformat(birth) if birth else None, **values)
 
 
 def _text_context(learner_id: UUID, about: UUID, field: str) -> bytes:
@@ -141,6 +158,31 @@ def seal_text(learner_id: UUID, about: UUID, field: str, text: str, key: bytes |
 def unseal_text(sealed: SealedText, about: UUID, field: str, key: bytes) -> str:
     context = _text_context(sealed.learner_id, about, field)
     return AESGCM(key).decrypt(base64.b64decode(sealed.nonce), base64.b64decode(sealed.ciphertext), context).decode()
+
+
+HOLDER_LINK = b"mcreg holder link v1"
+"""What the key of holders' links is derived for, apart from sealing (HKDF's ``info``)."""
+
+
+def holder_token(key: bytes, credential_id: UUID) -> str:
+    """The token of a credential's holder's link: an HMAC of the credential's id under a key derived from its
+    learner's key. Nothing is stored: forgetting the learner destroys the key, and every link to their name with it.
+    """
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=HOLDER_LINK).derive(key)
+    digest = hmac.new(derived, credential_id.bytes, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()  # 128 bits, 22 characters
+
+
+SealedStudent = tuple[UUID, UUID, SealedPersonalData | SealedText]
+"""Where a credential's student number is: (its provider, the credential, the sealed learner data it was issued
+with or the number added after, sealed for the credential's ``student_id``)."""
+
+
+def student_digest(key: bytes, provider_id: UUID, student_id: str) -> bytes:
+    """What a student number is looked up by: an HMAC of the provider and the number under ``key`` (derived from
+    the key-encryption key), never the number itself. Scoped to the provider, since a number is unique only within
+    one student-information system; unguessable without the key, since student numbers are few enough to try all."""
+    return hmac.new(key, provider_id.bytes + student_id.encode(), hashlib.sha256).digest()
 
 
 class Erasure(Aggregate):

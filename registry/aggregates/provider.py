@@ -80,6 +80,16 @@ class Provider(Aggregate):
     def _close(self, stamp: Stamp) -> None:
         self.closed_on = stamp.effective
 
+    def add_identifiers(self, stamp: Stamp, identifiers: ProviderIdentifiers) -> None:
+        """Record identifiers from other registers that the provider did not have (those it has stay)."""
+        self.check_open()
+        self._add_identifiers(stamp, identifiers)
+
+    @event("IdentifiersAdded")
+    def _add_identifiers(self, stamp: Stamp, identifiers: ProviderIdentifiers) -> None:
+        added = {k: v for k, v in identifiers.__dict__.items() if v is not None}
+        self.identifiers = ProviderIdentifiers(**(self.identifiers.__dict__ | added))
+
     @event("AccreditationLinked")
     def link_accreditation(self, stamp: Stamp, accreditation_id: UUID) -> None:
         self.accreditation_ids.append(accreditation_id)

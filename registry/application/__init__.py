@@ -14,7 +14,15 @@ get → check → change → save):
 - ``operations``: the operator's actions on read models that could not apply an event.
 """
 
-from mcreg.registry.application.issuance import BatchRejected, BatchResult, CredentialStanding, IssueRow, RowError
+from mcreg.registry.application.issuance import (
+    BatchRejected,
+    BatchResult,
+    CredentialStanding,
+    IssueRow,
+    RowError,
+    RowOutcome,
+    RowStatus,
+)
 from mcreg.registry.application.quality_assurance import DEFAULT_VALIDITY
 from mcreg.registry.application.registry import Registry
 
@@ -26,4 +34,6 @@ __all__ = [
     "IssueRow",
     "Registry",
     "RowError",
+    "RowOutcome",
+    "RowStatus",
 ]

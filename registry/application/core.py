@@ -5,6 +5,7 @@ A command takes the acting organisation first and an optional ``idempotency_key`
 (or a batch result). Its events, and the receipt of its idempotency key, are saved in one
 transaction, which fails if an aggregate the command relied on changed meanwhile (decision 25).
 A command on one existing aggregate goes the one shared way, ``changing``: get → check → change → save.
+The aggregates commands decide on are kept between commands (``ReferenceData``) and checked, not re-read.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import functools
 import hashlib
 import hmac
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -37,15 +39,32 @@ from mcreg.registry.aggregates.learners import (
     unseal_text,
 )
 from mcreg.registry.aggregates.receipt import Receipt
-from mcreg.registry.errors import ConcurrentUpdate, IdempotencyKeyReused, NotFound
-from mcreg.registry.read_versions import ReadCheckingPOPORecorder
+from mcreg.registry.application.reference_data import ReferenceData
+from mcreg.registry.errors import ConcurrentUpdate, DomainError, IdempotencyKeyReused, NotFound
+from mcreg.registry.fingerprints import fingerprinted_fields
+from mcreg.registry.read_versions import ReadCheckingPOPORecorder, VersionReader
 from mcreg.registry.stamp import Actor, Stamp
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
 
-_command_reads: ContextVar[dict[UUID, Aggregate] | None] = ContextVar("command_reads", default=None)
-"""The aggregates the running command has read, by id (see ``RegistryCore.get``)."""
+
+@dataclass
+class _Reads:
+    """What the running command has read: each aggregate by id, and the versions of those served from the
+    reference data (unchecked so far)."""
+
+    reference_data: ReferenceData | None
+    aggregates: dict[UUID, Aggregate] = field(default_factory=dict)
+    served: dict[UUID, int] = field(default_factory=dict)
+
+
+class _StaleReferenceData(Exception):
+    """The command read an aggregate from the reference data that has changed since: run it again, fresh."""
+
+
+_command_reads: ContextVar[_Reads | None] = ContextVar("command_reads", default=None)
+"""What the running command has read (see ``RegistryCore.get``)."""
 
 
 @dataclass
@@ -99,11 +118,16 @@ class RegistryCore(Application[UUID]):
         vault: LearnerVault | None = None,
         issuer_key_vault: IssuerKeyVault | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        lookup_key: Callable[[], bytes] | None = None,
     ) -> None:
+        """``lookup_key`` gives the key student numbers are looked up under (derived from the key-encryption key,
+        opened only when a student number is first digested); by default one for this process alone."""
         super().__init__(env)
         self.vault = vault if vault is not None else MemoryLearnerVault()
         self.issuer_key_vault = issuer_key_vault if issuer_key_vault is not None else MemoryIssuerKeyVault()
         self.clock = clock
+        self._lookup_key = lookup_key if lookup_key is not None else functools.cache(lambda: os.urandom(32))
+        self.reference_data = ReferenceData()
 
     def construct_recorder(self) -> ApplicationRecorder:
         """In memory, unless another recorder is named, one that checks read versions as the PostgreSQL one does."""
@@ -151,34 +175,69 @@ class RegistryCore(Application[UUID]):
     ) -> R:
         name = method.__name__
         fingerprint = ""
-        receipt_id = None
         if key:
             request = json.dumps([name, args, kwargs], sort_keys=True, separators=(",", ":"), default=_plain)
             fingerprint = hmac.new(self.vault.fingerprint_key(), request.encode(), hashlib.sha256).hexdigest()
-            receipt_id = Receipt.create_id(actor.org, key)
-            if earlier := self._receipt(receipt_id):
+            if earlier := self._receipt(Receipt.create_id(actor.org, key)):
                 return cast(R, self._replay(earlier, name, fingerprint))
+        run = functools.partial(self._attempt, method, actor, key, fingerprint, args, kwargs)
+        try:
+            return run(self.reference_data)
+        except _StaleReferenceData:
+            return run(None)
+
+    def _attempt(
+        self,
+        method: Callable[..., R],
+        actor: Actor,
+        key: str | None,
+        fingerprint: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        reference_data: ReferenceData | None,
+    ) -> R:
+        """Run the command once, reading from ``reference_data`` if given; ``_StaleReferenceData`` if what it
+        read there had changed meanwhile (then nothing was written)."""
+        name = method.__name__
         ctx = Context(actor, key, self.today())
-        reads = _command_reads.set({})
+        reads = _Reads(reference_data)
+        token = _command_reads.set(reads)
         try:
             result = method(self, ctx, *args, **kwargs)
+        except DomainError:
+            self._confirm(reads)  # a refusal stands only on what the store holds now
+            raise
         finally:
-            _command_reads.reset(reads)
+            _command_reads.reset(token)
         if key:
             ctx.save(Receipt(ctx.stamp(), actor.org, key, name, fingerprint, result))
         try:
-            self.save(*ctx.changed, read_versions=ctx.relied_on)
+            self.save(*ctx.changed, read_versions=reads.served | ctx.relied_on)
         except IntegrityError:
-            if receipt_id and (earlier := self._receipt(receipt_id)):
+            if key and (earlier := self._receipt(Receipt.create_id(actor.org, key))):
                 return cast(R, self._replay(earlier, name, fingerprint))
+            self._confirm(reads)
             raise ConcurrentUpdate("another command changed the same object first; retry") from None
+        if reference_data is not None:
+            reference_data.forget(a.id for a in ctx.changed)
+            reference_data.keep(reads.aggregates[i] for i in reads.served | ctx.relied_on if i in reads.aggregates)
         return result
 
+    def _confirm(self, reads: _Reads) -> None:
+        """``_StaleReferenceData`` (having forgotten them) if aggregates served from the reference data changed."""
+        if not reads.served or reads.reference_data is None:
+            return
+        stored = self.recorder.stored_versions(reads.served) if isinstance(self.recorder, VersionReader) else {}
+        if any(stored.get(i) != version for i, version in reads.served.items()):
+            reads.reference_data.forget(reads.served)
+            raise _StaleReferenceData
+
     def _receipt(self, receipt_id: UUID) -> Receipt | None:
-        try:
-            receipt: Receipt = self.repository.get(receipt_id)
-        except AggregateNotFoundError:
-            return None
+        """The receipt of an idempotency key, if one was saved: its one event, in one query (a receipt is never
+        snapshotted, so the repository's look for a snapshot first would be a query for nothing)."""
+        receipt: Receipt | None = None
+        for recorded in self.events.get(receipt_id):
+            receipt = cast(Receipt.Event, recorded).mutate(receipt)
         return receipt
 
     @staticmethod
@@ -200,28 +259,52 @@ class RegistryCore(Application[UUID]):
 
     # Reading ----------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """A read of several facts at once (a verification asks of a decision and its agency on two dates): within
+        the block each aggregate is read once, and ``get`` answers the same object again, as within a command."""
+        if _command_reads.get() is not None:
+            yield
+            return
+        token = _command_reads.set(_Reads(None))
+        try:
+            yield
+        finally:
+            _command_reads.reset(token)
+
     def get(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A:
         """The aggregate of that class, or NotFound naming the kind.
 
         Within one command each aggregate is read once: a second ``get`` answers the same object, so
-        the command sees one state of it (and its own changes), and pays for one query.
+        the command sees one state of it (and its own changes), and pays for one query, or none when the
+        reference data holds it (then its version is checked with the command's save).
         """
         kind = cls.__name__.lower()
         reads = _command_reads.get() if version is None else None
-        aggregate = reads.get(aggregate_id) if reads is not None else None
+        aggregate = reads.aggregates.get(aggregate_id) if reads is not None else None
+        if aggregate is None and reads is not None and reads.reference_data is not None:
+            aggregate = reads.reference_data.get(aggregate_id)
+            if aggregate is not None:
+                reads.served[aggregate_id] = aggregate.version  # checked when the command saves, or is refused
         if aggregate is None:
             try:
                 aggregate = self.repository.get(aggregate_id, version=version)
             except AggregateNotFoundError:
                 raise NotFound(kind, aggregate_id) from None
-            if reads is not None:
-                reads[aggregate_id] = aggregate
+        if reads is not None:
+            reads.aggregates[aggregate_id] = aggregate
         if not isinstance(aggregate, cls):
             raise NotFound(kind, aggregate_id)
         return aggregate
 
     def _exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository
+
+    def existing(self, aggregate_ids: Iterable[UUID]) -> set[UUID]:
+        """Which of these aggregates exist: one read where the recorder tells many versions at once."""
+        if isinstance(self.recorder, VersionReader):
+            return set(self.recorder.stored_versions(aggregate_ids))
+        return {i for i in aggregate_ids if self._exists(i)}
 
     def known_at(self, cls: type[A], aggregate_id: UUID, at: datetime | None) -> A:
         """The aggregate as the registry had recorded it at system time ``at`` (now if None).
@@ -245,7 +328,7 @@ class RegistryCore(Application[UUID]):
 def _plain(value: Any) -> Any:
     """How a request argument appears in its fingerprint: the same request, the same text."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        return fingerprinted_fields(value)
     if isinstance(value, set | frozenset):
         return sorted(value, key=str)
     return str(value)

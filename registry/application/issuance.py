@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from uuid import UUID, uuid4
 
 from mcreg.registry import validate as v
@@ -13,12 +14,15 @@ from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.learners import Erasure, PersonalData, seal
 from mcreg.registry.aggregates.microcredential import MicroCredential
 from mcreg.registry.aggregates.provider import Provider
+from mcreg.registry.aggregates.row_keys import RowKeyClaim
 from mcreg.registry.application.catalogue import offers
 from mcreg.registry.application.core import Context, command
 from mcreg.registry.application.quality_assurance import QualityAssuranceCommands
 from mcreg.registry.errors import DomainError, Forbidden, InvalidInput, NoQualityAssurance, StateConflict
+from mcreg.registry.fingerprints import added_later
 from mcreg.registry.permissions import require_owner, require_role
 from mcreg.registry.quality import QABasis, QAStanding
+from mcreg.registry.schemes import IdentifierScheme, identifier_value
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import CredentialStatus, RevocationReason, Role
 
@@ -50,6 +54,26 @@ class BatchRejected(InvalidInput):
         self.extensions["errors"] = [e.__dict__ for e in errors]
 
 
+class RowStatus(StrEnum):
+    """What became of one row of a keyed bulk issuance."""
+
+    ISSUED = "issued"
+    DUPLICATE = "duplicate"  # its row key issued a credential before: nothing written
+    REFUSED = "refused"
+    VALID = "valid"  # passed every rule, not written (a dry run, or other rows refused the whole file)
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """One row of a keyed bulk issuance: the credential it issued (or had issued), or why it was refused."""
+
+    status: RowStatus
+    credential_id: UUID | None = None
+    problem: str | None = None  # the refusing error's type
+    field: str | None = None
+    rule: str | None = None
+
+
 @dataclass(frozen=True)
 class CredentialStanding:
     """A credential's standing on one business date, as recorded at one moment."""
@@ -72,6 +96,8 @@ class IssueRow:
     grade: str | None = None
     valid_until: date | None = None
     learner_id: UUID | None = None
+    course_id: str | None = added_later()  # the student-information system's course id
+    lti_context_id: str | None = added_later()  # the learning platform's LTI context id
 
 
 def issued_it(actor: Actor, credential: Credential) -> None:
@@ -93,9 +119,12 @@ class IssuanceCommands(QualityAssuranceCommands):
         grade: str | None = None,
         valid_until: date | None = None,
         learner_id: UUID | None = None,
+        course_id: str | None = None,
+        lti_context_id: str | None = None,
     ) -> UUID:
-        row = IssueRow(microcredential_id, learner, ctx.past("issued_on", issued_on), grade, valid_until, learner_id)
-        issuance = _Issuing(self, ctx)
+        issued = ctx.past("issued_on", issued_on)
+        row = IssueRow(microcredential_id, learner, issued, grade, valid_until, learner_id, course_id, lti_context_id)
+        issuance = _Issuing(self, ctx, [row])
         (checked,) = issuance.check([row])
         if isinstance(checked, DomainError):
             raise checked
@@ -109,7 +138,7 @@ class IssuanceCommands(QualityAssuranceCommands):
         """Issue many credentials in one transaction; invalid rows fail the batch unless ``partial``."""
         if not rows:
             raise InvalidInput("rows", "must hold at least one credential")
-        issuance = _Issuing(self, ctx)
+        issuance = _Issuing(self, ctx, rows)
         checked = issuance.check(rows)
         errors = [
             RowError(index, getattr(c, "field", c.type), getattr(c, "rule", c.detail))
@@ -125,6 +154,75 @@ class IssuanceCommands(QualityAssuranceCommands):
         ids = iter(c.id for c in credentials)
         issued = tuple(None if isinstance(c, DomainError) else next(ids) for c in checked)
         return BatchResult(issued, tuple(errors))
+
+    @command
+    def issue_keyed_credentials(
+        self, ctx: Context, rows: Sequence[IssueRow], row_keys: Sequence[str], *, partial: bool = False
+    ) -> tuple[RowOutcome, ...]:
+        """Issue many credentials in one transaction, each row under the calling provider's own ``row_keys``
+        entry: a key that issued before answers ``duplicate`` with its credential and writes nothing.
+        Refused rows write nothing; unless ``partial``, one refused row keeps every row from being written
+        (the others answer ``valid``)."""
+        sorted_rows = self._sort_keyed(ctx, rows, row_keys)
+        checked = [(i, c) for i, c in enumerate(sorted_rows) if isinstance(c, _Checked)]
+        refused = any(isinstance(c, DomainError) for c in sorted_rows)
+        if (refused and not partial) or not checked:
+            return tuple(_outcome(c) for c in sorted_rows)
+        credentials = _Issuing(self, ctx, ()).credentials([c for _, c in checked])
+        secret = self.vault.fingerprint_key()
+        issued = {i: credential for (i, _), credential in zip(checked, credentials, strict=True)}
+        claims = [
+            RowKeyClaim(ctx.stamp(), RowKeyClaim.claim_for(secret, ctx.actor.org, row_keys[i]), credential.id)
+            for i, credential in issued.items()
+        ]
+        ctx.save(*credentials, *claims)
+        for provider_id in {c.provider_id for c in credentials}:
+            self.provide_issuer_key(ctx, provider_id)
+        return tuple(
+            RowOutcome(RowStatus.ISSUED, issued[i].id) if i in issued else _outcome(c)
+            for i, c in enumerate(sorted_rows)
+        )
+
+    def check_keyed_credentials(
+        self, actor: Actor, rows: Sequence[IssueRow], row_keys: Sequence[str]
+    ) -> tuple[RowOutcome, ...]:
+        """What ``issue_keyed_credentials`` would answer for these rows now, writing nothing (a dry run)."""
+        return tuple(_outcome(c) for c in self._sort_keyed(Context(actor, None, self.today()), rows, row_keys))
+
+    def _sort_keyed(
+        self, ctx: Context, rows: Sequence[IssueRow], row_keys: Sequence[str]
+    ) -> list[_Checked | DomainError | UUID]:
+        """Each keyed row: ready to issue, refused, or the credential its key issued before (the keys' claims
+        looked up in one read)."""
+        if not rows:
+            raise InvalidInput("rows", "must hold at least one credential")
+        if len(rows) != len(row_keys):
+            raise InvalidInput("row_keys", "must give one key per row")
+        require_role(ctx.actor, Role.PROVIDER)
+        secret = self.vault.fingerprint_key()
+        claim_ids: list[UUID | InvalidInput] = []
+        for key in row_keys:
+            try:
+                claim = RowKeyClaim.claim_for(secret, ctx.actor.org, v.text("row_key", key, max_length=200))
+                claim_ids.append(RowKeyClaim.create_id(claim))
+            except InvalidInput as error:
+                claim_ids.append(error)
+        claimed = self.existing(c for c in claim_ids if isinstance(c, UUID))
+        issuance = _Issuing(self, ctx, rows)
+        seen: set[UUID] = set()
+        sorted_rows: list[_Checked | DomainError | UUID] = []
+        for row, claim_id in zip(rows, claim_ids, strict=True):
+            if isinstance(claim_id, InvalidInput):
+                sorted_rows.append(claim_id)
+            elif claim_id in seen:
+                sorted_rows.append(InvalidInput("row_key", "repeats the key of an earlier row"))
+            elif claim_id in claimed:
+                sorted_rows.append(self.get(RowKeyClaim, claim_id).credential_id)
+            else:
+                sorted_rows.append(issuance.check_keyed(row))
+            if isinstance(claim_id, UUID):
+                seen.add(claim_id)
+        return sorted_rows
 
     @command
     def suspend_credential(
@@ -189,16 +287,21 @@ class _Checked:
     learner: PersonalData
     learner_id: UUID
     basis: QABasis
+    grade: str | None
+    course_identifiers: dict[str, str]
 
 
 class _Issuing:
-    """Builds credentials for one command, reading each micro-credential and QA cover once."""
+    """Builds credentials for one command, reading each micro-credential and QA cover once, and which of the
+    rows' learners were forgotten in one read."""
 
-    def __init__(self, registry: IssuanceCommands, ctx: Context) -> None:
+    def __init__(self, registry: IssuanceCommands, ctx: Context, rows: Iterable[IssueRow]) -> None:
         self.registry = registry
         self.ctx = ctx
         self.microcredentials: dict[UUID, MicroCredential] = {}
         self.covers: dict[tuple[UUID, date], QABasis | None] = {}
+        learner_ids = {row.learner_id for row in rows if row.learner_id is not None}
+        self.erasures = registry.existing(Erasure.create_id(i) for i in learner_ids) if learner_ids else set()
 
     def check(self, rows: Iterable[IssueRow]) -> list[_Checked | DomainError]:
         """Each row checked against every rule: ready to issue, or the error that refuses it.
@@ -216,6 +319,15 @@ class _Issuing:
             except DomainError as error:
                 checked.append(error)
         return checked
+
+    def check_keyed(self, row: IssueRow) -> _Checked | DomainError:
+        """A row of a keyed bulk issuance checked: there a micro-credential the caller does not offer refuses
+        its row, not the file, since a student-information system's export may name a wrong one (the caller's
+        role is checked for the whole command first)."""
+        try:
+            return self.check_row(row)
+        except DomainError as error:
+            return error
 
     def credentials(self, checked: Sequence[_Checked]) -> list[Credential]:
         """Credentials for rows that passed, their learners' keys made in one call."""
@@ -249,9 +361,10 @@ class _Issuing:
             raise StateConflict("the micro-credential was retired before the issue date")
         if row.valid_until is not None and v.day("valid_until", row.valid_until) <= issued_on:
             raise InvalidInput("valid_until", "must be after the issue date")
-        v.optional_text("grade", row.grade, max_length=50)
+        grade = v.optional_text("grade", row.grade, max_length=50)
+        course_identifiers = _course_identifiers(row)
         learner = personal_data(row.learner, today)
-        if row.learner_id is not None and Erasure.create_id(row.learner_id) in self.registry.repository:
+        if row.learner_id is not None and Erasure.create_id(row.learner_id) in self.erasures:
             raise InvalidInput("learner_id", "names a forgotten learner; issue to a new learner id")
         spec_version = microcredential.spec_version_on(issued_on)
         if spec_version is None:
@@ -264,7 +377,8 @@ class _Issuing:
         basis = self.covers[cover_key]
         if basis is None:
             raise NoQualityAssurance(f"no accreditation or positive review covers this micro-credential on {issued_on}")
-        return _Checked(microcredential, spec_version, row, learner, row.learner_id or uuid4(), basis)
+        learner_id = row.learner_id or uuid4()
+        return _Checked(microcredential, spec_version, row, learner, learner_id, basis, grade, course_identifiers)
 
     def credential(self, checked: _Checked, key: bytes) -> Credential:
         row = checked.row
@@ -274,10 +388,23 @@ class _Issuing:
             microcredential_id=checked.microcredential.id,
             spec_version=checked.spec_version,
             learner=seal(checked.learner_id, checked.learner, key),
-            grade=v.optional_text("grade", row.grade, max_length=50),
+            grade=checked.grade,
             valid_until=row.valid_until,
             qa_basis=checked.basis,
+            **checked.course_identifiers,
         )
+
+
+def _outcome(sorted_row: _Checked | DomainError | UUID) -> RowOutcome:
+    """A keyed row's outcome when nothing of it is written."""
+    if isinstance(sorted_row, UUID):
+        return RowOutcome(RowStatus.DUPLICATE, sorted_row)
+    if isinstance(sorted_row, DomainError):
+        error = sorted_row
+        return RowOutcome(
+            RowStatus.REFUSED, None, error.type, getattr(error, "field", None), getattr(error, "rule", error.detail)
+        )
+    return RowOutcome(RowStatus.VALID)
 
 
 def personal_data(data: PersonalData, today: date) -> PersonalData:
@@ -291,4 +418,16 @@ def personal_data(data: PersonalData, today: date) -> PersonalData:
         email=v.email("learner.email", data.email),
         given_name=v.optional_text("learner.given_name", data.given_name, max_length=300),
         family_name=v.optional_text("learner.family_name", data.family_name, max_length=300),
+        student_id=identifier_value("learner.student_id", IdentifierScheme.SIS_STUDENT, data.student_id)
+        if data.student_id is not None
+        else None,
     )
+
+
+def _course_identifiers(row: IssueRow) -> dict[str, str]:
+    """The row's course identifiers, checked to their schemes' rules (only those given)."""
+    given = {
+        "course_id": (IdentifierScheme.SIS_COURSE, row.course_id),
+        "lti_context_id": (IdentifierScheme.LTI_CONTEXT, row.lti_context_id),
+    }
+    return {name: identifier_value(name, scheme, value) for name, (scheme, value) in given.items() if value is not None}

@@ -56,6 +56,7 @@ class IssuerKeyCommands(RegistryCore):
         keys = self.issuer_keys(issuer_id)
         now = self.clock()
         if keys is not None and keys.current(now) is not None:
+            ctx.rely_on(keys)  # the decision "it has a key now" rests on them (and so they are kept as reference data)
             return False
         if keys is None:
             keys = IssuerKeys(ctx.stamp(), issuer_id)

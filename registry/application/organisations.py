@@ -13,6 +13,7 @@ from mcreg.registry.aggregates.provider import Provider, ProviderIdentifiers
 from mcreg.registry.application.core import Context, RegistryCore, command
 from mcreg.registry.errors import InvalidInput, StateConflict
 from mcreg.registry.permissions import require_governs, require_role
+from mcreg.registry.schemes import RULES, IdentifierScheme, identifier_value
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import ESGActivity, ProviderType, Role
 
@@ -177,6 +178,41 @@ class OrganisationCommands(RegistryCore):
         return provider.id
 
     @command
+    def add_provider_identifier(self, ctx: Context, provider_id: UUID, *, scheme: str, value: str) -> UUID:
+        """Record an identifier another register gives the provider (SCHAC, Erasmus, ETER, DEQAR), by the provider
+        or whoever governs its country. One value per scheme; a value another provider holds is a conflict."""
+        found = v.choice("scheme", scheme, IdentifierScheme)
+        if RULES[found].names != "organisation":
+            raise InvalidInput("scheme", "must name an organisation's identifier: schac, erasmus, eter or deqar")
+        value = identifier_value("value", found, value)
+        field_name, claim_scheme = ORGANISATION_FIELDS[found]
+        with self.changing(ctx, Provider, provider_id, manages) as provider:
+            held = getattr(provider.identifiers, field_name)
+            if held is not None and held.strip().upper() != value.upper():
+                raise StateConflict(f"the provider already has {field_name} {held}")
+            derived = Provider.create_id(ProviderIdentifiers(deqar_id=value))
+            if found == IdentifierScheme.DEQAR and derived != provider.id and self._exists(derived):
+                raise StateConflict(f"deqar_id {value} already names another provider", id=str(derived))
+            self._claim(ctx, provider.id, claim_scheme, value, None, field_name)
+            if held is None:
+                provider.add_identifiers(ctx.stamp(), ProviderIdentifiers(**{field_name: value}))
+        return provider.id
+
+    def organisation_by(self, scheme: IdentifierScheme, value: str) -> tuple[type[Agency | Provider], UUID] | None:
+        """The agency or provider an outside identifier (checked with ``identifier_value``) names, if any."""
+        if scheme == IdentifierScheme.DEQAR:
+            for cls, candidate in (
+                (Provider, Provider.create_id(ProviderIdentifiers(deqar_id=value))),
+                (Agency, Agency.create_id(value)),
+            ):
+                if self._exists(candidate):
+                    return cls, candidate
+        if scheme not in ORGANISATION_FIELDS:
+            return None
+        provider_id = self.provider_by(ORGANISATION_FIELDS[scheme][1], value)
+        return (Provider, provider_id) if provider_id else None
+
+    @command
     def rename_provider(self, ctx: Context, provider_id: UUID, *, names: Mapping[str, str]) -> UUID:
         with self.changing(ctx, Provider, provider_id, manages) as provider:
             provider.rename(ctx.stamp(), v.multilingual("names", names, max_length=300))
@@ -188,3 +224,12 @@ class OrganisationCommands(RegistryCore):
         with self.changing(ctx, Provider, provider_id, governs) as provider:
             provider.close(ctx.stamp_on("effective", effective))
         return provider.id
+
+
+ORGANISATION_FIELDS: dict[IdentifierScheme, tuple[str, Scheme]] = {
+    IdentifierScheme.SCHAC: ("schac", Scheme.SCHAC),
+    IdentifierScheme.ERASMUS: ("erasmus_code", Scheme.ERASMUS),
+    IdentifierScheme.ETER: ("eter_id", Scheme.ETER),
+    IdentifierScheme.DEQAR: ("deqar_id", Scheme.DEQAR),
+}
+"""Where a provider keeps each organisation scheme's value, and the claim that makes it unique."""

@@ -16,7 +16,7 @@ from mcreg.registry.aggregates.provider import Provider, ProviderIdentifiers
 from mcreg.registry.aggregates.recognition import SubstantialDifference, Verdict
 from mcreg.registry.aggregates.review import Decision, Report
 from mcreg.registry.application.catalogue import CatalogueCommands
-from mcreg.registry.application.issuance import BatchResult, IssuanceCommands, RowError
+from mcreg.registry.application.issuance import BatchResult, IssuanceCommands, RowError, RowOutcome
 from mcreg.registry.application.keys import IssuerKeyCommands
 from mcreg.registry.application.learners import LearnerCommands
 from mcreg.registry.application.operations import OperationsCommands
@@ -63,6 +63,7 @@ class Registry(
         Verdict,
         RowError,
         BatchResult,
+        RowOutcome,
     )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

@@ -30,6 +30,9 @@ class As:
     def post(self, path: str, body: Any = None, *, key: str | None = None) -> Response:
         return self.client.post(path, json=body, headers=self.headers(key))
 
+    def delete(self, path: str) -> Response:
+        return self.client.delete(path, headers=self.headers())
+
     def get(self, path: str, **params: Any) -> Response:
         return self.client.get(path, params=params, headers=self.headers())
 

@@ -14,7 +14,7 @@ and gets *status*":
   asked about a review). The request then names the NL object nearest to the caller: the review of the calling
   provider's own micro-credential, the accreditation granted to it, its own API key's organisation.
 
-Statuses: 200/201 allowed; 401 no key on a route that needs one; 403 refused, for the caller's role or because
+Statuses: 200/201/204 allowed; 401 no key on a route that needs one; 403 refused, for the caller's role or because
 the object is not its own. Every request is otherwise valid, and each row of a route that changes state gets
 objects of its own in a state where the command is allowed, so the only reason to refuse is who asks.
 
@@ -26,6 +26,14 @@ Rows worth knowing about:
   institutions the register does not hold yet; and any agency may record its own identifier for any provider.
 - An import answers per report: another agency's report (``POST /v1/import/deqar``, qa_agency, other) is a 200
   whose one report is refused for rule ``own-reports``, which the test checks.
+- ``POST /v1/credentials:import`` (CSV) answers per row: a row naming another provider's micro-credential
+  (provider, other) is a 200 whose one row is refused with problem ``forbidden``, which the test checks; any
+  other role is refused the whole file with 403.
+- ``POST /v1/providers/{provider_id}/external-identifiers``: the provider itself, or whoever governs its country
+  (the operator, its national authority), as for renaming it; ``GET /v1/lookup`` is public, like providers;
+  ``POST /v1/lookup/credentials`` (by course, LTI context or student number) is for those who read the provider's
+  learners: the provider itself, the operator, its country's national authority. Only the issuing provider adds
+  identifiers to a credential (``POST /v1/credentials/{credential_id}/external-identifiers``).
 - ``POST /v1/credentials:batch`` must refuse a caller who may not issue the rows with 403, as ``POST
   /v1/credentials`` does; those cells fail while the batch answers 422 ``batch-rejected`` instead.
 - The public reading a recognition gets 403 (the route accepts anonymous callers, and then refuses the
@@ -33,12 +41,18 @@ Rows worth knowing about:
 - A national authority may not change an accreditation or review that an agency of its country decided:
   only the deciding agency may.
 - Exports (``…/vc``, ``…/elm``) carry the learner's name: the provider, the operator and the provider country's
-  authority only; the public gets 403 (anonymous callers are accepted, then refused). Verification, status lists,
+  authority only; the public gets 403 (anonymous callers are accepted, then refused). So does the holder's link
+  (``…/holder-link``), which shows it. Verification, status lists,
   DID documents and key lists are public.
 - The operator may rotate a provider's keys and report them compromised (``/v1/issuers/{issuer_id}/keys…``): it
   holds every issuer's private keys, as their custodian; otherwise only the provider itself may.
 - ``POST /credentials/issue`` (the W3C VC-API) signs for a provider only, under its own did:key: another
   provider's did:key is 403. The VC-API's verify routes are public, like ``/v1/verify``.
+- The lists of the public registers (``GET /v1/agencies``, ``/v1/providers``, ``/v1/accreditations``,
+  ``/v1/reviews``, ``/v1/microcredentials``) are public, like their items. ``GET /v1/credentials`` is for those who
+  may read credentials' private side (the provider its own, the authority its country's, the operator) and
+  auditors, who read the change feed anyway; ``GET /v1/recognitions`` for those who may read a recognition. A caller
+  with a key of another role is 403, the public 401; the test checks each sees its own scope only.
 - ``GET /v1/credentials/{credential_id}`` is 200 for everyone; the test also checks that the learner is shown
   only to the provider, the operator and the provider country's authority.
 
@@ -49,6 +63,7 @@ per query and field rather than per route; the GraphQL tests cover it.
 from __future__ import annotations
 
 import csv
+import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -69,6 +84,7 @@ from mcreg.api import auth
 from mcreg.api.app import create_app
 from mcreg.bootstrap import Services, bootstrap, open_read_models
 from mcreg.database import Database
+from mcreg.projections.audit_timeline import AuditTimelineProjection
 from mcreg.projections.status_lists import StatusListsProjection
 from mcreg.registry.aggregates.learners import PersonalData
 from mcreg.registry.stamp import Actor
@@ -152,6 +168,8 @@ class Request:
     path: str
     body: Any = None
     token: str | None = None  # another key than the caller's usual one, for the same role
+    csv: str | None = None  # a text/csv body instead of JSON
+    form: dict[str, str] | None = None  # a page's form, sent as a browser sends it instead of ``body``
 
 
 class Scene:
@@ -278,7 +296,13 @@ class Scene:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if cell.method == "GET":
             return self.client.get(request.path, headers=headers)
+        if cell.method == "DELETE":
+            return self.client.delete(request.path, headers=headers)
+        if request.form is not None:
+            return self.client.post(request.path, data=request.form, headers=headers)
         headers["Idempotency-Key"] = f"matrix-{uuid.uuid4()}"
+        if request.csv is not None:
+            return self.client.post(request.path, content=request.csv, headers=headers | {"Content-Type": "text/csv"})
         return self.client.post(request.path, json=request.body, headers=headers)
 
 
@@ -305,6 +329,23 @@ constant("GET", "/readyz", "/readyz")
 constant("GET", "/metrics", "/metrics")
 constant("GET", "/problems/{slug}", "/problems/forbidden")
 constant("GET", "/v1/events", "/v1/events?limit=5")
+
+
+def caught_up(path: str) -> Builder:
+    """A list, asked once the read models hold the scene's objects."""
+
+    def build(s: Scene, role: Role, obj: str) -> Request:
+        s.client.app.state.read_models.catch_up()
+        return Request(path)
+
+    return build
+
+
+for collection in ("agencies", "providers", "accreditations", "reviews", "microcredentials"):
+    BUILDERS["GET", f"/v1/{collection}"] = caught_up(f"/v1/{collection}?country=NL&limit=5")
+BUILDERS["GET", "/v1/credentials"] = caught_up("/v1/credentials?include_revoked=true&limit=500")
+BUILDERS["GET", "/v1/recognitions"] = caught_up("/v1/recognitions?limit=500")
+constant("GET", "/v1/events/stream", "/v1/events/stream?until=0")  # a stream that ends at once
 
 
 def logged(path: str) -> Builder:
@@ -373,6 +414,35 @@ def _(s: Scene, role: Role, obj: str) -> Request:
     side = s.of(obj)
     provider = side.institution if role == Role.INSTITUTION else side.provider
     return Request(f"/v1/providers/{provider}/identifiers", {"identifier": f"M-{uuid.uuid4().hex[:8]}"})
+
+
+@builds("POST", "/v1/providers/{provider_id}/external-identifiers")
+def _(s: Scene, role: Role, obj: str) -> Request:
+    """The calling provider's own or another's; for anyone else a provider of its own, which holds no SCHAC yet."""
+    side = s.of(obj)
+    if role == Role.PROVIDER:
+        provider = side.provider
+    elif role == Role.INSTITUTION:
+        provider = side.institution
+    else:
+        provider = s.registry.register_provider(
+            s.operator, names={"en": f"Fresh {uuid.uuid4().hex[:6]}"}, country=side.country, registered_on=FOUNDED
+        )
+    schac = f"m{uuid.uuid4().hex[:8]}.example.org"
+    return Request(f"/v1/providers/{provider}/external-identifiers", {"identifier": f"schac:{schac}"})
+
+
+@builds("GET", "/v1/lookup")
+def _(s: Scene, role: Role, obj: str) -> Request:
+    return Request(f"/v1/lookup?identifier=eter:{s.of(obj).country}9001")
+
+
+@builds("POST", "/v1/lookup/credentials")
+def _(s: Scene, role: Role, obj: str) -> Request:
+    """A student number in the provider the cell is about: the caller's own, for a provider; an NL one for others."""
+    return Request(
+        "/v1/lookup/credentials", {"identifier": "sis_student:s1234567", "provider": str(s.of(obj).provider)}
+    )
 
 
 # Imports
@@ -500,6 +570,12 @@ def _(s: Scene, role: Role, obj: str) -> Request:
     return Request("/v1/credentials:batch", {"rows": [new_credential(s.of(obj))]})
 
 
+@builds("POST", "/v1/credentials:import")
+def _(s: Scene, role: Role, obj: str) -> Request:
+    row = f"matrix-{uuid.uuid4()},{s.of(obj).microcredential},Ana Kovač"
+    return Request("/v1/credentials:import", csv=f"row_key,microcredential_id,learner_name\n{row}\n")
+
+
 def credential_change(suspended: bool, action: str, body: Any) -> Builder:
     def build(s: Scene, role: Role, obj: str) -> Request:
         return Request(f"/v1/credentials/{s.credential(s.of(obj), suspended=suspended)}/{action}", body)
@@ -511,6 +587,9 @@ CREDENTIAL = "/v1/credentials/{credential_id}"
 BUILDERS["POST", f"{CREDENTIAL}/suspend"] = credential_change(False, "suspend", {"reason": "matrix"})
 BUILDERS["POST", f"{CREDENTIAL}/reinstate"] = credential_change(True, "reinstate", {})
 BUILDERS["POST", f"{CREDENTIAL}/revoke"] = credential_change(False, "revoke", {"reason": "issued_in_error"})
+BUILDERS["POST", f"{CREDENTIAL}/external-identifiers"] = credential_change(
+    False, "external-identifiers", {"identifier": "sis_course:MATRIX-101"}
+)
 
 
 @builds("GET", CREDENTIAL)
@@ -590,6 +669,34 @@ def _(s: Scene, role: Role, obj: str) -> Request:
     return Request(f"/v1/keys/{s.key(*key_owner(s, role, obj))}/revoke")
 
 
+# Webhooks: an organisation's own subscription, or another organisation's
+
+
+def webhook(s: Scene, role: Role, obj: str) -> str:
+    """A subscription of the caller's organisation (``own``), of another auditor's (``other``), or, for a role that
+    may not subscribe, of another operator's (the scene's own would pass its limit of subscriptions)."""
+    if obj == "other":
+        owner = Actor(uuid.uuid4(), Role.AUDITOR)
+    elif role == Role.AUDITOR:
+        owner = Actor(s.auditor, Role.AUDITOR)
+    elif role == Role.OPERATOR:
+        owner = s.operator
+    else:
+        owner = Actor(uuid.uuid4(), Role.OPERATOR)
+    made = s.client.app.state.webhooks.subscribe(owner, "http://127.0.0.1:9/hooks", [])
+    return f"/v1/webhooks/{made.subscription.id}"
+
+
+constant("GET", "/v1/webhooks", "/v1/webhooks")
+BUILDERS["POST", "/v1/webhooks"] = lambda s, role, obj: Request(
+    "/v1/webhooks", {"url": "http://127.0.0.1:9/hooks", "types": ["Credential.Revoked"]}
+)
+BUILDERS["GET", "/v1/webhooks/{webhook_id}"] = lambda s, role, obj: Request(webhook(s, role, obj))
+BUILDERS["DELETE", "/v1/webhooks/{webhook_id}"] = lambda s, role, obj: Request(webhook(s, role, obj))
+BUILDERS["POST", "/v1/webhooks/{webhook_id}/replay"] = lambda s, role, obj: Request(f"{webhook(s, role, obj)}/replay")
+BUILDERS["POST", "/v1/webhooks/{webhook_id}/secret"] = lambda s, role, obj: Request(f"{webhook(s, role, obj)}/secret")
+
+
 # Export, status lists, DID documents and issuer keys
 
 
@@ -608,6 +715,7 @@ def exported_document(document: str) -> Builder:
 
 BUILDERS["GET", f"{CREDENTIAL}/vc"] = exported_document("vc")
 BUILDERS["GET", f"{CREDENTIAL}/elm"] = exported_document("elm")
+BUILDERS["GET", f"{CREDENTIAL}/holder-link"] = exported_document("holder-link")
 
 
 @builds("POST", "/v1/verify")
@@ -665,6 +773,38 @@ def _(s: Scene, role: Role, obj: str) -> Request:
 
 
 constant("GET", "/", "/")  # the home page, a page for people rather than a REST route; public like the API docs
+constant("GET", "/verify", "/verify")  # pages for people, public like the verification they show
+
+
+@builds("POST", "/verify")
+def _(s: Scene, role: Role, obj: str) -> Request:
+    """The credential as its provider exported it, pasted into the form."""
+    return Request("/verify", form={"credential": json.dumps(exported(s))})
+
+
+@builds("GET", "/verify/{credential_id}")
+def _(s: Scene, role: Role, obj: str) -> Request:
+    return Request(f"/verify/{s.nl.credential}")
+
+
+@builds("GET", "/credentials/{credential_id}")
+def _(s: Scene, role: Role, obj: str) -> Request:
+    return Request(f"/credentials/{s.nl.credential}")
+
+
+constant("GET", "/catalogue", "/catalogue?country=NL")
+
+
+@builds("GET", "/history/{aggregate_id}")
+def _(s: Scene, role: Role, obj: str) -> Request:
+    """A page for people, public: a micro-credential's history, once the audit timeline holds it."""
+    microcredential_id = s.microcredential(s.nl)
+    s.client.app.state.read_models.catch_up([AuditTimelineProjection.name])
+    return Request(f"/history/{microcredential_id}")
+
+
+constant("GET", "/dashboard", "/dashboard")  # the national dashboard: counts only, public like GraphQL's dashboard
+constant("GET", "/dashboard/{name}.csv", "/dashboard/issued.csv")
 constant("GET", "/.well-known/did.json", "/.well-known/did.json")
 constant("GET", "/did.json", "/did.json")
 constant("GET", "/contexts/mcreg/v1.jsonld", "/contexts/mcreg/v1.jsonld")
@@ -739,6 +879,23 @@ def test_matrix(scene: Scene, cell: Cell) -> None:
     if cell.route == CREDENTIAL and cell.method == "GET":
         shown = response.json()["learner"] is not None
         assert shown == ((cell.role, cell.object) in PRIVATE_READERS), response.text
+    if cell.route in ("/v1/credentials", "/v1/recognitions") and cell.method == "GET" and cell.status == 200:
+        # A list holds what the caller may read, and nothing else: the provider's own, the NL authority's NL ones.
+        items = response.json()["items"]
+        key = "provider_id" if cell.route == "/v1/credentials" else "institution_id"
+        mine = {"provider": scene.nl.provider, "institution": scene.nl.institution}.get(cell.role)
+        if mine is not None:
+            assert {item[key] for item in items} == {str(mine)}, response.text
+        if cell.role == "national_authority":
+            country = "country" if cell.route == "/v1/credentials" else "issuer_country"
+            assert {item[country] for item in items} == {"NL"}, response.text
+        if cell.role in ("operator", "auditor"):
+            assert len(items) >= 2, response.text
+    if cell.route == "/v1/credentials:import" and cell.status == 200:
+        # Rows are data: a row naming another provider's micro-credential is refused inside the 200, nothing written.
+        (row,) = response.json()["results"]
+        expected = ("issued", None) if cell.object == "own" else ("refused", "forbidden")
+        assert (row["status"], row.get("problem")) == expected, response.text
     if cell.route == "/v1/import/deqar" and cell.status == 200:
         # An import answers per report: another agency's report is refused inside the 200, and nothing is written.
         (report,) = response.json()["reports"]
@@ -760,7 +917,7 @@ def test_the_matrix_names_every_route_for_every_role_and_nothing_else(scene: Sce
     repeated = [key for key, n in Counter((c.method, c.route, c.role, c.object) for c in CELLS).items() if n > 1]
     assert repeated == []
     assert {c.object for c in CELLS} <= set(OBJECTS)
-    assert all(c.status in (200, 201, 401, 403, 404) for c in CELLS)
+    assert all(c.status in (200, 201, 204, 401, 403, 404) for c in CELLS)
     assert [(c.route, c.method, ROLES.index(c.role)) for c in CELLS] == sorted(
         (c.route, c.method, ROLES.index(c.role)) for c in CELLS
     ), "keep the table sorted by route, then role"

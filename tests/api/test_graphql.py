@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, date, datetime
 
+from mcreg.registry.vocabulary import Role
 from tests.world import World
 
 
@@ -64,9 +65,11 @@ def test_a_providers_credentials_come_in_pages_with_cursors(services, read_model
     query = """query($provider: ID!, $after: String) { credentials(providerId: $provider, first: 2, after: $after) {
       edges { node { id } } pageInfo { hasNextPage endCursor } } }"""
 
+    token = services.keys.create(world.provider_id, Role.PROVIDER, name="provider").token
+
     seen, after = [], None
     while True:
-        page = ask(client, query, provider=str(world.provider_id), after=after)["data"]["credentials"]
+        page = ask(client, query, token=token, provider=str(world.provider_id), after=after)["data"]["credentials"]
         seen += [edge["node"]["id"] for edge in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
@@ -120,6 +123,23 @@ def test_abusive_documents_are_refused_at_validation_before_any_resolver_runs(se
         assert any(limit in error["message"].lower() for error in body["errors"]), body["errors"][:2]
 
 
+def test_a_document_asked_again_answers_for_its_own_variables_and_its_limits_still_hold(services, read_models, client):
+    world = World(services.registry)
+    first, second = world.issue(date(2024, 3, 1)), world.issue(date(2024, 4, 1))
+    read_models.catch_up()
+
+    # The same text is parsed once and kept: each asking still gets the credential its variables name.
+    answers = [ask(client, CREDENTIAL, id=str(c))["data"]["credential"] for c in (first, second, first)]
+    assert [a["id"] for a in answers] == [str(first), str(second), str(first)]
+    assert [a["issuedOn"] for a in answers] == ["2024-03-01", "2024-04-01", "2024-03-01"]
+
+    nested = "query { credential(id: 1) { " + "qaBasis { " * 50 + "id" + " }" * 50 + " } }"
+    for _ in range(2):  # a kept document is validated again, each time
+        body = ask(client, nested)
+        assert body.get("data") is None
+        assert "depth" in body["errors"][0]["message"].lower()
+
+
 def test_in_production_the_schema_cannot_be_introspected_but_client_errors_still_explain(services, read_models):
     from fastapi.testclient import TestClient
 
@@ -138,6 +158,22 @@ def test_a_cursor_that_decodes_but_holds_no_position_is_a_clear_error(services, 
     world = World(services.registry)
     forged = base64.urlsafe_b64encode(b"yesterday|someone").decode()
     query = "query($p: ID!, $a: String) { credentials(providerId: $p, after: $a) { edges { cursor } } }"
-    (error,) = ask(client, query, p=str(world.provider_id), a=forged)["errors"]
+    token = services.keys.create(world.provider_id, Role.PROVIDER, name="provider").token
+    (error,) = ask(client, query, token=token, p=str(world.provider_id), a=forged)["errors"]
     assert error["message"] == "after: is not a cursor this query gave"
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_the_public_may_not_list_a_providers_credentials_nor_may_another_provider(services, read_models, client):
+    world = World(services.registry)
+    world.issue(date(2024, 3, 1))
+    read_models.catch_up()
+    query = "query($p: ID!) { credentials(providerId: $p) { edges { node { id } } } }"
+    other = services.keys.create(world.register_provider("NL", "Other"), Role.PROVIDER, name="other").token
+    belgian = services.keys.create(world.agency_id, Role.NATIONAL_AUTHORITY, name="be", country="BE").token
+    dutch = services.keys.create(world.agency_id, Role.NATIONAL_AUTHORITY, name="nl", country="NL").token
+
+    for token in (None, other, belgian):
+        (error,) = ask(client, query, token=token, p=str(world.provider_id))["errors"]
+        assert error["extensions"]["code"] == "FORBIDDEN"
+    assert len(ask(client, query, token=dutch, p=str(world.provider_id))["data"]["credentials"]["edges"]) == 1

@@ -176,3 +176,36 @@ def test_dashboard_months_are_checked_before_anything_is_read(services, read_mod
         (error,) = body["errors"]
         assert (error["message"], error["extensions"]["code"]) == (message, "BAD_USER_INPUT"), variables
         assert body["data"] is None
+
+
+HISTORY = """query($id: ID!) { history(aggregateId: $id) { edges { node { eventType } } } }"""
+
+
+def test_a_recognitions_history_is_read_by_its_parties_and_auditors_never_by_the_public(services, read_models, client):
+    """Decisions 21, 48 and 65: a recognition's timeline names who asked, who decided and when; it is private."""
+    history = record_history(services.registry)
+    read_models.catch_up()
+    recognition = history.recognitions[0]
+    university = services.keys.create(history.de_institution_id, Role.INSTITUTION, name="registrar").token
+    auditor = services.keys.create(uuid4(), Role.AUDITOR, name="auditor").token
+    stranger = services.keys.create(uuid4(), Role.INSTITUTION, name="another university").token
+
+    for token in (None, stranger):
+        refused = ask(client, HISTORY, token=token, id=str(recognition))
+        assert refused["data"] is None
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert "history" in refused["errors"][0]["message"]
+    for token in (university, auditor):
+        events = ask(client, HISTORY, token=token, id=str(recognition))["data"]["history"]["edges"]
+        assert events and events[0]["node"]["eventType"] == "Requested"
+
+    credential = history.nl_credentials[0]
+    public = ask(client, HISTORY, id=str(credential))["data"]["history"]["edges"]
+    assert public[0]["node"]["eventType"] == "Issued"
+
+
+def test_the_history_page_and_graphql_agree_on_which_histories_are_public():
+    from mcreg.api.pages.history_state import PUBLIC
+    from mcreg.projections.audit_timeline import PUBLIC_HISTORIES
+
+    assert set(PUBLIC) == PUBLIC_HISTORIES

@@ -6,10 +6,13 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
+import anyio
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
+from starlette.types import Message
+from structlog.testing import capture_logs
 
 from mcreg.api.auth import Authenticator, TokenVerifier
 from mcreg.bootstrap import Services
@@ -356,6 +359,8 @@ def test_readiness_and_metrics(services: Services, client: TestClient, world: Wo
     assert "mcreg_http_request_duration_seconds_bucket" in text
     assert f"mcreg_events_appended_total {float(head(services))}" in text
     assert 'mcreg_projection_lag_events{projection="credential_status"}' in text
+    # The webhook outbox has not followed the log here: every event is still to be owed.
+    assert f'mcreg_projection_lag_events{{projection="webhook_outbox"}} {float(head(services))}' in text
 
 
 # OAuth2 bearer tokens --------------------------------------------------------------------------
@@ -463,3 +468,35 @@ def test_an_agency_imports_all_four_deqar_examples_over_http_and_a_second_import
     refused = as_aracis.post("/v1/import/deqar", json.loads((DEQAR / "programme.json").read_text())).json()
     assert refused["refused"] == 2 and refused["reports"][0]["error"]["rule"] == "own-reports"
     assert_problem(client.post("/v1/import/deqar", json=[]), 401, "unauthenticated")
+
+
+def test_a_batch_whose_client_left_before_its_body_arrived_is_logged_abandoned_not_as_a_failure(
+    client: TestClient, provider: As
+) -> None:
+    # A client that gives up (its timeout, while the database fails over) leaves before the server reads its body.
+    answered: list[Message] = []
+
+    async def left() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        answered.append(message)
+
+    headers = [(b"authorization", f"Bearer {provider.token}".encode()), (b"content-type", b"application/json")]
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/credentials:batch",
+        "raw_path": b"/v1/credentials:batch",
+        "root_path": "",
+        "scheme": "http",
+        "query_string": b"",
+        "headers": [*headers, (b"idempotency-key", b"left-early")],
+        "http_version": "1.1",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 50000),
+    }
+    with capture_logs() as logs:
+        anyio.run(client.app, scope, left, send)  # type: ignore[arg-type]
+    assert [m["status"] for m in answered if m["type"] == "http.response.start"] == [499]
+    assert "request.failed" not in [entry["event"] for entry in logs]

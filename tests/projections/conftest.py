@@ -58,7 +58,7 @@ def crashing_after(pages: int) -> type[Projection[Any]]:
     return CrashingCredentialStatus
 
 
-WANTING_REVOCATIONS = ("credential_status", "audit_timeline", "dashboard", "issuer_status_lists")
+WANTING_REVOCATIONS = ("credential_status", "audit_timeline", "dashboard", "indicators", "issuer_status_lists")
 """The read models that a revocation that cannot be decoded stops; the others never read it."""
 
 

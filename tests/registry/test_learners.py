@@ -13,7 +13,7 @@ from psycopg import sql
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.learners import Erasure, PersonalData
 from mcreg.registry.application import IssueRow
-from mcreg.registry.errors import Forbidden, InvalidInput
+from mcreg.registry.errors import Forbidden, InvalidInput, StateConflict
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import CredentialStatus, Role
 from tests.world import OPERATOR, World, learner
@@ -52,6 +52,31 @@ def test_forgetting_a_learner_erases_their_data_but_keeps_every_fact(registry):
     assert erasure.topic.endswith("Erasure.LearnerForgotten")
     assert registry.get(Erasure, Erasure.create_id(ada)).learner_id == ada
     assert b"Ada" not in erasure.state
+
+
+def test_the_holders_link_opens_the_learners_name_until_the_learner_is_forgotten(registry):
+    """The holder's token is made from the learner's key and stored nowhere: it opens that credential's learner
+    only, and nothing once the key is destroyed."""
+    world = World(registry)
+    ada = uuid4()
+    first, second = world.issue(date(2024, 3, 1), learner_id=ada), world.issue(date(2024, 9, 1), learner_id=ada)
+    token = registry.holder_token(world.provider, first)
+
+    assert registry.holder_data(first, token) == learner()
+    assert registry.holder_data(second, token) is None, "one credential's link opens no other"
+    assert registry.holder_data(first, token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+    assert registry.holder_data(first, "ünïcode, not a token") is None
+    assert registry.holder_token(OPERATOR, first) == token, "the same link, whoever asks for it"
+    with pytest.raises(Forbidden):
+        registry.holder_token(Actor(uuid4(), Role.PROVIDER), first)
+    with pytest.raises(Forbidden):
+        registry.holder_token(None, first)
+
+    registry.forget_learner(OPERATOR, ada)
+
+    assert registry.holder_data(first, token) is None
+    with pytest.raises(StateConflict):
+        registry.holder_token(world.provider, first)
 
 
 def test_forgetting_twice_reports_there_was_nothing_left(registry):

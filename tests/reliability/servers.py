@@ -91,11 +91,14 @@ class Api:
     log: Path
     process: subprocess.Popen[bytes] | None = None
     port: int = field(default_factory=free_port)
+    options: tuple[str, ...] = ()
+    """More options of ``mcreg serve``, as ``--no-projections``."""
 
     def start(self) -> None:
         env = mcreg_env(self.database_url, self.data_dir)
         out = self.log.open("a")
-        self.process = subprocess.Popen([MCREG, "serve", "--port", str(self.port)], env=env, stdout=out, stderr=out)
+        command = [MCREG, "serve", "--port", str(self.port), *self.options]
+        self.process = subprocess.Popen(command, env=env, stdout=out, stderr=out)
         self.url = f"http://127.0.0.1:{self.port}"
         self.wait_ready()
 

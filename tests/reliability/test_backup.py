@@ -195,7 +195,11 @@ def test_an_export_made_before_the_layout_moved_restores_with_the_same_log_root_
                 for name in read_models.names
                 for table in read_models[name].view.tables
             }
-        assert counts == expected["rows"]
+        assert {table: counts[table] for table in expected["rows"]} == expected["rows"]
+        # A read model added since holds what those events say of it: credentials then carried no identifiers.
+        assert {table: counts[table] for table in counts.keys() - expected["rows"].keys()} == {
+            "credential_identifiers": 0
+        }
     finally:
         read_models.close()
     # Free text written before it was sealed reads as it was written.

@@ -29,119 +29,37 @@ import shutil
 import subprocess
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-import httpx
 import psycopg
 import pytest
 from eventsourcing.utils import get_topic
 
-from mcreg.bootstrap import Services, bootstrap, open_read_models, open_transparency_log
+from mcreg.bootstrap import bootstrap, open_read_models, open_transparency_log
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.settings import Settings
 from mcreg.stores.issuer_keys import KEK_FILE
+from tests.reliability.ledger import (
+    Ledger,
+    client,
+    duplicates,
+    issued_by_key,
+    lost_before_settling,
+    lost_by_settling,
+    settle,
+)
 from tests.reliability.servers import MCREG, Api, Cluster, mcreg_env
 from tests.world import World
 
 # The test makes, kills and restarts a PostgreSQL cluster of its own, which no fixture shows.
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.drill]
 
 CYCLES = int(os.environ.get("MCREG_CRASH_CYCLES", "50"))
 CLIENTS = 3
-BATCH_SHARE = 1 / 3
-"""The share of requests that are batches, of 2 to 5 rows."""
-
-
-def new_credential(microcredential: UUID, name: str) -> dict[str, Any]:
-    learner = {"name": f"Learner {name}"}
-    return {"microcredential_id": str(microcredential), "learner": learner, "issued_on": "2024-03-01"}
-
-
-@dataclass(frozen=True)
-class Request:
-    """One write, sent again with the same key (and body) to settle it."""
-
-    key: str
-    rows: int
-    """0 for a single credential, else the rows of a batch."""
-
-    @property
-    def credentials(self) -> int:
-        return self.rows or 1
-
-    def send(self, http: httpx.Client, microcredential: UUID) -> httpx.Response:
-        headers = {"Idempotency-Key": self.key}
-        if not self.rows:
-            return http.post("/v1/credentials", json=new_credential(microcredential, self.key), headers=headers)
-        rows = [new_credential(microcredential, f"{self.key}/{n}") for n in range(self.rows)]
-        return http.post("/v1/credentials:batch", json={"rows": rows}, headers=headers)
-
-    def issued(self, response: httpx.Response) -> tuple[UUID, ...]:
-        """The credentials an acknowledgement names."""
-        answer = response.json()
-        if not self.rows:
-            return (UUID(answer["id"]),)
-        return tuple(UUID(row["id"]) for row in answer["results"] if row.get("id"))
-
-
-@dataclass
-class Ledger:
-    """Every request sent, and what its client was told."""
-
-    requests: dict[str, Request] = field(default_factory=dict)
-    acked: dict[str, tuple[UUID, ...]] = field(default_factory=dict)
-    refused: set[str] = field(default_factory=set)
-    unknown: set[str] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def new_request(self, rng: random.Random) -> Request:
-        rows = rng.randint(2, 5) if rng.random() < BATCH_SHARE else 0
-        with self.lock:
-            request = Request(f"crash-{len(self.requests) + 1}", rows)
-            self.requests[request.key] = request
-        return request
-
-    def record(self, request: Request, response: httpx.Response | None) -> None:
-        if response is not None and response.status_code == 201:
-            self.acked[request.key] = request.issued(response)
-        elif response is not None and 400 <= response.status_code < 500 and response.status_code != 409:
-            self.refused.add(request.key)
-        else:  # no answer, a 5xx while the database is away, or a 409 concurrent update: not decided
-            self.unknown.add(request.key)
-
-
-def client(api: Api, token: str, microcredential: UUID, ledger: Ledger, seed: int, stop: threading.Event) -> None:
-    rng = random.Random(seed)
-    with httpx.Client(base_url=api.url, timeout=3, headers={"Authorization": f"Bearer {token}"}) as http:
-        while not stop.is_set():
-            request = ledger.new_request(rng)
-            try:
-                response: httpx.Response | None = request.send(http, microcredential)
-            except httpx.HTTPError:
-                response = None
-            ledger.record(request, response)
-            if request.key in ledger.unknown:
-                time.sleep(0.05)  # the server is away: do not hammer the wreck
-
-
-def issued_by_key(services: Services) -> dict[str | None, list[UUID]]:
-    """The credentials in the event store, by the idempotency key stamped on their Issued event."""
-    registry = services.registry
-    topics = [get_topic(Credential.Issued)]
-    found: dict[str | None, list[UUID]] = defaultdict(list)
-    start = 1
-    while notifications := registry.recorder.select_notifications(start, 1000, topics=topics):
-        for notification in notifications:
-            issued = registry.mapper.to_domain_event(notification)
-            found[issued.stamp.idempotency_key].append(issued.originator_id)
-        start = notifications[-1].id + 1
-    return found
 
 
 def log_head(settings: Settings) -> tuple[int, str]:
@@ -172,7 +90,7 @@ def crash_cycles(api: Api, cluster: Cluster, token: str, microcredential: UUID, 
         stop = threading.Event()
         with ThreadPoolExecutor(CLIENTS) as pool:
             clients = [
-                pool.submit(client, api, token, microcredential, ledger, cycle * CLIENTS + n, stop)
+                pool.submit(client, api.url, token, microcredential, ledger, cycle * CLIENTS + n, stop)
                 for n in range(CLIENTS)
             ]
             time.sleep(rng.uniform(0.3, 1.2))
@@ -189,18 +107,6 @@ def crash_cycles(api: Api, cluster: Cluster, token: str, microcredential: UUID, 
         if victim != "api":
             cluster.start()
     return victims
-
-
-def settle(api: Api, token: str, microcredential: UUID, ledger: Ledger) -> dict[str, tuple[UUID, ...]]:
-    """Every acknowledged or unknown request sent again with its key: the credentials each answers."""
-    settled: dict[str, tuple[UUID, ...]] = {}
-    with httpx.Client(base_url=api.url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as http:
-        for key in sorted(ledger.acked.keys() | ledger.unknown):
-            request = ledger.requests[key]
-            response = request.send(http, microcredential)
-            assert response.status_code == 201, response.text
-            settled[key] = request.issued(response)
-    return settled
 
 
 def test_killing_the_api_and_the_database_loses_nothing_acknowledged(cluster: Cluster, tmp_path: Path) -> None:
@@ -226,17 +132,16 @@ def test_killing_the_api_and_the_database_loses_nothing_acknowledged(cluster: Cl
         stored = issued_by_key(services)
     finally:
         services.close()
-    lost = {key for key, ids in ledger.acked.items() if not set(ids) <= set(stored.get(key, ()))}
-    lost |= {key for key, ids in ledger.acked.items() if len(set(ids)) != ledger.requests[key].credentials}
+    lost = lost_before_settling(ledger, stored)
     landed = {key for key in ledger.unknown if key in stored}
 
     # Settle every request: a replay of its key answers the first result, or does it now.
     api.start()
     try:
-        settled = settle(api, token, world.microcredential_id, ledger)
+        settled = settle(api.url, token, world.microcredential_id, ledger)
     finally:
         api.kill()
-    lost |= {key for key, ids in ledger.acked.items() if settled[key] != ids}
+    lost |= lost_by_settling(ledger, settled)
     services = bootstrap(settings)
     try:
         stored = issued_by_key(services)
@@ -257,8 +162,6 @@ def test_killing_the_api_and_the_database_loses_nothing_acknowledged(cluster: Cl
             read_models.close()
     finally:
         services.close()
-    expected = {key: request.credentials if key in settled else 0 for key, request in ledger.requests.items()}
-    duplicates = sum(max(0, len(ids) - expected.get(key or "", 0)) for key, ids in stored.items())
     settled_as_stored = all(sorted(stored.get(key, ())) == sorted(ids) for key, ids in settled.items())
 
     # The registry's backup, restored on a fresh database, is the same log.
@@ -296,7 +199,7 @@ def test_killing_the_api_and_the_database_loses_nothing_acknowledged(cluster: Cl
         "unknown_then_settled": len(ledger.unknown),
         "unknown_had_landed": len(landed),
         "acked_but_lost": len(lost),
-        "duplicates": duplicates,
+        "duplicates": duplicates(ledger, stored, settled),
         "issued_events": issued_events,
         "log": {"size": original_log[0], "root": original_log[1]},
         "restored_log": {"size": restored_log[0], "root": restored_log[1]},

@@ -152,3 +152,43 @@ def test_32_conflicting_commands_on_one_credential_leave_one_history_and_no_faul
             if position[(credential_id, event.originator_version)] < at:
                 credential = event.mutate(credential)
         assert decision.verdict.credential_status == credential.status_on(decision.stamp.effective)
+
+
+def test_reference_data_kept_in_one_process_never_decides_on_a_version_another_process_replaced(
+    services: Services, other_process: Services
+) -> None:
+    """The micro-credential, provider, QA decision and agency an issuance read are kept in the process for the
+    next one; a withdrawal saved by another process since must still refuse that next issuance."""
+    registry = services.registry
+    world = World(registry)
+    world.issue(date(2024, 3, 1))
+    kept = registry.reference_data.get(world.accreditation_id)
+    assert kept is not None, "the accreditation the issuance relied on is kept as reference data"
+
+    other_process.registry.withdraw_accreditation(
+        world.agency, world.accreditation_id, reason="fraud in assessments", effective=date(2024, 1, 1)
+    )
+    before = registry.recorder.max_notification_id()
+
+    with pytest.raises(NoQualityAssurance):
+        world.issue(date(2024, 3, 1))
+    assert registry.recorder.max_notification_id() == before
+    credential = registry.get(Credential, world.issue(date(2023, 12, 1)))
+    assert credential.qa_basis.version == kept.version + 1  # the withdrawal's version, not the one kept
+
+
+def test_a_withdrawal_between_an_issuance_reading_kept_reference_data_and_its_save_is_caught_at_commit(
+    services: Services, other_process: Services
+) -> None:
+    registry = services.registry
+    world = World(registry)
+    world.issue(date(2024, 3, 1))  # keeps the reference data the next issuance reads
+    withdraw = lambda: other_process.registry.withdraw_accreditation(  # noqa: E731
+        world.agency, world.accreditation_id, reason="fraud in assessments", effective=date(2024, 1, 1)
+    )
+    registry.vault = InterleavingVault(registry.vault, withdraw)
+    before = registry.recorder.max_notification_id()
+
+    with pytest.raises(NoQualityAssurance):  # checked at commit, found changed, decided again on the stored version
+        world.issue(date(2024, 3, 1))
+    assert registry.recorder.max_notification_id() == before + 1  # the withdrawal alone

@@ -6,6 +6,7 @@ here needs a database.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from importlib.metadata import version
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
+from mcreg.api.pages import catalogues
 from mcreg.cli import app
 from mcreg.cli import bench as bench_command
 from mcreg.cli.keys import KeyRole
@@ -36,8 +38,10 @@ COMMANDS = [
     ["keys", "issuers"],
     ["audit", "verify"],
     ["audit", "checkpoint"],
+    ["translations", "update"],
+    ["translations", "check"],
 ]
-GROUPS = [[], ["db"], ["keys"], ["audit"]]
+GROUPS = [[], ["db"], ["keys"], ["audit"], ["translations"]]
 
 
 def mcreg(*args: str) -> Result:
@@ -55,7 +59,7 @@ def test_mcreg_alone_lists_every_command_with_what_it_does() -> None:
     assert shown.exit_code in (0, 2)  # typer exits 2 after printing the help of a group called bare
     for name in ("serve", "project", "rebuild", "export", "restore", "forget-learner", "demo", "bench"):
         assert f" {name} " in shown.output
-    for group in ("db", "keys", "audit"):
+    for group in ("db", "keys", "audit", "translations"):
         assert f" {group} " in shown.output
     assert "--version" in shown.output
 
@@ -110,6 +114,12 @@ def test_serve_names_everything_it_serves() -> None:
         assert served in shown
 
 
+def test_serve_refuses_its_followers_in_process_with_several_api_processes_before_starting_anything() -> None:
+    refused = mcreg("serve", "--in-process", "--workers", "2")
+    assert refused.exit_code == 2
+    assert "--workers" in refused.output and "one process" in refused.output
+
+
 def test_bench_runs_the_checkouts_suite_and_writes_where_it_is_called(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -122,10 +132,28 @@ def test_bench_runs_the_checkouts_suite_and_writes_where_it_is_called(
     monkeypatch.setattr(bench_command.subprocess, "run", run)
     monkeypatch.chdir(tmp_path)
     assert mcreg("bench").exit_code == 0
-    assert mcreg("bench", "--scale", "medium", "--output", "figures/today.json").exit_code == 0
+    assert mcreg("bench", "--scale", "medium", "--output", "figures/today.json", "--clients", "4").exit_code == 0
 
     (first, cwd), (second, _) = ran
     assert Path(first[1]) == CHECKOUT / "bench" / "suite.py"
     assert cwd == CHECKOUT / "bench"
-    assert first[2:] == ["--scale", "small", "--output", str(tmp_path / "bench-results.json")]
-    assert second[2:] == ["--scale", "medium", "--output", str(tmp_path / "figures" / "today.json")]
+    assert first[2:] == ["--scale", "small", "--output", str(tmp_path / "bench-results.json"), "--clients", "16"]
+    assert second[2:] == ["--scale", "medium", "--output", str(tmp_path / "figures" / "today.json"), "--clients", "4"]
+
+
+def test_translations_check_passes_on_the_shipped_catalogues_and_names_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked = mcreg("translations", "check")
+    assert checked.exit_code == 0, checked.output
+    assert "every text the pages show is translated into de, fr, es" in checked.output
+
+    # A catalogue that lost a translation: the check fails and says which text, in which language.
+    locales = tmp_path / "locales"
+    shutil.copytree(catalogues.LOCALES, locales)
+    german = locales / "de" / "LC_MESSAGES" / "messages.po"
+    german.write_text(german.read_text().replace('msgstr "Startseite"', 'msgstr ""'))
+    monkeypatch.setattr(catalogues, "LOCALES", locales)
+    failed = mcreg("translations", "check")
+    assert failed.exit_code == 1
+    assert "de" in failed.output and "Home" in failed.output and "untranslated" in failed.output

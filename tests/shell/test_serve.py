@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,3 +126,67 @@ def test_a_stale_pid_file_naming_a_live_stranger_does_not_stop_the_next_serve(da
     finally:
         stranger.kill()
         stranger.wait()
+
+
+def project_children(server: subprocess.Popen[bytes]) -> list[psutil.Process]:
+    """The `mcreg project` processes `serve` started."""
+    return [child for child in psutil.Process(server.pid).children() if "project" in child.cmdline()]
+
+
+def gone(process: psutil.Process, within: float) -> bool:
+    try:
+        process.wait(within)
+    except psutil.TimeoutExpired:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_serve_keeps_its_read_models_in_a_child_process_that_ends_with_it(
+    data: Path, tmp_path: Path, how: signal.Signals
+) -> None:
+    log, port = tmp_path / "serve.log", free_port()
+    server = serve(fresh_machine(data), port, log)
+    try:
+        [child] = project_children(server)
+        assert child.is_running()
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=30).json()
+        assert "credential_status" in json.dumps(ready), "the read models are there, kept by the child"
+    finally:
+        stopped(server, how)
+    assert gone(child, within=60), f"serve's `mcreg project` outlived a {how.name} to serve"
+    assert no_postmaster_left(data, within=60)
+
+
+def test_no_projections_starts_no_child(data: Path, tmp_path: Path) -> None:
+    server = serve(fresh_machine(data), free_port(), tmp_path / "serve.log", options=("--no-projections",))
+    try:
+        assert project_children(server) == []
+    finally:
+        stopped(server, signal.SIGTERM)
+
+
+def requests_answered_by(log: Path) -> set[int]:
+    """The processes that answered GET /healthz, as the log's request lines name them."""
+    lines = [json.loads(text) for text in log.read_text().splitlines() if text.startswith("{")]
+    return {line["pid"] for line in lines if line.get("event") == "request" and line.get("path") == "/healthz"}
+
+
+@pytest.mark.drill  # three processes start, each importing the whole application
+def test_serve_with_two_workers_answers_from_two_processes_and_they_end_with_it(data: Path, tmp_path: Path) -> None:
+    log, port = tmp_path / "serve.log", free_port()
+    server = serve(fresh_machine(data), port, log, options=("--workers", "2", "--no-projections"), within=180)
+    try:
+        deadline = time.monotonic() + 180  # the second process may still be starting: it answers once it listens
+        while len(requests_answered_by(log)) < 2 and time.monotonic() < deadline:
+            with httpx.Client(timeout=30) as client:  # a connection each: the kernel hands them to either process
+                assert client.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+            time.sleep(0.05)
+        answered = requests_answered_by(log)
+        assert len(answered) == 2, answered
+        workers = [psutil.Process(pid) for pid in answered]
+        assert all(server.pid in [parent.pid for parent in worker.parents()] for worker in workers)
+    finally:
+        stopped(server, signal.SIGKILL)
+    assert all(gone(worker, within=60) for worker in workers), "an API process outlived serve"
+    assert no_postmaster_left(data, within=60)
