@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from mcreg.projections.browsing import (
@@ -28,12 +28,12 @@ from mcreg.projections.browsing import (
 from mcreg.projections.catalogue import like_prefix, title_query
 from mcreg.projections.faceted import FacetedList
 from mcreg.projections.registers import (
+    ACCREDITATION_STATUSES,
     ACCREDITATIONS,
     AGENCIES,
     CREDENTIALS,
     RECOGNITIONS,
     REVIEWS,
-    AccreditationStatus,
     AgencyStatus,
     ReviewStatus,
 )
@@ -47,16 +47,38 @@ from mcreg.registry.vocabulary import (
     RecognitionOutcome,
     RecognitionPurpose,
     RecognitionStatus,
+    Standing,
 )
 
 TEXT_MAX = 200
 """The longest search text."""
 
 Check = Callable[[str, Any], Any]
+E = TypeVar("E", bound=StrEnum)
 
 
-def choice(kind: type[StrEnum]) -> Check:
-    return lambda name, value: v.choice(name, value, kind).value
+@dataclass(frozen=True, slots=True)
+class Codes:
+    """A check taking one code of a closed list, ``codes``, which the API's description shows."""
+
+    codes: Collection[str]
+    check: Check
+
+    def __call__(self, name: str, value: Any) -> Any:
+        return self.check(name, value)
+
+
+def choice(kind: type[E], among: Collection[E] | None = None) -> Codes:
+    """One of ``kind``'s codes (or of those ``among`` them), as its value."""
+    allowed = tuple(kind if among is None else among)
+
+    def check(name: str, value: Any) -> str:
+        chosen = v.choice(name, value, kind)
+        if chosen not in allowed:
+            raise InvalidInput(name, "must be one of " + ", ".join(repr(c.value) for c in allowed))
+        return chosen.value
+
+    return Codes(tuple(c.value for c in allowed), check)
 
 
 def eqf(name: str, value: Any) -> int | None:
@@ -209,7 +231,7 @@ ACCREDITATION_BROWSE = Browse(
         PROVIDER_ID,
         AGENCY_ID,
         COUNTRY,
-        Filter("status", choice(AccreditationStatus)),
+        Filter("status", choice(Standing, ACCREDITATION_STATUSES)),
         Filter("outcome", choice(QADecision)),
         EQF_LEVEL,
         Filter("decided_from", day),

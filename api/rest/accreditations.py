@@ -25,7 +25,7 @@ from mcreg.api.rest.common import (
 from mcreg.api.rest.listing import Country, EqfLevel, ListOut, ListQuery, code_list, item, served
 from mcreg.projections.faceted import Listed
 from mcreg.projections.provider_standing_queries import AccreditationRow
-from mcreg.projections.registers import AccreditationStatus
+from mcreg.projections.registers import ACCREDITATION_STATUSES
 from mcreg.registry.aggregates.accreditation import Accreditation
 from mcreg.registry.vocabulary import QADecision
 
@@ -166,7 +166,7 @@ class AccreditationQuery(ListQuery):
     provider_id: UUID | None = None
     agency_id: UUID | None = None
     country: Country = Field(default=None, description="The provider's country (ISO 3166-1 alpha-2)")
-    status: str | None = code_list(AccreditationStatus, "Where it stands today", "in_force")
+    status: str | None = code_list(ACCREDITATION_STATUSES, "Where it stands today", "in_force")
     outcome: str | None = code_list(QADecision, "The decision", "positive")
     eqf_level: EqfLevel = Field(default=None, description="An EQF level its scope covers (no levels: every level)")
     decided_from: date | None = Field(default=None, description="Decided on or after")
