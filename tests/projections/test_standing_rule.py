@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 from mcreg.bootstrap import Services
@@ -32,7 +33,7 @@ def days_from(today: date) -> tuple[date, ...]:
     return (today, today + timedelta(days=45), today + timedelta(days=400))
 
 
-def granted(r: Registry, w: World, t: date, start: int = -365, end: int = 365, **scope: object) -> UUID:
+def granted(r: Registry, w: World, t: date, start: int = -365, end: int = 365, **scope: Any) -> UUID:
     """An accreditation of the world's provider, valid from ``t + start`` to ``t + end`` days."""
     return r.grant_accreditation(
         w.agency,
@@ -41,7 +42,7 @@ def granted(r: Registry, w: World, t: date, start: int = -365, end: int = 365, *
         valid_from=t + timedelta(days=start),
         valid_to=t + timedelta(days=end),
         decided_on=t - timedelta(days=400),
-        **scope,  # type: ignore[arg-type]
+        **scope,
     )
 
 
@@ -151,7 +152,7 @@ class Scene:
         agency_id = self.r.register_agency(OPERATOR, name=name, country="NL", registered_on=ago(self.today, 3000))
         return Actor(agency_id, Role.QA_AGENCY, key_id=name)
 
-    def offered(self, country: str = "NL", **spec: object) -> tuple[Actor, UUID]:
+    def offered(self, country: str = "NL", **spec: Any) -> tuple[Actor, UUID]:
         """A new provider in ``country`` and its micro-credential (the world's specification, changed by ``spec``)."""
         provider_id = self.world.register_provider(country, f"Provider {uuid4()}")
         provider = Actor(provider_id, Role.PROVIDER, key_id="provider")
@@ -176,23 +177,23 @@ class Scene:
             )
         return review
 
-    def reviewed(self, **kwargs: object) -> UUID:
+    def reviewed(self, **kwargs: Any) -> UUID:
         _, mc = self.offered()
-        self.review(mc, **kwargs)  # type: ignore[arg-type]
+        self.review(mc, **kwargs)
         return mc
 
-    def accredit(self, provider: Actor, by: Actor | None = None, **scope: object) -> UUID:
+    def accredit(self, provider: Actor, by: Actor | None = None, **scope: Any) -> UUID:
         return self.r.grant_accreditation(
             by or self.agency,
             provider_id=provider.org,
             outcome="positive",
             valid_from=ago(self.today, 100),
-            valid_to=self.today + timedelta(days=scope.pop("end", 365)),  # type: ignore[operator]
+            valid_to=self.today + timedelta(days=scope.pop("end", 365)),
             decided_on=ago(self.today, 100),
-            **scope,  # type: ignore[arg-type]
+            **scope,
         )
 
-    def accredited(self, spec: dict[str, object] | None = None, country: str = "NL", **scope: object) -> UUID:
+    def accredited(self, spec: dict[str, Any] | None = None, country: str = "NL", **scope: Any) -> UUID:
         provider, mc = self.offered(country, **(spec or {}))
         self.accredit(provider, **scope)
         return mc
