@@ -69,16 +69,16 @@ class Codes:
 
 
 def choice(kind: type[E], among: Collection[E] | None = None) -> Codes:
-    """One of ``kind``'s codes (or of those ``among`` them), as its value."""
-    allowed = tuple(kind if among is None else among)
+    """One of ``kind``'s codes (or of those ``among`` them), as its value; refused in ``validate.choice``'s words,
+    listing the codes allowed only."""
+    codes = tuple(code.value for code in (kind if among is None else among))
 
     def check(name: str, value: Any) -> str:
-        chosen = v.choice(name, value, kind)
-        if chosen not in allowed:
-            raise InvalidInput(name, "must be one of " + ", ".join(repr(c.value) for c in allowed))
-        return chosen.value
+        if value not in codes:
+            raise InvalidInput(name, "must be one of " + ", ".join(map(repr, codes)))
+        return str(value)
 
-    return Codes(tuple(c.value for c in allowed), check)
+    return Codes(codes, check)
 
 
 def eqf(name: str, value: Any) -> int | None:
