@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from mcreg.projections.browsing import (
@@ -28,12 +28,12 @@ from mcreg.projections.browsing import (
 from mcreg.projections.catalogue import like_prefix, title_query
 from mcreg.projections.faceted import FacetedList
 from mcreg.projections.registers import (
+    ACCREDITATION_STATUSES,
     ACCREDITATIONS,
     AGENCIES,
     CREDENTIALS,
     RECOGNITIONS,
     REVIEWS,
-    AccreditationStatus,
     AgencyStatus,
     ReviewStatus,
 )
@@ -47,16 +47,38 @@ from mcreg.registry.vocabulary import (
     RecognitionOutcome,
     RecognitionPurpose,
     RecognitionStatus,
+    Standing,
 )
 
 TEXT_MAX = 200
 """The longest search text."""
 
 Check = Callable[[str, Any], Any]
+E = TypeVar("E", bound=StrEnum)
 
 
-def choice(kind: type[StrEnum]) -> Check:
-    return lambda name, value: v.choice(name, value, kind).value
+@dataclass(frozen=True, slots=True)
+class Codes:
+    """A check taking one code of a closed list, ``codes``, which the API's description shows."""
+
+    codes: Collection[str]
+    check: Check
+
+    def __call__(self, name: str, value: Any) -> Any:
+        return self.check(name, value)
+
+
+def choice(kind: type[E], among: Collection[E] | None = None) -> Codes:
+    """One of ``kind``'s codes (or of those ``among`` them), as its value; refused in ``validate.choice``'s words,
+    listing the codes allowed only."""
+    codes = tuple(code.value for code in (kind if among is None else among))
+
+    def check(name: str, value: Any) -> str:
+        if value not in codes:
+            raise InvalidInput(name, "must be one of " + ", ".join(map(repr, codes)))
+        return str(value)
+
+    return Codes(codes, check)
 
 
 def eqf(name: str, value: Any) -> int | None:
@@ -84,10 +106,11 @@ def day(name: str, value: Any) -> date:
     return v.day(name, value)
 
 
-def flag(name: str, value: Any) -> bool:
+def revoked_hidden(name: str, value: Any) -> bool | None:
+    """``include_revoked``: true lists revoked credentials too (no ``hide_revoked``)."""
     if not isinstance(value, bool):
         raise InvalidInput(name, "must be true or false")
-    return value
+    return None if value else True
 
 
 def words(name: str, value: Any) -> str | None:
@@ -113,15 +136,19 @@ class Retired(StrEnum):
 
 
 RETIRED = {Retired.ONLY: True, Retired.INCLUDE: None, Retired.EXCLUDE: False}
+RETIRED_CHOICE = Codes(tuple(Retired), lambda name, value: RETIRED[v.choice(name, value, Retired)])
 
 
 @dataclass(frozen=True, slots=True)
 class Filter:
-    """A filter a request may give: its check, and the list's parameter it sets (its own name if not said)."""
+    """A filter a request may give: its check, the list's parameter it sets (its own name if not said), and what
+    the API's description says of it (a code list's ``example`` besides)."""
 
     name: str
     check: Check
     param: str | None = None
+    description: str | None = None
+    example: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,40 +192,65 @@ class Browse:
 
 PROVIDER_ID = Filter("provider_id", uuid)
 AGENCY_ID = Filter("agency_id", uuid)
+MICROCREDENTIAL_ID = Filter("microcredential_id", uuid)
 COUNTRY = Filter("country", v.country)
-EQF_LEVEL = Filter("eqf_level", eqf)
+PROVIDER_COUNTRY = Filter("country", v.country, description="The provider's country (ISO 3166-1 alpha-2)")
+LANGUAGE = Codes(v.LANGUAGES, v.language)
+LEVEL_OF_MICROCREDENTIAL = Filter("eqf_level", eqf, description="The micro-credential's EQF level")
+ISCED_FIELD = Filter("isced_field", isced_prefix, "isced_prefix")
+
+
+def period(name: str, verb: str) -> tuple[Filter, Filter]:
+    """``{name}_from`` and ``{name}_to``: days on or after, on or before."""
+    return (
+        Filter(f"{name}_from", day, description=f"{verb} on or after"),
+        Filter(f"{name}_to", day, description=f"{verb} on or before"),
+    )
+
 
 AGENCY_BROWSE = Browse(
     AGENCIES,
     (
-        Filter("q", name_part, "name_like"),
+        Filter("q", name_part, "name_like", "A part of the agency's name or acronym"),
         COUNTRY,
-        Filter("status", choice(AgencyStatus)),
-        Filter("esg_activity", choice(ESGActivity)),
+        Filter("status", choice(AgencyStatus), None, "Where its registration stands", "registered"),
+        Filter("esg_activity", choice(ESGActivity), None, "An ESG activity it is registered for", "programme"),
     ),
 )
 PROVIDER_BROWSE = Browse(
     PROVIDER_LIST,
     (
-        Filter("q", name_part, "name_like"),
+        Filter("q", name_part, "name_like", "A part of one of the provider's names, in any language"),
         COUNTRY,
-        Filter("provider_type", choice(ProviderType)),
-        Filter("qa_status", choice(ProviderQA)),
+        Filter("provider_type", choice(ProviderType), None, "The kind of provider", "higher_education"),
+        Filter("qa_status", choice(ProviderQA), None, "Where its accreditation stands today", "accredited"),
     ),
 )
 MICROCREDENTIAL_BROWSE = Browse(
     MICROCREDENTIALS,
     (
-        Filter("q", words, "words"),
+        Filter("q", words, "words", "Words each title must hold, in any language (the last may be a word's start)"),
         PROVIDER_ID,
         COUNTRY,
-        EQF_LEVEL,
-        Filter("isced_field", isced_prefix, "isced_prefix"),
+        Filter("eqf_level", eqf),
+        ISCED_FIELD,
         Filter("ects_min", v.ects),
         Filter("ects_max", v.ects),
-        Filter("language", v.language),
-        Filter("qa_status", choice(MicroCredentialQA)),
-        Filter("retired", lambda name, value: RETIRED[v.choice(name, value, Retired)]),
+        Filter("language", LANGUAGE, None, "A language it is taught in (ISO 639-1)", "en"),
+        Filter(
+            "qa_status",
+            choice(MicroCredentialQA),
+            None,
+            "Where its quality assurance stands today",
+            "programme_reviewed",
+        ),
+        Filter(
+            "retired",
+            RETIRED_CHOICE,
+            None,
+            "Which retired ones to list: none (exclude, the default), only them, or them too",
+            "include",
+        ),
     ),
     ranges=(("ects_min", "ects_max"),),
     defaults={"retired": False},
@@ -208,12 +260,11 @@ ACCREDITATION_BROWSE = Browse(
     (
         PROVIDER_ID,
         AGENCY_ID,
-        COUNTRY,
-        Filter("status", choice(AccreditationStatus)),
-        Filter("outcome", choice(QADecision)),
-        EQF_LEVEL,
-        Filter("decided_from", day),
-        Filter("decided_to", day),
+        PROVIDER_COUNTRY,
+        Filter("status", choice(Standing, ACCREDITATION_STATUSES), None, "Where it stands today", "in_force"),
+        Filter("outcome", choice(QADecision), None, "The decision", "positive"),
+        Filter("eqf_level", eqf, None, "An EQF level its scope covers (no levels: every level)"),
+        *period("decided", "Decided"),
     ),
     ranges=(("decided_from", "decided_to"),),
 )
@@ -222,13 +273,12 @@ REVIEW_BROWSE = Browse(
     (
         PROVIDER_ID,
         AGENCY_ID,
-        Filter("microcredential_id", uuid),
-        COUNTRY,
-        Filter("status", choice(ReviewStatus)),
-        Filter("decision", choice(QADecision)),
-        EQF_LEVEL,
-        Filter("opened_from", day),
-        Filter("opened_to", day),
+        MICROCREDENTIAL_ID,
+        PROVIDER_COUNTRY,
+        Filter("status", choice(ReviewStatus), None, "Where it stands today", "decided"),
+        Filter("decision", choice(QADecision), None, "The decision in force", "positive"),
+        LEVEL_OF_MICROCREDENTIAL,
+        *period("opened", "Opened"),
     ),
     ranges=(("opened_from", "opened_to"),),
 )
@@ -236,14 +286,13 @@ CREDENTIAL_BROWSE = Browse(
     CREDENTIALS,
     (
         PROVIDER_ID,
-        Filter("microcredential_id", uuid),
-        COUNTRY,
-        Filter("status", choice(CredentialStatus)),
-        EQF_LEVEL,
-        Filter("isced_field", isced_prefix, "isced_prefix"),
-        Filter("include_revoked", lambda name, value: None if flag(name, value) else True, "hide_revoked"),
-        Filter("issued_from", day),
-        Filter("issued_to", day),
+        MICROCREDENTIAL_ID,
+        PROVIDER_COUNTRY,
+        Filter("status", choice(CredentialStatus), None, "As last recorded", "active"),
+        LEVEL_OF_MICROCREDENTIAL,
+        ISCED_FIELD,
+        Filter("include_revoked", revoked_hidden, "hide_revoked", "List revoked credentials too"),
+        *period("issued", "Issued"),
     ),
     ranges=(("issued_from", "issued_to"),),
     defaults={"hide_revoked": True},
@@ -254,13 +303,12 @@ RECOGNITION_BROWSE = Browse(
         Filter("credential_id", uuid),
         Filter("institution_id", uuid),
         Filter("issuer_id", uuid),
-        Filter("status", choice(RecognitionStatus)),
-        Filter("outcome", choice(RecognitionOutcome)),
-        Filter("purpose", choice(RecognitionPurpose)),
+        Filter("status", choice(RecognitionStatus), None, "Where it stands", "decided"),
+        Filter("outcome", choice(RecognitionOutcome), None, "The outcome in force", "recognised"),
+        Filter("purpose", choice(RecognitionPurpose), None, "What it was asked for", "credit_transfer"),
         Filter("institution_country", v.country),
         Filter("issuer_country", v.country),
-        Filter("requested_from", day),
-        Filter("requested_to", day),
+        *period("requested", "Requested"),
     ),
     ranges=(("requested_from", "requested_to"),),
 )

@@ -22,6 +22,7 @@ from mcreg.projections.credential_status import CredentialStatusRow
 from mcreg.projections.faceted import Facet, FacetedList, Listed, facet, listed, of_columns
 from mcreg.projections.provider_standing_queries import AccreditationRow, AgencyRow, ConditionRow, ReviewRow
 from mcreg.projections.recognitions import RecognitionRow
+from mcreg.registry.vocabulary import Standing
 
 
 class AgencyStatus(StrEnum):
@@ -32,15 +33,11 @@ class AgencyStatus(StrEnum):
     DEREGISTERED = "deregistered"
 
 
-class AccreditationStatus(StrEnum):
-    """Where an accreditation stands on a date (``vocabulary.Standing``'s words for it)."""
-
-    IN_FORCE = "in_force"
-    NOT_YET_VALID = "not_yet_valid"
-    EXPIRED = "expired"
-    SUSPENDED = "suspended"
-    WITHDRAWN = "withdrawn"
-    NEGATIVE = "negative"
+ACCREDITATION_STATUSES = tuple(
+    s for s in Standing if s not in (Standing.NEGATIVE, Standing.AGENCY_NOT_IN_GOOD_STANDING)
+)
+"""Where an accreditation stands on a date: the standings ``Accreditation.standing`` gives (an accreditation is
+granted only on a positive outcome, and its agency's standing is set aside)."""
 
 
 class ReviewStatus(StrEnum):
@@ -73,13 +70,14 @@ AGENCIES: FacetedList[AgencyRow] = FacetedList(
 """QA agencies, with where their registration stands as last recorded (``AgencyRow.status``)."""
 
 ACCREDITATION_STATUS = """CASE
-    WHEN x.withdrawn_on IS NOT NULL AND x.withdrawn_on <= %(today)s THEN 'withdrawn'
-    WHEN x.outcome <> ALL(%(cover)s) THEN 'negative'
-    WHEN x.suspended_since IS NOT NULL AND x.suspended_since <= %(today)s THEN 'suspended'
-    WHEN x.valid_from > %(today)s THEN 'not_yet_valid'
-    WHEN x.valid_to < %(today)s THEN 'expired'
+    WHEN x.withdrawn_on <= %(today)s THEN 'withdrawn'
+    WHEN %(today)s < x.valid_from THEN 'not_yet_valid'
+    WHEN %(today)s > x.valid_to THEN 'expired'
+    WHEN x.suspended_since <= %(today)s THEN 'suspended'
     ELSE 'in_force' END"""
-"""Where an accreditation ``x`` stands on ``today``, in the words of ``vocabulary.Standing``."""
+"""Where an accreditation ``x`` stands on ``today``: ``Accreditation.standing``, in its order (tests hold the two
+together). Exact for any day on or after the last effective date recorded (effective dates are never in the
+future): by then every suspension that has ended lies in the past, so only an open one counts."""
 
 
 def accreditation(row: dict[str, Any]) -> AccreditationRow:

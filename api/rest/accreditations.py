@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from mcreg.api.deps import Caller, ReadSide, Registered, Visitor
@@ -22,10 +22,9 @@ from mcreg.api.rest.common import (
     created,
     ref,
 )
-from mcreg.api.rest.listing import Country, EqfLevel, ListOut, ListQuery, code_list, item, served
+from mcreg.api.rest.listing import ListOut, ListQuery, item, list_query, served
 from mcreg.projections.faceted import Listed
 from mcreg.projections.provider_standing_queries import AccreditationRow
-from mcreg.projections.registers import AccreditationStatus
 from mcreg.registry.aggregates.accreditation import Accreditation
 from mcreg.registry.vocabulary import QADecision
 
@@ -162,17 +161,6 @@ def get_accreditation(accreditation_id: UUID, _: Visitor, registry: Registered) 
     return AccreditationOut.model_validate(registry.get(Accreditation, accreditation_id))
 
 
-class AccreditationQuery(ListQuery):
-    provider_id: UUID | None = None
-    agency_id: UUID | None = None
-    country: Country = Field(default=None, description="The provider's country (ISO 3166-1 alpha-2)")
-    status: str | None = code_list(AccreditationStatus, "Where it stands today", "in_force")
-    outcome: str | None = code_list(QADecision, "The decision", "positive")
-    eqf_level: EqfLevel = Field(default=None, description="An EQF level its scope covers (no levels: every level)")
-    decided_from: date | None = Field(default=None, description="Decided on or after")
-    decided_to: date | None = Field(default=None, description="Decided on or before")
-
-
 class ConditionListed(Output):
     number: int
     text: str
@@ -214,6 +202,6 @@ def accreditation_listed(entry: Listed[AccreditationRow]) -> AccreditationListed
     "and decision date, a page at a time in a stable order.",
 )
 async def list_accreditations(
-    request: Request, _: Visitor, read_models: ReadSide, query: Annotated[AccreditationQuery, Query()]
+    request: Request, _: Visitor, read_models: ReadSide, query: Annotated[ListQuery, list_query(ACCREDITATION_BROWSE)]
 ) -> ListOut[AccreditationListed]:
     return await served(request, read_models, ACCREDITATION_BROWSE, query, accreditation_listed)

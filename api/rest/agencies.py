@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from mcreg.api.deps import Caller, ReadSide, Registered, Visitor
@@ -23,9 +23,8 @@ from mcreg.api.rest.common import (
     created,
     ref,
 )
-from mcreg.api.rest.listing import Country, ListOut, ListQuery, SearchText, code_list, item, served
+from mcreg.api.rest.listing import ListOut, ListQuery, item, list_query, served
 from mcreg.projections.provider_standing_queries import AgencyRow
-from mcreg.projections.registers import AgencyStatus
 from mcreg.registry.aggregates.agency import Agency
 from mcreg.registry.vocabulary import ESGActivity
 
@@ -93,13 +92,6 @@ def get_agency(agency_id: UUID, _: Visitor, registry: Registered) -> AgencyOut:
     return AgencyOut.model_validate(registry.get(Agency, agency_id))
 
 
-class AgencyQuery(ListQuery):
-    q: SearchText = Field(default=None, description="A part of the agency's name or acronym")
-    country: Country = None
-    status: str | None = code_list(AgencyStatus, "Where its registration stands", "registered")
-    esg_activity: str | None = code_list(ESGActivity, "An ESG activity it is registered for", "programme")
-
-
 class AgencyListed(Output):
     id: UUID = Field(validation_alias="agency_id")
     href: str
@@ -124,6 +116,6 @@ def agency_listed(row: AgencyRow) -> AgencyListed:
     description="DEQAR-style: by country, registration status and ESG activity, a page at a time in a stable order.",
 )
 async def list_agencies(
-    request: Request, _: Visitor, read_models: ReadSide, query: Annotated[AgencyQuery, Query()]
+    request: Request, _: Visitor, read_models: ReadSide, query: Annotated[ListQuery, list_query(AGENCY_BROWSE)]
 ) -> ListOut[AgencyListed]:
     return await served(request, read_models, AGENCY_BROWSE, query, agency_listed)

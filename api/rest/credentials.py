@@ -28,7 +28,13 @@ from mcreg.api.rest.common import (
     created,
     ref,
 )
-from mcreg.api.rest.listing import Country, EqfLevel, IscedField, ListOut, ListQuery, code_list, item, served
+from mcreg.api.rest.listing import (
+    ListOut,
+    ListQuery,
+    item,
+    list_query,
+    served,
+)
 from mcreg.api.rest.status_lists import IssuerKeyOut
 from mcreg.api.rest.verify import CheckOut, InclusionOut, ProblemOut, StatusBitOut
 from mcreg.projections.credential_status import CredentialStatusRow
@@ -43,7 +49,7 @@ from mcreg.registry.fingerprints import fingerprinted_fields
 from mcreg.registry.permissions import may_see_private, private_reach
 from mcreg.registry.schemes import RULES, identifier
 from mcreg.registry.stamp import Actor
-from mcreg.registry.vocabulary import CredentialStatus, RevocationReason, Role, Verdict
+from mcreg.registry.vocabulary import RevocationReason, Role, Verdict
 
 router = APIRouter(prefix="/v1/credentials", tags=["credentials"], responses=PROBLEM_RESPONSES)
 
@@ -448,18 +454,6 @@ def get_holder_link(credential_id: UUID, actor: Visitor, registry: Registered, s
     return HolderLink(url=f"{settings.public_url.rstrip('/')}/credentials/{credential_id}?holder={token}")
 
 
-class CredentialQuery(ListQuery):
-    provider_id: UUID | None = None
-    microcredential_id: UUID | None = None
-    country: Country = Field(default=None, description="The provider's country (ISO 3166-1 alpha-2)")
-    status: str | None = code_list(CredentialStatus, "As last recorded", "active")
-    eqf_level: EqfLevel = Field(default=None, description="The micro-credential's EQF level")
-    isced_field: IscedField = None
-    include_revoked: bool = Field(default=False, description="List revoked credentials too")
-    issued_from: date | None = Field(default=None, description="Issued on or after")
-    issued_to: date | None = Field(default=None, description="Issued on or before")
-
-
 class CredentialListed(Output):
     id: UUID = Field(validation_alias="credential_id")
     href: str
@@ -489,7 +483,7 @@ def credential_listed(entry: Listed[CredentialStatusRow]) -> CredentialListed:
     "id is its holder's to hand out). Revoked ones only with `include_revoked=true`. No learner data.",
 )
 async def list_credentials(
-    request: Request, actor: Caller, read_models: ReadSide, query: Annotated[CredentialQuery, Query()]
+    request: Request, actor: Caller, read_models: ReadSide, query: Annotated[ListQuery, list_query(CREDENTIAL_BROWSE)]
 ) -> ListOut[CredentialListed]:
     provider, country = private_reach(actor, Role.PROVIDER, "credentials", auditors=True)
     scope = {"scope_provider": provider, "scope_country": country}

@@ -10,16 +10,19 @@ same values with the same words.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, TypeVar
+from uuid import UUID
 
-from fastapi import Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.concurrency import run_in_threadpool
 
-from mcreg.api.lists import Browse
+from mcreg.api import lists
+from mcreg.api.lists import Browse, Codes, Filter
 from mcreg.projections.faceted import FacetCount, Facets
 from mcreg.projections.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from mcreg.projections.read_models import ReadModels
@@ -65,6 +68,41 @@ EctsAmount = Annotated[
     ),
 ]
 SearchText = Annotated[str | None, Field(default=None, max_length=200, description="Words to look for")]
+
+PARAMETERS: dict[Any, tuple[Any, Any]] = {
+    lists.uuid: (UUID | None, None),
+    lists.day: (date | None, None),
+    lists.revoked_hidden: (bool, False),
+    validate.country: (Country, None),
+    validate.ects: (EctsAmount, None),
+    lists.eqf: (EqfLevel, None),
+    lists.isced_prefix: (IscedField, None),
+    lists.words: (SearchText, None),
+    lists.name_part: (SearchText, None),
+}
+"""The query parameter a filter is, by its check: its type, and its default when not given."""
+
+
+def parameter(f: Filter) -> tuple[Any, Any]:
+    """A filter as a query parameter: its type and its default, with the filter's description."""
+    if isinstance(f.check, Codes):
+        return str | None, code_list(f.check.codes, f.description or "", f.example or "")
+    kind, default = PARAMETERS[f.check]
+    return kind, Field(default=default, description=f.description) if f.description else default
+
+
+def list_query(browse: Browse) -> Any:
+    """The FastAPI dependency reading ``browse``'s query: ``after``, ``limit`` and its filters, in their order."""
+    filters: dict[str, Any] = {f.name: parameter(f) for f in browse.filters}
+    model = create_model("ListQuery", __base__=ListQuery, __module__=__name__, **filters)
+
+    def read(query: ListQuery) -> ListQuery:
+        return query
+
+    # The model is made here, so the signature FastAPI reads names it as an object, not as text to look up.
+    query = inspect.Parameter("query", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[model, Query()])
+    setattr(read, "__signature__", inspect.Signature([query]))  # noqa: B010 (mypy refuses the attribute)
+    return Depends(read)
 
 
 class FacetValue(BaseModel):

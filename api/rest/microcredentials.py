@@ -7,11 +7,11 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import Field, StrictInt
 
 from mcreg.api.deps import Caller, ReadSide, Registered, Visitor
-from mcreg.api.lists import MICROCREDENTIAL_BROWSE, Retired
+from mcreg.api.lists import MICROCREDENTIAL_BROWSE
 from mcreg.api.rest.common import (
     PROBLEM_RESPONSES,
     Dated,
@@ -25,18 +25,13 @@ from mcreg.api.rest.common import (
     ref,
 )
 from mcreg.api.rest.listing import (
-    Country,
-    EctsAmount,
-    EqfLevel,
-    IscedField,
     ListOut,
     ListQuery,
-    SearchText,
-    code_list,
     item,
+    list_query,
     served,
 )
-from mcreg.projections.browsing import MicroCredentialEntry, MicroCredentialQA
+from mcreg.projections.browsing import MicroCredentialEntry
 from mcreg.registry import validate
 from mcreg.registry.aggregates.microcredential import MicroCredential
 from mcreg.registry.vocabulary import (
@@ -176,25 +171,6 @@ def get_microcredential(microcredential_id: UUID, _: Visitor, registry: Register
     return MicroCredentialOut.model_validate(registry.get(MicroCredential, microcredential_id))
 
 
-class MicroCredentialQuery(ListQuery):
-    q: SearchText = Field(
-        default=None, description="Words each title must hold, in any language (the last may be a word's start)"
-    )
-    provider_id: UUID | None = None
-    country: Country = None
-    eqf_level: EqfLevel = None
-    isced_field: IscedField = None
-    ects_min: EctsAmount = None
-    ects_max: EctsAmount = None
-    language: str | None = code_list(validate.LANGUAGES, "A language it is taught in (ISO 639-1)", "en")
-    qa_status: str | None = code_list(
-        MicroCredentialQA, "Where its quality assurance stands today", "programme_reviewed"
-    )
-    retired: str | None = code_list(
-        Retired, "Which retired ones to list: none (exclude, the default), only them, or them too", "include"
-    )
-
-
 class MicroCredentialListed(Output):
     id: UUID = Field(validation_alias="microcredential_id")
     href: str
@@ -233,6 +209,6 @@ def microcredential_listed(entry: MicroCredentialEntry) -> MicroCredentialListed
     "and QA statuses.",
 )
 async def list_microcredentials(
-    request: Request, _: Visitor, read_models: ReadSide, query: Annotated[MicroCredentialQuery, Query()]
+    request: Request, _: Visitor, read_models: ReadSide, query: Annotated[ListQuery, list_query(MICROCREDENTIAL_BROWSE)]
 ) -> ListOut[MicroCredentialListed]:
     return await served(request, read_models, MICROCREDENTIAL_BROWSE, query, microcredential_listed)

@@ -6,14 +6,14 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from mcreg.api.deps import Caller, ReadSide, Registered, Visitor
 from mcreg.api.lists import PROVIDER_BROWSE
 from mcreg.api.rest.common import PROBLEM_RESPONSES, CountryCode, IdempotencyKey, Input, Output, Ref, created, ref
-from mcreg.api.rest.listing import Country, ListOut, ListQuery, SearchText, code_list, item, served
-from mcreg.projections.browsing import ProviderEntry, ProviderQA
+from mcreg.api.rest.listing import ListOut, ListQuery, item, list_query, served
+from mcreg.projections.browsing import ProviderEntry
 from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.schemes import identifier
 from mcreg.registry.vocabulary import ProviderType
@@ -108,13 +108,6 @@ def get_provider(provider_id: UUID, _: Visitor, registry: Registered) -> Provide
     return ProviderOut.model_validate(registry.get(Provider, provider_id))
 
 
-class ProviderQuery(ListQuery):
-    q: SearchText = Field(default=None, description="A part of one of the provider's names, in any language")
-    country: Country = None
-    provider_type: str | None = code_list(ProviderType, "The kind of provider", "higher_education")
-    qa_status: str | None = code_list(ProviderQA, "Where its accreditation stands today", "accredited")
-
-
 class ProviderListed(Output):
     id: UUID = Field(validation_alias="provider_id")
     href: str
@@ -144,6 +137,6 @@ def provider_listed(entry: ProviderEntry) -> ProviderListed:
     description="DEQAR-style: by country, kind and accreditation status today, a page at a time in a stable order.",
 )
 async def list_providers(
-    request: Request, _: Visitor, read_models: ReadSide, query: Annotated[ProviderQuery, Query()]
+    request: Request, _: Visitor, read_models: ReadSide, query: Annotated[ListQuery, list_query(PROVIDER_BROWSE)]
 ) -> ListOut[ProviderListed]:
     return await served(request, read_models, PROVIDER_BROWSE, query, provider_listed)

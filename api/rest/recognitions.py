@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from mcreg.api.deps import Caller, ReadSide, Registered, Visitor
@@ -25,7 +25,7 @@ from mcreg.api.rest.common import (
     created,
     ref,
 )
-from mcreg.api.rest.listing import COUNTRY, ListOut, ListQuery, code_list, item, served
+from mcreg.api.rest.listing import ListOut, ListQuery, item, list_query, served
 from mcreg.projections.recognitions import RecognitionRow
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.provider import Provider
@@ -36,7 +36,6 @@ from mcreg.registry.vocabulary import (
     AppealOutcome,
     RecognitionOutcome,
     RecognitionPurpose,
-    RecognitionStatus,
     Requester,
     Role,
 )
@@ -173,19 +172,6 @@ def _verdict_out(registry: Registry, recognition: Recognition) -> VerdictOut | N
     )
 
 
-class RecognitionQuery(ListQuery):
-    credential_id: UUID | None = None
-    institution_id: UUID | None = None
-    issuer_id: UUID | None = None
-    status: str | None = code_list(RecognitionStatus, "Where it stands", "decided")
-    outcome: str | None = code_list(RecognitionOutcome, "The outcome in force", "recognised")
-    purpose: str | None = code_list(RecognitionPurpose, "What it was asked for", "credit_transfer")
-    institution_country: str | None = COUNTRY
-    issuer_country: str | None = COUNTRY
-    requested_from: date | None = Field(default=None, description="Requested on or after")
-    requested_to: date | None = Field(default=None, description="Requested on or before")
-
-
 class RecognitionListed(Output):
     id: UUID = Field(validation_alias="recognition_id")
     href: str
@@ -219,7 +205,7 @@ def recognition_listed(row: RecognitionRow) -> RecognitionListed:
     "read one recognition for them.",
 )
 async def list_recognitions(
-    request: Request, actor: Caller, read_models: ReadSide, query: Annotated[RecognitionQuery, Query()]
+    request: Request, actor: Caller, read_models: ReadSide, query: Annotated[ListQuery, list_query(RECOGNITION_BROWSE)]
 ) -> ListOut[RecognitionListed]:
     institution, country = private_reach(actor, Role.INSTITUTION, "recognitions")
     scope = {"scope_institution": institution, "scope_country": country}

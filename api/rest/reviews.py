@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from mcreg.api.deps import Caller, ReadSide, Registered, Visitor
@@ -22,10 +22,9 @@ from mcreg.api.rest.common import (
     created,
     ref,
 )
-from mcreg.api.rest.listing import Country, EqfLevel, ListOut, ListQuery, code_list, item, served
+from mcreg.api.rest.listing import ListOut, ListQuery, item, list_query, served
 from mcreg.projections.faceted import Listed
 from mcreg.projections.provider_standing_queries import ReviewRow
-from mcreg.projections.registers import ReviewStatus
 from mcreg.registry.aggregates.review import Review
 from mcreg.registry.vocabulary import AppealOutcome, QADecision
 
@@ -140,18 +139,6 @@ def get_review(review_id: UUID, _: Visitor, registry: Registered) -> ReviewOut:
     return ReviewOut.model_validate(registry.get(Review, review_id))
 
 
-class ReviewQuery(ListQuery):
-    provider_id: UUID | None = None
-    agency_id: UUID | None = None
-    microcredential_id: UUID | None = None
-    country: Country = Field(default=None, description="The provider's country (ISO 3166-1 alpha-2)")
-    status: str | None = code_list(ReviewStatus, "Where it stands today", "decided")
-    decision: str | None = code_list(QADecision, "The decision in force", "positive")
-    eqf_level: EqfLevel = Field(default=None, description="The micro-credential's EQF level")
-    opened_from: date | None = Field(default=None, description="Opened on or after")
-    opened_to: date | None = Field(default=None, description="Opened on or before")
-
-
 class ReviewListed(Output):
     id: UUID = Field(validation_alias="review_id")
     href: str
@@ -186,6 +173,6 @@ def review_listed(entry: Listed[ReviewRow]) -> ReviewListed:
     "EQF level and opening date, a page at a time in a stable order.",
 )
 async def list_reviews(
-    request: Request, _: Visitor, read_models: ReadSide, query: Annotated[ReviewQuery, Query()]
+    request: Request, _: Visitor, read_models: ReadSide, query: Annotated[ListQuery, list_query(REVIEW_BROWSE)]
 ) -> ListOut[ReviewListed]:
     return await served(request, read_models, REVIEW_BROWSE, query, review_listed)

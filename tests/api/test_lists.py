@@ -195,6 +195,7 @@ def test_a_page_then_an_insert_neither_repeats_nor_skips_a_credential(
         ("/v1/providers", {"limit": "501"}, "limit"),
         ("/v1/providers", {"contry": "NL"}, "contry"),
         ("/v1/accreditations", {"status": "valid"}, "status"),
+        ("/v1/accreditations", {"status": "negative"}, "status"),  # a Standing no accreditation has
         ("/v1/reviews", {"opened_from": "2024-02-01", "opened_to": "2024-01-01"}, "opened_to"),
     ],
 )
