@@ -1,9 +1,11 @@
-"""Credentials by the identifiers other systems give them: the SIS course id, the LTI context id, the student number.
+"""Credentials by the identifiers other systems give them: the SIS course id, the LTI context and resource link ids,
+the student number.
 
-One row per credential issued with any of them. The student number is never stored: the row holds its digest
-(``student_digest``: an HMAC of provider and number under a key derived from the key-encryption key), computed
-from the learner's sealed data while the learner's key exists. Forgetting the learner clears the digest, and a
-rebuild after it finds no key to compute one from, so the number can no longer find the credential.
+One row per credential issued with any of them, a column per scheme (``COLUMNS``, which the lookup asks by). The
+student number is never stored: the row holds its digest (``student_digest``: an HMAC of provider and number under
+a key derived from the key-encryption key), computed from the learner's sealed data while the learner's key exists.
+Forgetting the learner clears the digest, and a rebuild after it finds no key to compute one from, so the number can
+no longer find the credential.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -25,6 +27,13 @@ from mcreg.projections.reading import Recorded
 from mcreg.projections.tables import Table, TableWriter
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.learners import Erasure, SealedStudent
+from mcreg.registry.schemes import COURSE_FIELDS, CREDENTIAL_FIELDS, RULES, IdentifierScheme
+
+COLUMNS: dict[IdentifierScheme, str] = {
+    scheme: "student_digest" if RULES[scheme].personal else name for scheme, name in CREDENTIAL_FIELDS.items()
+}
+"""The column a credential is looked up by, per scheme: the event's field of the same name, or for the student
+number (personal, never stored) its digest."""
 
 IDENTIFIED = Table(
     "credential_identifiers",
@@ -35,12 +44,10 @@ IDENTIFIED = Table(
         ("course_id", "text"),
         ("lti_context_id", "text"),
         ("student_digest", "bytea"),
+        ("lti_resource_link_id", "text"),  # added later: tables from before gain it on start
     ),
     key=("credential_id",),
 )
-
-Column = Literal["course_id", "lti_context_id", "student_digest"]
-"""What a credential is looked up by."""
 
 
 @runtime_checkable
@@ -89,12 +96,15 @@ class CredentialIdentifiersView(View[IdentifierChanges]):
         self.sql_create_statements.extend(
             [
                 IDENTIFIED.create_statement(self.schema),
+                SQL("ALTER TABLE {0}.credential_identifiers ADD COLUMN IF NOT EXISTS lti_resource_link_id text").format(
+                    self.schema
+                ),
                 *(
                     SQL(
                         "CREATE INDEX IF NOT EXISTS {0} ON {1}.credential_identifiers ({2}, provider_id, credential_id)"
                         " WHERE {2} IS NOT NULL"
                     ).format(Identifier(f"credential_identifiers_by_{column}"), self.schema, Identifier(column))
-                    for column in ("course_id", "lti_context_id", "student_digest")
+                    for column in COLUMNS.values()
                 ),
                 # A learner forgotten: the rows whose digest to clear, without reading the others.
                 SQL(
@@ -139,11 +149,17 @@ class CredentialIdentifiersView(View[IdentifierChanges]):
             curs.execute(self.forget_statement, [list(changes.forgotten)])
 
     def find(
-        self, provider_id: UUID, column: Column, value: str | bytes, *, after: UUID | None = None, limit: int = 100
+        self,
+        provider_id: UUID,
+        scheme: IdentifierScheme,
+        value: str | bytes,
+        *,
+        after: UUID | None = None,
+        limit: int = 100,
     ) -> list[IdentifiedCredential]:
-        """``provider_id``'s credentials whose ``column`` is ``value``, in the order of their ids: at most ``limit``,
-        from the first after ``after``."""
-        statement = self.find_statement.format(schema=self.schema, column=Identifier(column))
+        """``provider_id``'s credentials whose ``scheme`` identifier is ``value`` (a student number's digest), in the
+        order of their ids: at most ``limit``, from the first after ``after``."""
+        statement = self.find_statement.format(schema=self.schema, column=Identifier(COLUMNS[scheme]))
         params = {"value": value, "provider": provider_id, "after": after or UUID(int=0), "limit": limit}
         with self.datastore.transaction() as curs:
             curs.execute(statement, params, prepare=True)
@@ -178,7 +194,7 @@ class CredentialIdentifiersProjection(Projection[IdentifierChanges]):
             if digest is not None and row["student_digest"] is None:
                 row["student_digest"] = digest
         for credential_id, row in list(changes.created.items()):
-            if row["course_id"] is None and row["lti_context_id"] is None and row["student_digest"] is None:
+            if all(row[column] is None for column in COLUMNS.values()):
                 del changes.created[credential_id]
         return changes
 
@@ -192,19 +208,18 @@ class CredentialIdentifiersProjection(Projection[IdentifierChanges]):
             "credential_id": event.originator_id,
             "provider_id": event.provider_id,
             "learner_id": event.learner.learner_id,
-            # Events from before these fields existed have neither.
-            "course_id": getattr(event, "course_id", None),
-            "lti_context_id": getattr(event, "lti_context_id", None),
             "student_digest": None,
+            # Events from before these fields existed have none.
+            **{name: getattr(event, name, None) for name in COURSE_FIELDS},
         }
         changes.students.append((event.provider_id, event.originator_id, event.learner))
 
     @process_event.register(event_class(Credential, "IdentifiersAdded"))
     def _(self, event: Any, position: int, changes: IdentifierChanges) -> None:
         row = changes.row(event.originator_id, event.provider_id)
-        for name in ("course_id", "lti_context_id"):
+        for name in COURSE_FIELDS:
             if row[name] is None:
-                row[name] = getattr(event, name)
+                row[name] = getattr(event, name, None)  # not in events from before it existed
         if event.student_id is not None:
             row["learner_id"] = row["learner_id"] or event.student_id.learner_id
             changes.students.append((event.provider_id, event.originator_id, event.student_id))

@@ -2,7 +2,8 @@
 
 Organisations carry the identifiers of the registers that name institutions (SCHAC home organisation, Erasmus
 code, ETER id, DEQAR id) and are looked up by them; credentials carry the student-information system's and the
-learning platform's names for their course (SIS course id, LTI context id) and, sealed as the learner's personal
+learning platform's names for their course and its place in it (SIS course id, LTI context id, LTI resource link
+id) and, sealed as the learner's personal
 data, the student's number (SIS student id). ``identifier("erasmus:b  bruxel04")`` splits and checks one.
 """
 
@@ -23,6 +24,7 @@ class IdentifierScheme(StrEnum):
     SIS_STUDENT = "sis_student"
     SIS_COURSE = "sis_course"
     LTI_CONTEXT = "lti_context"
+    LTI_RESOURCE_LINK = "lti_resource_link"
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,29 @@ RULES: dict[IdentifierScheme, SchemeRule] = {
         None,
         "credential",
     ),
+    IdentifierScheme.LTI_RESOURCE_LINK: SchemeRule(
+        re.compile(r"[\x21-\x7e]{1,255}"),
+        "must be an LTI resource link id: at most 255 printable ASCII characters, no spaces (LTI 1.3 resource_link.id)",
+        None,
+        "credential",
+    ),
 }
+
+CREDENTIAL_FIELDS: dict[IdentifierScheme, str] = {
+    IdentifierScheme.SIS_COURSE: "course_id",
+    IdentifierScheme.LTI_CONTEXT: "lti_context_id",
+    IdentifierScheme.LTI_RESOURCE_LINK: "lti_resource_link_id",
+    IdentifierScheme.SIS_STUDENT: "student_id",
+}
+"""The credential's field each of its schemes fills: the name of an issuance's field (the student number's in the
+learner's data), of the events' and of the aggregate's."""
+COURSE_FIELDS = tuple(name for scheme, name in CREDENTIAL_FIELDS.items() if not RULES[scheme].personal)
+"""The fields of the course a credential was earned in (not personal): shown to the provider and authorities."""
+
+
+def schemes_of(names: str) -> str:
+    """The schemes of ``"organisation"`` or ``"credential"`` identifiers, as an error or a description lists them."""
+    return ", ".join(s.value for s in IdentifierScheme if RULES[s].names == names)
 
 
 def identifier_value(field: str, scheme: IdentifierScheme, value: str) -> str:
@@ -103,3 +127,17 @@ def identifier(field: str, text: str) -> tuple[IdentifierScheme, str]:
     if not colon:
         raise InvalidInput(field, "must be scheme:value")
     return scheme, identifier_value(field, scheme, value)
+
+
+def identifier_of(field: str, text: str, names: str) -> tuple[IdentifierScheme, str]:
+    """``scheme:value`` split and checked as ``identifier`` does, the scheme one that ``names`` (``"organisation"``
+    or ``"credential"``) carry."""
+    scheme, value = identifier(field, text)
+    if RULES[scheme].names != names:
+        raise InvalidInput(field, must_name(names))
+    return scheme, value
+
+
+def must_name(names: str) -> str:
+    """The rule an identifier of the other kind breaks."""
+    return f"must name {'an' if names[0] in 'aeiou' else 'a'} {names}'s identifier: {schemes_of(names)}"

@@ -2,7 +2,8 @@
 
 Types live in ``types.py`` and ``dashboard.py``, each class named after its
 GraphQL type with ``Object`` appended (``CredentialObject`` is ``Credential``);
-input checks, cursors and pages in ``paging.py``; the faceted ``search…`` lists in ``browse.py``.
+input checks, cursors and pages in ``paging.py``; the faceted ``search…`` lists in ``browse.py``;
+``credentialsByIdentifier`` in ``credential_lookup.py``.
 
 Resolvers read projection tables only, through the request's DataLoaders;
 the one exception is time travel (``credentialStanding``), which replays
@@ -33,6 +34,7 @@ from strawberry.types import Info
 
 from mcreg.api.graphql.browse import BrowseQuery, readable_scope
 from mcreg.api.graphql.context import GraphQLContext
+from mcreg.api.graphql.credential_lookup import CredentialLookupQuery
 from mcreg.api.graphql.dashboard import DashboardObject
 from mcreg.api.graphql.indicators import checked_days
 from mcreg.api.graphql.outage import DatabaseOutage
@@ -78,7 +80,7 @@ PARSED_DOCUMENTS = 256
 
 
 @strawberry.type
-class Query(BrowseQuery):
+class Query(BrowseQuery, CredentialLookupQuery):
     @strawberry.field(description="A credential by id, as last recorded.")
     async def credential(self, info: Info[GraphQLContext, None], id: strawberry.ID) -> CredentialObject | None:
         row = await info.context.credentials.load(parse_id(id, "id"))

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from mcreg.api.deps import Log, ReadSide, Registered, Visitor
 from mcreg.api.pages.assets import templates, wording
 from mcreg.api.pages.errors import PageError
-from mcreg.api.pages.history_state import PUBLIC, Fields, public_state
+from mcreg.api.pages.history_state import PUBLIC, Fields, identifiers_added, public_state
 from mcreg.projections.audit_timeline import TimelineEntry
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.transparency_log import TransparencyLog
@@ -43,6 +43,7 @@ class Event:
     actor_names: dict[str, str] | None  # the recording organisation's names, if it is an agency or a provider
     leaf_index: int | None  # None until the log holds it
     reason: str | None  # a revocation's reason code; never free text
+    identifiers: Fields  # the identifiers an ``IdentifiersAdded`` recorded, a value only where it is public
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +112,19 @@ def history_of(
     if aggregate_type == "Credential":
         credential = registry.get(Credential, aggregate_id)
         reason = str(credential.revocation_reason) if credential.revocation_reason else None
+    added = {
+        e.aggregate_version: identifiers_added(event_at(registry, aggregate_id, e.aggregate_version))
+        for e in shown
+        if e.event_type == "IdentifiersAdded"
+    }
     events = [
-        Event(e, names.get(e.actor_org), indexes.get(e.notification_id), reason if e.event_type == "Revoked" else None)
+        Event(
+            e,
+            names.get(e.actor_org),
+            indexes.get(e.notification_id),
+            reason if e.event_type == "Revoked" else None,
+            added.get(e.aggregate_version, []),
+        )
         for e in shown
     ]
     return History(
@@ -123,6 +135,12 @@ def history_of(
         log.size(),
         names,
     )
+
+
+def event_at(registry: Registry, aggregate_id: UUID, version: int) -> Any:
+    """One stored event of an aggregate, decoded (a read of one row)."""
+    (event,) = registry.events.get(aggregate_id, gt=version - 1, lte=version)
+    return event
 
 
 def names_of(read_models: ReadModels, ids: set[UUID]) -> dict[UUID, dict[str, str]]:

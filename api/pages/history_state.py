@@ -5,7 +5,8 @@ micro-credentials, and a credential by its id) is named here with the fields the
 credential's learner, grade and the sealed reasons of its suspensions and revocation notes (decision 51) are
 never among them; its revocation reason is a code of a closed vocabulary, as ``GET /v1/credentials/{id}``
 shows it. Statuses are worked out on the date asked, by the aggregate's own rules. Each field is a
-``(name, value)`` pair: the template words the name and formats the value.
+``(name, value)`` pair: the template words the name and formats the value. So is each identifier an
+``IdentifiersAdded`` event recorded, its value None where it is not public.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from mcreg.registry.aggregates.accreditation import Accreditation
 from mcreg.registry.aggregates.agency import Agency
 from mcreg.registry.aggregates.credential import Credential
 from mcreg.registry.aggregates.microcredential import MicroCredential
-from mcreg.registry.aggregates.provider import Provider
+from mcreg.registry.aggregates.provider import Provider, ProviderIdentifiers
 from mcreg.registry.aggregates.review import Review
+from mcreg.registry.schemes import CREDENTIAL_FIELDS
 
 Fields = list[tuple[str, Any]]
 
@@ -144,3 +146,14 @@ PUBLIC: dict[str, tuple[type[Aggregate], Callable[[Any, date], Fields]]] = {
 def public_state(aggregate_type: str, aggregate: Aggregate, day: date) -> Fields:
     """The public fields of an aggregate of a type in ``PUBLIC``, as they stood on ``day``."""
     return PUBLIC[aggregate_type][1](aggregate, day)
+
+
+def identifiers_added(event: Any) -> Fields:
+    """What an ``IdentifiersAdded`` event recorded, as the page may say it: a provider's identifiers from other
+    registers with their values (public, as ``GET /v1/providers/{id}`` shows them); a credential's only by which
+    ones were added, never a value (its course's ids are the provider's and authorities', the student number the
+    learner's personal data)."""
+    provider_ids = getattr(event, "identifiers", None)
+    if isinstance(provider_ids, ProviderIdentifiers):
+        return [(name, value) for name, value in vars(provider_ids).items() if value is not None]
+    return [(name, None) for name in CREDENTIAL_FIELDS.values() if getattr(event, name, None) is not None]

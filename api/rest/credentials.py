@@ -47,7 +47,7 @@ from mcreg.registry.application import BatchRejected, BatchResult, IssueRow, Reg
 from mcreg.registry.errors import InvalidInput
 from mcreg.registry.fingerprints import fingerprinted_fields
 from mcreg.registry.permissions import may_see_private, private_reach
-from mcreg.registry.schemes import RULES, identifier
+from mcreg.registry.schemes import COURSE_FIELDS, identifier_of, schemes_of
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import RevocationReason, Role, Verdict
 
@@ -85,6 +85,11 @@ class NewCredential(Input):
     lti_context_id: str | None = Field(
         default=None, examples=["c1d887f0-a1a3-4bca-ae25-c375edcc131a"], description="The LTI 1.3 context id"
     )
+    lti_resource_link_id: str | None = Field(
+        default=None,
+        examples=["200d101f-2c14-434a-a0f3-57c2a42369fd"],
+        description="The LTI 1.3 resource link id: the activity of the course that awarded it (lti_resource_link)",
+    )
 
     def row(self, today: date) -> IssueRow:
         learner = PersonalData(**self.learner.model_dump())
@@ -97,6 +102,7 @@ class NewCredential(Input):
             self.learner_id,
             self.course_id,
             self.lti_context_id,
+            self.lti_resource_link_id,
         )
 
 
@@ -156,6 +162,9 @@ class CredentialOut(Output):
     )
     lti_context_id: str | None = Field(
         default=None, validation_alias="private_lti_context_id", description="For the provider and authorities"
+    )
+    lti_resource_link_id: str | None = Field(
+        default=None, validation_alias="private_lti_resource_link_id", description="For the provider and authorities"
     )
 
 
@@ -355,25 +364,23 @@ def revoke_credential(
 class CredentialIdentifier(Input):
     identifier: str = Field(
         examples=["sis_course:2026-S1/MATH101"],
-        description="scheme:value, the scheme one of sis_course, lti_context, sis_student "
-        "(GET /v1/lookup/credentials finds the credential by it)",
+        description=f"scheme:value, the scheme one of {schemes_of('credential')} "
+        "(POST /v1/lookup/credentials finds the credential by it)",
     )
 
 
 @router.post(
     "/{credential_id}/external-identifiers",
     summary="Record an identifier the issuing provider's systems give a credential after its issue",
-    description="A course id (`sis_course`), an LTI context id (`lti_context`) or the learner's student number "
-    "(`sis_student`, sealed with the learner's data, erased with them), by the issuing provider only. One value per "
-    "scheme: a credential that has one keeps it (409 for another; the same again changes nothing). The value must "
-    "follow its scheme's format (422 naming the rule).",
+    description="A course id (`sis_course`), an LTI context id (`lti_context`), an LTI resource link id "
+    "(`lti_resource_link`) or the learner's student number (`sis_student`, sealed with the learner's data, erased "
+    "with them), by the issuing provider only. One value per scheme: a credential that has one keeps it (409 for "
+    "another; the same again changes nothing). The value must follow its scheme's format (422 naming the rule).",
 )
 def add_credential_identifier(
     credential_id: UUID, body: CredentialIdentifier, actor: Caller, registry: Registered, key: IdempotencyKey = None
 ) -> Ref:
-    scheme, value = identifier("identifier", body.identifier)
-    if RULES[scheme].names != "credential":
-        raise InvalidInput("identifier", "must name a credential's identifier: sis_course, lti_context or sis_student")
+    scheme, value = identifier_of("identifier", body.identifier, "credential")
     added = registry.add_credential_identifier(actor, credential_id, scheme=scheme, value=value, idempotency_key=key)
     return ref("credentials", added)
 
@@ -386,8 +393,9 @@ def get_credential(credential_id: UUID, actor: Visitor, registry: Registered) ->
     if may_see_private(actor, credential.provider_id, Role.PROVIDER, provider.country):
         learner = registry.learner_data(credential_id)
         learner_out = LearnerOut(learner_id=credential.learner_id, **(learner.__dict__ if learner else {"name": None}))
-        private = {"grade": credential.grade, "learner": learner_out, "course_id": credential.course_id}
-        out = out.model_copy(update=private | {"lti_context_id": credential.lti_context_id})
+        private = {"grade": credential.grade, "learner": learner_out}
+        identifiers = {name: getattr(credential, name) for name in COURSE_FIELDS}
+        out = out.model_copy(update=private | identifiers)
     return out
 
 

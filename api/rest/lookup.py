@@ -9,23 +9,17 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import Field
 
+from mcreg.api.credential_lookup import MAX_LIMIT, find_credentials
 from mcreg.api.deps import ReadSide, Registered, Visitor
 from mcreg.api.rest.common import PROBLEM_RESPONSES, Input, Output
-from mcreg.projections.credential_identifiers import Column
 from mcreg.registry.aggregates.agency import Agency
-from mcreg.registry.errors import Forbidden, InvalidInput, NotFound
-from mcreg.registry.schemes import RULES, IdentifierScheme, identifier
-from mcreg.registry.vocabulary import Role
+from mcreg.registry.errors import NotFound
+from mcreg.registry.schemes import identifier_of, schemes_of
 
 router = APIRouter(prefix="/v1/lookup", tags=["lookup"], responses=PROBLEM_RESPONSES)
 
-ORGANISATION_SCHEMES = ", ".join(f"`{s.value}`" for s in IdentifierScheme if RULES[s].names == "organisation")
-CREDENTIAL_SCHEMES = ", ".join(f"`{s.value}`" for s in IdentifierScheme if RULES[s].names == "credential")
-COLUMNS: dict[IdentifierScheme, Column] = {
-    IdentifierScheme.SIS_COURSE: "course_id",
-    IdentifierScheme.LTI_CONTEXT: "lti_context_id",
-    IdentifierScheme.SIS_STUDENT: "student_digest",
-}
+ORGANISATION_SCHEMES = schemes_of("organisation")
+CREDENTIAL_SCHEMES = schemes_of("credential")
 
 
 class Found(Output):
@@ -49,9 +43,7 @@ def lookup(
         str, Query(alias="identifier", description="scheme:value", examples=["erasmus:NL GRONING03"])
     ],
 ) -> Found:
-    scheme, value = identifier("identifier", identifier_)
-    if RULES[scheme].names != "organisation":
-        raise InvalidInput("identifier", f"must name an organisation's identifier: {ORGANISATION_SCHEMES}")
+    scheme, value = identifier_of("identifier", identifier_, "organisation")
     found = registry.organisation_by(scheme, value)
     if found is None:
         raise NotFound("organisation", f"{scheme.value}:{value}")
@@ -83,44 +75,30 @@ class CredentialLookup(Input):
         default=None, description="The provider whose identifier it is; a provider's own by default"
     )
     after: UUID | None = Field(default=None, description="The `next` of the page before")
-    limit: int = Field(default=100, ge=1, le=1000, description="Credentials per page")
+    limit: int = Field(default=100, ge=1, le=MAX_LIMIT, description="Credentials per page")
 
 
 @router.post(
     "/credentials",
-    summary="A provider's credentials by a course, LTI context or student number its own systems gave them",
+    summary="A provider's credentials by a course, LTI context or resource link, or student number its systems gave",
     description=f"Schemes: {CREDENTIAL_SCHEMES} (the student-information system's course id, the learning "
-    "platform's LTI 1.3 context id, the SIS student number), each checked to its format (422 naming the rule). "
-    "These are unique only within one provider's systems, so a lookup is within one `provider`: the calling "
-    "provider's own by default. Only the provider, the operator and the national authority of the provider's "
-    "country may look up (403 for anyone else, the public included). The student number is never stored: it is "
-    "found through a keyed hash, scoped to the provider, and finds nothing once its learner is forgotten. A POST "
-    "that writes nothing, so that a student number never sits in a URL, where proxies and browsers log it.",
+    "platform's LTI 1.3 context id and resource link id, the SIS student number), each checked to its format (422 "
+    "naming the rule). These are unique only within one provider's systems, so a lookup is within one `provider`: "
+    "the calling provider's own by default. Only the provider, the operator and the national authority of the "
+    "provider's country may look up (403 for anyone else, the public included). The student number is never stored: "
+    "it is found through a keyed hash, scoped to the provider, and finds nothing once its learner is forgotten. A "
+    "POST that writes nothing, so that a student number never sits in a URL, where proxies and browsers log it. "
+    "GraphQL's `credentialsByIdentifier` answers the same.",
 )
 def lookup_credentials(
     body: CredentialLookup, actor: Visitor, registry: Registered, read_models: ReadSide
 ) -> FoundCredentials:
-    provider, after, limit = body.provider, body.after, body.limit
-    scheme, value = identifier("identifier", body.identifier)
-    column = COLUMNS.get(scheme)
-    if column is None:
-        raise InvalidInput("identifier", f"must name a credential's identifier: {CREDENTIAL_SCHEMES}")
-    if provider is None and actor is not None:
-        if actor.role != Role.PROVIDER:
-            raise InvalidInput("provider", "must name the provider whose identifier it is")
-        provider = actor.org
-    if actor is None or provider is None:
-        raise Forbidden("only a provider, the operator or a national authority may look credentials up", rule="private")
-    registry.check_reads_credentials_of(actor, provider)
-    key = registry.student_digest(provider, value) if scheme == IdentifierScheme.SIS_STUDENT else value
-    found = read_models.credential_identifiers.find(provider, column, key, after=after, limit=limit)
-    following = str(found[-1].credential_id) if len(found) == limit else None
-    if scheme == IdentifierScheme.SIS_STUDENT:  # a learner forgotten a moment ago, before the read model heard of it
-        remembered = registry.learners_remembered({c.learner_id for c in found if c.learner_id})
-        found = [c for c in found if c.learner_id in remembered]
+    found = find_credentials(
+        registry, read_models, actor, body.identifier, body.provider, after=body.after, limit=body.limit
+    )
     return FoundCredentials(
-        identifier=f"{scheme.value}:{value}",
-        provider_id=provider,
-        credentials=[FoundCredential(id=c.credential_id, href=f"/v1/credentials/{c.credential_id}") for c in found],
-        next=following,
+        identifier=found.identifier,
+        provider_id=found.provider_id,
+        credentials=[FoundCredential(id=c, href=f"/v1/credentials/{c}") for c in found.credential_ids],
+        next=str(found.next) if found.next else None,
     )

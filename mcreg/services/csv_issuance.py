@@ -55,6 +55,7 @@ COLUMNS: dict[str, Column] = {
     "learner_student_id": Column("The student-information system's number for the learner (sealed with the rest)."),
     "course_id": Column("The student-information system's course id."),
     "lti_context_id": Column("The learning platform's LTI 1.3 context id."),
+    "lti_resource_link_id": Column("The learning platform's LTI 1.3 resource link id (the activity that awarded it)."),
     "issued_on": Column("YYYY-MM-DD; today when empty."),
     "grade": Column("As the provider grades, at most 50 characters.", numeric=True),
     "valid_until": Column("YYYY-MM-DD; no end when empty."),
@@ -283,6 +284,7 @@ class _Pass:
                 learner_id=_uuid("learner_id", values["learner_id"]) if values.get("learner_id") else None,
                 course_id=values.get("course_id") or None,
                 lti_context_id=values.get("lti_context_id") or None,
+                lti_resource_link_id=values.get("lti_resource_link_id") or None,
             )
         except _CellError as error:
             return _refused(row, line, key, error.column, "invalid-input", error.rule)

@@ -19,6 +19,7 @@ from mcreg.registry.vocabulary import CredentialStatus, RevocationReason, Standi
 class Credential(Aggregate):
     """Revocation is final; suspension can be lifted."""
 
+    lti_resource_link_id: str | None = None  # of credentials issued before it existed, until one is added
     student_id: SealedText | None = None
     """A student number added after issue (``add_identifiers``), sealed under the learner's key; one given at issue
     is in the sealed ``learner``."""
@@ -36,12 +37,15 @@ class Credential(Aggregate):
         qa_basis: QABasis,
         course_id: str | None = None,
         lti_context_id: str | None = None,
+        lti_resource_link_id: str | None = None,
     ) -> None:
         """``course_id`` (the student-information system's) and ``lti_context_id`` (the learning platform's)
-        name the course the credential was earned in; credentials issued before they existed have neither."""
+        name the course the credential was earned in, ``lti_resource_link_id`` the platform's link to the activity
+        that awarded it; credentials issued before they existed have none."""
         self.provider_id = provider_id
         self.course_id = course_id
         self.lti_context_id = lti_context_id
+        self.lti_resource_link_id = lti_resource_link_id
         self.microcredential_id = microcredential_id
         self.spec_version = spec_version
         self.learner = learner
@@ -84,11 +88,16 @@ class Credential(Aggregate):
         return Verdict.VALID if qa_on_day == Standing.IN_FORCE else Verdict.VALID_WITH_WARNINGS
 
     def add_identifiers(
-        self, stamp: Stamp, course_id: str | None, lti_context_id: str | None, student_id: SealedText | None
+        self,
+        stamp: Stamp,
+        course_id: str | None,
+        lti_context_id: str | None,
+        student_id: SealedText | None,
+        lti_resource_link_id: str | None = None,
     ) -> None:
         """Record identifiers the provider's systems give the credential that it did not have: the application
         checks each is new or the one it has."""
-        self._add_identifiers(stamp, self.provider_id, course_id, lti_context_id, student_id)
+        self._add_identifiers(stamp, self.provider_id, course_id, lti_context_id, student_id, lti_resource_link_id)
 
     @event("IdentifiersAdded")
     def _add_identifiers(
@@ -98,11 +107,14 @@ class Credential(Aggregate):
         course_id: str | None,
         lti_context_id: str | None,
         student_id: SealedText | None,
+        lti_resource_link_id: str | None = None,  # not in events from before it existed
     ) -> None:
         """``provider_id`` repeats the issuer's for those who read the event alone (a read model files the
         identifiers by provider)."""
         self.course_id = course_id if course_id is not None else self.course_id
         self.lti_context_id = lti_context_id if lti_context_id is not None else self.lti_context_id
+        if lti_resource_link_id is not None:
+            self.lti_resource_link_id = lti_resource_link_id
         self.student_id = student_id if student_id is not None else self.student_id
 
     def suspend(self, stamp: Stamp, reason: SealedText) -> None:

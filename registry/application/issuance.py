@@ -22,7 +22,7 @@ from mcreg.registry.errors import DomainError, Forbidden, InvalidInput, NoQualit
 from mcreg.registry.fingerprints import added_later
 from mcreg.registry.permissions import require_owner, require_role
 from mcreg.registry.quality import QABasis, QAStanding
-from mcreg.registry.schemes import IdentifierScheme, identifier_value
+from mcreg.registry.schemes import COURSE_FIELDS, CREDENTIAL_FIELDS, IdentifierScheme, identifier_value
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import CredentialStatus, RevocationReason, Role
 
@@ -98,6 +98,7 @@ class IssueRow:
     learner_id: UUID | None = None
     course_id: str | None = added_later()  # the student-information system's course id
     lti_context_id: str | None = added_later()  # the learning platform's LTI context id
+    lti_resource_link_id: str | None = added_later()  # the learning platform's LTI resource link id
 
 
 def issued_it(actor: Actor, credential: Credential) -> None:
@@ -121,9 +122,20 @@ class IssuanceCommands(QualityAssuranceCommands):
         learner_id: UUID | None = None,
         course_id: str | None = None,
         lti_context_id: str | None = None,
+        lti_resource_link_id: str | None = None,
     ) -> UUID:
         issued = ctx.past("issued_on", issued_on)
-        row = IssueRow(microcredential_id, learner, issued, grade, valid_until, learner_id, course_id, lti_context_id)
+        row = IssueRow(
+            microcredential_id,
+            learner,
+            issued,
+            grade,
+            valid_until,
+            learner_id,
+            course_id,
+            lti_context_id,
+            lti_resource_link_id,
+        )
         issuance = _Issuing(self, ctx, [row])
         (checked,) = issuance.check([row])
         if isinstance(checked, DomainError):
@@ -425,9 +437,10 @@ def personal_data(data: PersonalData, today: date) -> PersonalData:
 
 
 def _course_identifiers(row: IssueRow) -> dict[str, str]:
-    """The row's course identifiers, checked to their schemes' rules (only those given)."""
-    given = {
-        "course_id": (IdentifierScheme.SIS_COURSE, row.course_id),
-        "lti_context_id": (IdentifierScheme.LTI_CONTEXT, row.lti_context_id),
+    """The row's course identifiers (every credential scheme's but the student number, which is the learner's),
+    checked to their schemes' rules: only those given."""
+    return {
+        name: identifier_value(name, scheme, getattr(row, name))
+        for scheme, name in CREDENTIAL_FIELDS.items()
+        if name in COURSE_FIELDS and getattr(row, name) is not None
     }
-    return {name: identifier_value(name, scheme, value) for name, (scheme, value) in given.items() if value is not None}

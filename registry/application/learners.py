@@ -30,7 +30,7 @@ from mcreg.registry.application.core import Context, RegistryCore, command
 from mcreg.registry.application.issuance import issued_it
 from mcreg.registry.errors import InvalidInput, StateConflict
 from mcreg.registry.permissions import require_private, require_role
-from mcreg.registry.schemes import IdentifierScheme, identifier_value
+from mcreg.registry.schemes import CREDENTIAL_FIELDS, IdentifierScheme, identifier_value, must_name
 from mcreg.registry.stamp import Actor, Stamp
 from mcreg.registry.vocabulary import Role
 
@@ -93,20 +93,20 @@ class LearnerCommands(RegistryCore):
         credential keeps the one it has (409 for another; the same again changes nothing)."""
         found = v.choice("scheme", scheme, IdentifierScheme)
         if found not in CREDENTIAL_FIELDS:
-            raise InvalidInput("scheme", "must name a credential's identifier: sis_course, lti_context or sis_student")
+            raise InvalidInput("scheme", must_name("credential"))
         value = identifier_value("value", found, value)
         field = CREDENTIAL_FIELDS[found]
+        added: dict[str, Any] = dict.fromkeys(CREDENTIAL_FIELDS.values())
         with self.changing(ctx, Credential, credential_id, issued_it) as credential:
             if found == IdentifierScheme.SIS_STUDENT:
                 key = self.vault.key(credential.learner_id)
                 if key is None:
                     raise StateConflict("the learner has been forgotten: the credential takes no student number")
                 held = _learner(credential, key).student_id
-                sealed = seal_text(credential.learner_id, credential.id, STUDENT_ID, value, key)
-                added: dict[str, Any] = {"course_id": None, "lti_context_id": None, "student_id": sealed}
+                added[field] = seal_text(credential.learner_id, credential.id, STUDENT_ID, value, key)
             else:
                 held = getattr(credential, field)
-                added = {"course_id": None, "lti_context_id": None, "student_id": None} | {field: value}
+                added[field] = value
             if held is not None and held != value:
                 shown = "a student number" if found == IdentifierScheme.SIS_STUDENT else f"{field} {held}"
                 raise StateConflict(f"the credential already has {shown}")
@@ -140,13 +140,6 @@ class LearnerCommands(RegistryCore):
 
 STUDENT_ID = "student_id"
 """The field a student number added after issue is sealed for (bound in as associated data)."""
-
-CREDENTIAL_FIELDS = {
-    IdentifierScheme.SIS_COURSE: "course_id",
-    IdentifierScheme.LTI_CONTEXT: "lti_context_id",
-    IdentifierScheme.SIS_STUDENT: "student_id",
-}
-"""The credential's field each of its schemes fills."""
 
 
 def _learner(credential: Credential, key: bytes) -> PersonalData:

@@ -13,7 +13,7 @@ from mcreg.registry.aggregates.provider import Provider, ProviderIdentifiers
 from mcreg.registry.application.core import Context, RegistryCore, command
 from mcreg.registry.errors import InvalidInput, StateConflict
 from mcreg.registry.permissions import require_governs, require_role
-from mcreg.registry.schemes import RULES, IdentifierScheme, identifier_value
+from mcreg.registry.schemes import RULES, IdentifierScheme, identifier_value, must_name
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import ESGActivity, ProviderType, Role
 
@@ -183,7 +183,7 @@ class OrganisationCommands(RegistryCore):
         or whoever governs its country. One value per scheme; a value another provider holds is a conflict."""
         found = v.choice("scheme", scheme, IdentifierScheme)
         if RULES[found].names != "organisation":
-            raise InvalidInput("scheme", "must name an organisation's identifier: schac, erasmus, eter or deqar")
+            raise InvalidInput("scheme", must_name("organisation"))
         value = identifier_value("value", found, value)
         field_name, claim_scheme = ORGANISATION_FIELDS[found]
         with self.changing(ctx, Provider, provider_id, manages) as provider:

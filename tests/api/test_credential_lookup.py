@@ -10,6 +10,7 @@ from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
+from psycopg.sql import SQL
 
 from mcreg.bootstrap import Services
 from mcreg.projections.read_models import ReadModels
@@ -201,3 +202,61 @@ def test_a_credential_issued_with_a_student_number_keeps_it(world: World, provid
     assert provider.post(path, {"identifier": "sis_student:s1234567"}).status_code == 200
     conflict = provider.post(path, {"identifier": "sis_student:s7654321"})
     assert conflict.status_code == 409 and "s1234567" not in conflict.text  # the number is not told back
+
+
+LINK = "200d101f-2c14-434a-a0f3-57c2a42369fd"
+
+
+def test_a_credential_is_found_by_its_lti_resource_link_given_at_issue_or_added_later(
+    world: World, provider: As, public: As, read_models: ReadModels
+) -> None:
+    mc = str(world.microcredential_id)
+    by_json = provider.post(
+        "/v1/credentials", {"microcredential_id": mc, "learner": {"name": "Ana"}, "lti_resource_link_id": LINK}
+    )
+    assert by_json.status_code == 201, by_json.text
+    text = f"row_key,microcredential_id,learner_name,lti_resource_link_id\nr1,{mc},Jan,{LINK}\nr2,{mc},Eva,has space\n"
+    headers = provider.headers() | {"Content-Type": "text/csv"}
+    imported = provider.client.post(
+        "/v1/credentials:import", content=text.encode(), params={"all_or_nothing": "false"}, headers=headers
+    )
+    assert imported.status_code == 200, imported.text
+    rows = imported.json()["results"]
+    assert [(r["status"], r.get("column")) for r in rows] == [("issued", None), ("refused", "lti_resource_link_id")]
+    by_csv = rows[0]["id"]
+    later = issue(world, None)
+    path = f"/v1/credentials/{later}/external-identifiers"
+    assert provider.post(path, {"identifier": f"lti_resource_link:{LINK}"}).status_code == 200
+    assert provider.post(path, {"identifier": "lti_resource_link:another"}).status_code == 409
+    read_models.catch_up()
+    expected = sorted([by_json.json()["id"], by_csv, later])
+    assert sorted(found(look(provider, identifier=f"lti_resource_link:{LINK}"))) == expected
+    assert provider.get(f"/v1/credentials/{later}").json()["lti_resource_link_id"] == LINK
+    assert public.get(f"/v1/credentials/{later}").json()["lti_resource_link_id"] is None  # the provider's, as a course
+    # Its rule, as the other schemes': at issue, added later, looked up; each a 422 naming its field.
+    bad = provider.post(
+        "/v1/credentials", {"microcredential_id": mc, "learner": {"name": "Ana"}, "lti_resource_link_id": "a b"}
+    )
+    assert (bad.status_code, bad.json()["field"]) == (422, "lti_resource_link_id")
+    assert "LTI resource link id" in bad.json()["rule"]
+    for refused in (
+        provider.post(path, {"identifier": "lti_resource_link:a b"}),
+        look(provider, identifier="lti_resource_link:"),
+    ):
+        assert (refused.status_code, refused.json()["field"]) == (422, "identifier")
+    assert read_models.check(["credential_identifiers"]).equal
+
+
+def test_a_registry_from_before_the_resource_link_gains_its_column_on_start(
+    world: World, provider: As, read_models: ReadModels
+) -> None:
+    course = issue(world, None, course_id=COURSE)
+    read_models.catch_up()
+    view = read_models.credential_identifiers
+    with view.datastore.transaction(commit=True) as curs:  # the table, and its row, as made before resource links
+        curs.execute(SQL("ALTER TABLE {0}.credential_identifiers DROP COLUMN lti_resource_link_id").format(view.schema))
+    view.create_table()  # what starting the registry does
+    linked = issue(world, None, lti_resource_link_id=LINK)
+    read_models.catch_up()
+    assert found(look(provider, identifier=f"sis_course:{COURSE}")) == [course]
+    assert found(look(provider, identifier=f"lti_resource_link:{LINK}")) == [linked]

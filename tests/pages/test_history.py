@@ -179,3 +179,31 @@ def test_a_refusal_is_worded_in_the_pages_language(client: TestClient) -> None:
     assert malformed.status_code == 400 and "Ungültige Anfrage" in malformed.text
     unknown = client.get("/history/00000000-0000-4000-8000-000000000000", headers=german)
     assert unknown.status_code == 404 and "Kein öffentlicher Verlauf" in unknown.text
+
+
+def test_identifiers_added_are_told_in_words_never_a_learner_s_number_or_a_course_s_ids(
+    client: TestClient, services: Services, read_models: ReadModels, world: World
+) -> None:
+    r = services.registry
+    credential_id = world.issue(issued_on=date(2024, 3, 1), learner=PersonalData("Ana Kovač"))
+    for identifier in ("sis_student:s1234567", "sis_course:2026-S1/MATH101", "lti_resource_link:link-77"):
+        scheme, value = identifier.split(":", 1)
+        r.add_credential_identifier(world.provider, credential_id, scheme=scheme, value=value)
+    r.add_provider_identifier(world.provider, world.provider_id, scheme="schac", value="voorbeeld.nl")
+    caught_up(client, read_models)
+
+    credential = get(client, f"/history/{credential_id}")
+    added = "Identifiers from the provider's own systems were added to the credential Added:"
+    assert [e.split(" Universiteit")[0] for e in rows(credential)[1:]] == [
+        f"{added} a student number. Their values are not public.",
+        f"{added} a course id. Their values are not public.",
+        f"{added} an LTI resource link id. Their values are not public.",
+    ]
+    for private in ("s1234567", "MATH101", "link-77", "IdentifiersAdded", "Ana"):
+        assert private not in credential, private
+    provider = get(client, f"/history/{world.provider_id}")
+    assert "Identifiers from other registers were recorded for the provider Added: SCHAC code voorbeeld.nl" in " ".join(
+        rows(provider)
+    )
+    german = client.get(f"/history/{credential_id}", headers={"Accept-Language": "de"}).text
+    assert "eine Matrikelnummer" in german and "s1234567" not in german
