@@ -25,7 +25,8 @@ def moved(read_models: ReadModels, beyond: int) -> None:
     """Wait until every read model is past ``beyond``: the worker has applied a page to the one furthest behind."""
     deadline = time.monotonic() + PROGRESS_WAIT
     while read_models.position() <= beyond:
-        assert time.monotonic() < deadline, f"the worker moved no read model past {beyond} in {PROGRESS_WAIT} s"
+        behind = f"the worker did not move the read model furthest behind past {beyond} in {PROGRESS_WAIT} s"
+        assert time.monotonic() < deadline, behind
         time.sleep(0.05)
 
 
