@@ -11,8 +11,8 @@ import pytest
 
 from tests.serving import MCREG, data_folder, free_port, fresh_machine, no_postmaster_left, serve
 
-# `mcreg serve` starts an embedded PostgreSQL of its own, which no fixture shows.
-pytestmark = pytest.mark.postgres
+# `mcreg serve` starts an embedded PostgreSQL of its own, which no fixture shows, whatever DATABASE_URL says.
+pytestmark = [pytest.mark.postgres, pytest.mark.embedded]
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -23,7 +23,8 @@ from mcreg.settings import Settings
 from tests.reliability.servers import Api, Cluster
 from tests.world import World
 
-pytestmark = pytest.mark.postgres
+# The test makes, kills and restarts a PostgreSQL cluster of its own, whatever DATABASE_URL says.
+pytestmark = [pytest.mark.postgres, pytest.mark.embedded]
 
 CREDENTIAL = "query($id: ID!) { credential(id: $id) { id status } }"
 

@@ -20,8 +20,8 @@ import pytest
 
 from tests.serving import data_folder, free_port, fresh_machine, no_postmaster_left, postmasters, serve
 
-# `mcreg serve` starts an embedded PostgreSQL of its own, which no fixture shows.
-pytestmark = pytest.mark.postgres
+# `mcreg serve` starts an embedded PostgreSQL of its own, which no fixture shows, whatever DATABASE_URL says.
+pytestmark = [pytest.mark.postgres, pytest.mark.embedded]
 
 
 @pytest.fixture
