@@ -49,8 +49,9 @@ def reordered(ha_cluster: HaCluster, tmp_path: Path) -> Iterator[Services]:
 
 
 def test_a_writer_url_naming_a_replica_first_writes_on_the_primary(reordered: Services) -> None:
-    url = reordered.database.conninfo
-    with psycopg.connect(make_conninfo(url, target_session_attrs=None)) as conn:
+    anyone = conninfo_to_dict(reordered.database.conninfo)
+    del anyone["target_session_attrs"]
+    with psycopg.connect(make_conninfo("", **anyone)) as conn:
         assert in_recovery(conn), "without target_session_attrs the first member named, a standby, answers"
 
     world = World(reordered.registry)  # the registry's own pool writes: an agency, a provider, a micro-credential

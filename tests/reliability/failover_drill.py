@@ -150,6 +150,17 @@ class HaCluster:
         except httpx.TransportError:
             return False
 
+    def maintenance(self, on: bool) -> None:
+        """Put Patroni in maintenance mode (it leaves PostgreSQL alone: no failover, no restart), or take it out;
+        until every member says so."""
+        httpx.patch(f"http://127.0.0.1:{self.base_port + 31}/config", json={"pause": on}, timeout=10).raise_for_status()
+        wait(lambda: all(self.paused(m) == on for m in (1, 2, 3)), 30, f"every member's pause to be {on}")
+
+    def paused(self, member: int) -> bool:
+        """Whether member ``member``'s Patroni is in maintenance mode."""
+        answer = httpx.get(f"http://127.0.0.1:{self.base_port + 30 + member}/patroni", timeout=2)
+        return bool(answer.json().get("pause", False))
+
     def primary(self) -> int | None:
         return next((m for m in (1, 2, 3) if self.answers(m, "primary")), None)
 
