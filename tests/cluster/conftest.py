@@ -34,6 +34,8 @@ def ha_cluster() -> HaCluster:
         if os.environ.get("CI") == "true":
             pytest.fail(f"MCREG_TEST_CLUSTER is not set: {HOW}")
         pytest.skip(HOW)
+    if not (Path(folder) / "cluster.env").is_file():
+        pytest.fail(f"MCREG_TEST_CLUSTER={folder} holds no cluster: {HOW}")
     return HaCluster.running(Path(folder))
 
 

@@ -270,6 +270,13 @@ class Followers:
         with psycopg.connect(self.writer, autocommit=True, connect_timeout=2) as conn:
             return {str(name): int(count) for name, count in conn.execute(LEASES_BY_HOLDER).fetchall()}
 
+    def standing_by(self, worker: Worker) -> bool:
+        """Whether the worker has opened its lease session: it is up, and tries every second for the leases it
+        does not hold."""
+        with psycopg.connect(self.writer, autocommit=True, connect_timeout=2) as conn:
+            row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [worker.holder])
+            return bool(row.fetchone() == (1,))
+
     def held_by(self, worker: Worker) -> int:
         return self.leases().get(worker.holder, 0)
 
@@ -395,6 +402,8 @@ def drill(cluster: HaCluster, folder: Path) -> Figures:
         for worker in workers:
             worker.start()
         wait(followers.all_held, 120, "the workers to take every lease")
+        for worker in workers:
+            wait(partial(followers.standing_by, worker), 120, "both workers to try for the leases")
         wait(lambda: min(followers.positions().values()) > 0, 120, "the workers to sign a first checkpoint")
         ledger = Ledger()
         checkpoint = folder / "checkpoint.txt"
@@ -441,7 +450,8 @@ def drill(cluster: HaCluster, folder: Path) -> Figures:
                 )
                 figures.takeover_leases.append(took["leases"])
                 figures.takeover_moving.append(took["moving"])
-                owner.start()  # the standby now
+                owner.start()  # the standby now, once it is up
+                wait(partial(followers.standing_by, owner), 120, "the restarted worker to try for the leases")
         phase("kills")
         figures.statuses = dict(ledger.statuses)
         figures.acknowledged = len(ledger.acked)
