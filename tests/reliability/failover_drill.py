@@ -81,7 +81,7 @@ TRACKING = [
 """Each projection's name, and the column and table its tracked position is in."""
 LEASES_BY_HOLDER = """
 SELECT application_name, count(*) FROM pg_locks JOIN pg_stat_activity USING (pid)
-WHERE locktype = 'advisory' AND granted AND application_name LIKE 'mcreg leases %%'
+WHERE locktype = 'advisory' AND granted AND application_name LIKE 'mcreg leases %%' AND datname = current_database()
 GROUP BY application_name
 """
 
@@ -274,7 +274,10 @@ class Followers:
         """Whether the worker has opened its lease session: it is up, and tries every second for the leases it
         does not hold."""
         with psycopg.connect(self.writer, autocommit=True, connect_timeout=2) as conn:
-            row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [worker.holder])
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()",
+                [worker.holder],
+            )
             return bool(row.fetchone() == (1,))
 
     def held_by(self, worker: Worker) -> int:
