@@ -20,6 +20,7 @@ readonly DEFAULT_PORT=55432
 readonly MIN_MAJOR=15
 readonly SUPERUSER=postgres          # cluster superuser; only reachable over the socket
 readonly APP_USER=mcreg APP_PASSWORD=mcreg APP_DB=mcreg
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # Keep fd 3 for the URL and send everything else (initdb, pg_ctl, psql chatter) to stderr.
 exec 3>&1 1>&2
@@ -240,23 +241,9 @@ EOF
     fi
 fi
 
-# Role and database, idempotently. The password is (re)set so that the URL always works.
-as_pg "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$sockdir" -p "$port" -U "$SUPERUSER" -d postgres <<EOF
-SET password_encryption = 'scram-sha-256';
-DO \$\$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$APP_USER') THEN
-        CREATE ROLE $APP_USER LOGIN CREATEDB PASSWORD '$APP_PASSWORD';
-    ELSE
-        ALTER ROLE $APP_USER LOGIN CREATEDB PASSWORD '$APP_PASSWORD';
-    END IF;
-END
-\$\$;
-SELECT 'CREATE DATABASE $APP_DB OWNER $APP_USER ENCODING ''UTF8'''
-WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$APP_DB')
-\gexec
-ALTER DATABASE $APP_DB OWNER TO $APP_USER;
-EOF
+# Role and database, idempotently (deploy/app-role.sql). The password is (re)set so that the URL always works.
+as_pg "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$sockdir" -p "$port" -U "$SUPERUSER" -d postgres \
+    -v app_user="$APP_USER" -v app_password="$APP_PASSWORD" -v app_db="$APP_DB" -f - <"$here/app-role.sql"
 
 # Prove the URL works the way mcreg will use it: TCP on loopback, password auth.
 "$bin/psql" -X -q -At -d "$url" -c 'SELECT 1' >/dev/null ||

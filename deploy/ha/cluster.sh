@@ -289,23 +289,9 @@ if ((HAPROXY)); then
     log "haproxy: writer on 127.0.0.1:$writer_port, readers on 127.0.0.1:$reader_port"
 fi
 
-# mcreg's role and database, idempotently, on the primary (the replicas follow).
-as_user "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir/pg$primary/run" -p "$(pg_port "$primary")" -U postgres -d postgres <<SQL
-SET password_encryption = 'scram-sha-256';
-DO \$\$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$APP_USER') THEN
-        CREATE ROLE $APP_USER LOGIN CREATEDB PASSWORD '$APP_PASSWORD';
-    ELSE
-        ALTER ROLE $APP_USER LOGIN CREATEDB PASSWORD '$APP_PASSWORD';
-    END IF;
-END
-\$\$;
-SELECT 'CREATE DATABASE $APP_DB OWNER $APP_USER ENCODING ''UTF8'''
-WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$APP_DB')
-\gexec
-ALTER DATABASE $APP_DB OWNER TO $APP_USER;
-SQL
+# mcreg's role and database, idempotently, on the primary (the replicas follow): deploy/app-role.sql.
+as_user "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir/pg$primary/run" -p "$(pg_port "$primary")" -U postgres -d postgres \
+    -v app_user="$APP_USER" -v app_password="$APP_PASSWORD" -v app_db="$APP_DB" -f - <"$here/../app-role.sql"
 "$pg_bin/psql" -X -q -At -d "postgresql://$APP_USER:$APP_PASSWORD@$(multi_host)/$APP_DB?target_session_attrs=read-write" \
     -c 'SELECT 1' >/dev/null || die "cannot log in as $APP_USER on the writer"
 log "ready"

@@ -3,13 +3,15 @@
 #
 #   deploy/ha/drill.sh [FOLDER]
 #
-# Starts the cluster in FOLDER (default: a new temporary folder), `mcreg serve --no-projections` and one
-# `mcreg project` on its writer URL; three clients issue credentials, singly and in batches, recording every
-# answer; the primary's postmaster is killed (SIGKILL) 3 times (MCREG_FAILOVER_KILLS), each time after Patroni has
-# promoted a standby and the old primary has rejoined; then `mcreg project` is killed 3 times and restarted (one
-# worker: its takeover is its restart). Prints one line each: acked lost, duplicates, log forks (`mcreg audit
-# verify --against` a checkpoint saved before the kills), writer downtime, worker takeover, `mcreg rebuild
-# --check`; exits 1 if acked lost, duplicates or log forks is not 0 or a check failed. Stops everything it started.
+# Starts the cluster in FOLDER (default: a new temporary folder; base port MCREG_FAILOVER_BASE_PORT, 26500),
+# `mcreg serve --no-projections` and two leased `mcreg project` on its writer URL; three clients issue credentials,
+# singly and in batches, recording every answer; the primary's postmaster is killed (SIGKILL) 3 times
+# (MCREG_FAILOVER_KILLS), each time after Patroni has promoted a standby and the old primary has rejoined; then the
+# `mcreg project` holding the leases is killed 3 times, the other taking them over, and started again as the
+# standby. Prints one line each: acked lost, duplicates, log forks (`mcreg audit verify --against` a checkpoint
+# saved before the kills), writer downtime, leases and read models back after a primary kill, worker takeover
+# (every lease held by the other worker; read models moving again), `mcreg rebuild --check`; exits 1 if acked
+# lost, duplicates or log forks is not 0 or a check failed. Stops everything it started.
 #
 # Needs the Debian packages patroni, etcd-server, haproxy, postgresql and curl (installed here when run as root
 # and missing) and mcreg's virtual environment (.venv, or the Python that MCREG_PYTHON names).

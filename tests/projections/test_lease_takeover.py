@@ -27,6 +27,9 @@ from mcreg.projections.read_models import ReadModels
 from tests.projections.conftest import issue_many
 from tests.world import World
 
+pytestmark = pytest.mark.cluster  # a cluster changes it: .ci/run's cluster step runs it there too
+
+
 CONNECTIONS_NEEDED = 150
 """Two workers' connections and the test's own, with room to spare."""
 

@@ -17,6 +17,8 @@ from mcreg.projections.worker import ProjectionWorker
 from tests.projections.conftest import issue_many
 from tests.world import World
 
+pytestmark = pytest.mark.cluster  # a cluster changes it: .ci/run's cluster step runs it there too
+
 
 @pytest.fixture
 def two_processes(services: Services) -> Iterator[tuple[Leases, Leases]]:

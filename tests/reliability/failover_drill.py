@@ -1,16 +1,19 @@
 """The failover drill: clients issue credentials while the primary of a Patroni cluster is killed, again and again.
 
 ``deploy/ha/cluster.sh`` starts 3 etcd members and 3 PostgreSQL nodes managed by Patroni in strict synchronous
-mode; ``mcreg serve --no-projections`` and one ``mcreg project`` run against its writer URL (libpq multi-host,
-``target_session_attrs=read-write``). Three clients issue credentials singly and in batches and record every
-answer (``ledger``, as the crash drill does). The drill then kills the primary's postmaster with SIGKILL
-``KILLS`` times, each time waiting for Patroni to promote a standby and for the old primary to rejoin, and kills
-``mcreg project`` with SIGKILL as many times, restarting it (the takeover is that restart: one worker, no lease).
+mode; ``mcreg serve --no-projections`` and two leased ``mcreg project`` processes run against its writer URL (libpq
+multi-host, ``target_session_attrs=read-write``). Three clients issue credentials singly and in batches and record
+every answer (``ledger``, as the crash drill does). The drill then kills the primary's postmaster with SIGKILL
+``KILLS`` times, each time waiting for Patroni to promote a standby and for the old primary to rejoin, and as many
+times kills with SIGKILL the ``mcreg project`` that holds the leases (found in ``pg_locks`` by its lease session's
+``application_name``): the other takes them over, and the killed one is started again as the standby.
 
 Then it counts, from the stored events: acknowledged-but-lost and duplicates (after settling every request by
 replaying its key), log forks (``mcreg audit verify --against`` a checkpoint saved before the first kill), writer
-downtime (from each kill to the first acknowledgement of a request sent after it), worker takeover (from each
-kill of the worker until the read models move again), and ``mcreg rebuild --check``. One line each::
+downtime (from each kill of the primary to the first acknowledgement of a request sent after it), the followers'
+recovery after each kill of the primary or of the lease owner (until every lease is held again, by the survivor
+after a worker kill, and until every projection's tracked position has moved past where it was at the kill), and
+``mcreg rebuild --check``. One line each::
 
     python -m tests.reliability.failover_drill [FOLDER]
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -33,12 +37,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from mcreg.bootstrap import bootstrap
+from mcreg.projections.log_tree import LogTreeProjection, TreeView
+from mcreg.projections.read_models import READ_MODELS
+from mcreg.projections.webhook_outbox import OutboxProjection
 from mcreg.settings import Settings
 from tests.reliability.ledger import (
     Ledger,
@@ -59,6 +68,22 @@ WRITING = 2.0
 SCRIPT = ROOT / "deploy" / "ha" / "cluster.sh"
 FAILOVER_LAG = 1 << 20
 """Bytes of WAL a replica may lag and still be promoted (``maximum_lag_on_failover`` in patroni.yml.in)."""
+PROJECTIONS = (*(p.name for p in READ_MODELS), LogTreeProjection.name, OutboxProjection.name)
+"""Every projection a ``mcreg project`` follows under a lease of its own."""
+TRACKING = [
+    *(
+        (name, sql.Identifier("notification_id"), sql.Identifier(f"{name}_tracking"))
+        for name in PROJECTIONS
+        if name != LogTreeProjection.name
+    ),
+    (LogTreeProjection.name, sql.Identifier("position"), sql.Identifier(TreeView.TRACKING)),
+]
+"""Each projection's name, and the column and table its tracked position is in."""
+LEASES_BY_HOLDER = """
+SELECT application_name, count(*) FROM pg_locks JOIN pg_stat_activity USING (pid)
+WHERE locktype = 'advisory' AND granted AND application_name LIKE 'mcreg leases %%' AND datname = current_database()
+GROUP BY application_name
+"""
 
 
 @dataclass
@@ -69,16 +94,24 @@ class HaCluster:
     base_port: int
     urls: dict[str, str] = field(default_factory=dict)
 
-    def start(self) -> None:
-        done = subprocess.run(
-            ["bash", str(SCRIPT), "start", str(self.folder), str(self.base_port)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+    @classmethod
+    def running(cls, folder: Path) -> HaCluster:
+        """The cluster already started in ``folder``: its base port and URLs as ``cluster.sh`` recorded them."""
+        settings = dict(line.split("=", 1) for line in (folder / "cluster.env").read_text().split())
+        cluster = cls(folder, int(settings["BASE_PORT"]))
+        cluster.urls = cluster.script("urls")
+        return cluster
+
+    def script(self, *args: str) -> dict[str, str]:
+        """Run ``cluster.sh`` on the folder; the URLs it prints."""
+        command = ["bash", str(SCRIPT), args[0], str(self.folder), *args[1:]]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
         if done.returncode != 0:
-            raise RuntimeError(f"cluster.sh start failed: {done.stderr[-3000:]}")
-        self.urls = dict(line.split("=", 1) for line in done.stdout.split())
+            raise RuntimeError(f"cluster.sh {args[0]} failed: {done.stderr[-3000:]}")
+        return dict(line.split("=", 1) for line in done.stdout.split())
+
+    def start(self) -> None:
+        self.urls = self.script("start", str(self.base_port))
 
     def stop(self) -> None:
         subprocess.run(["bash", str(SCRIPT), "stop", str(self.folder)], capture_output=True, timeout=300)
@@ -87,6 +120,29 @@ class HaCluster:
     def writer(self) -> str:
         return self.urls["MCREG_DATABASE_URL"]
 
+    @property
+    def reader(self) -> str:
+        return self.urls["MCREG_READ_DATABASE_URL"]
+
+    def database(self, name: str) -> str:
+        """A new database of mcreg's on the cluster (its role may make them): its writer URL."""
+        with psycopg.connect(self.writer, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return make_conninfo(self.writer, dbname=name)
+
+    def drop(self, url: str) -> None:
+        """Drop the database ``url`` names, ending its sessions."""
+        name = conninfo_to_dict(url)["dbname"]
+        with psycopg.connect(self.writer, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(str(name))))
+
+    def member_port(self, member: int) -> int:
+        return self.base_port + 20 + member
+
+    def superuser(self, member: int) -> str:
+        """A superuser connection to one member, over its own socket (trusted locally, as cluster.sh sets up)."""
+        return f"host={self.folder / f'pg{member}' / 'run'} port={self.member_port(member)} user=postgres dbname=mcreg"
+
     def answers(self, member: int, check: str) -> bool:
         """Whether member ``member``'s Patroni answers 200 to ``check`` (``primary``, ``replica``, ``sync``)."""
         try:
@@ -94,8 +150,22 @@ class HaCluster:
         except httpx.TransportError:
             return False
 
+    def maintenance(self, on: bool) -> None:
+        """Put Patroni in maintenance mode (it leaves PostgreSQL alone: no failover, no restart), or take it out;
+        until every member says so."""
+        httpx.patch(f"http://127.0.0.1:{self.base_port + 31}/config", json={"pause": on}, timeout=10).raise_for_status()
+        wait(lambda: all(self.paused(m) == on for m in (1, 2, 3)), 30, f"every member's pause to be {on}")
+
+    def paused(self, member: int) -> bool:
+        """Whether member ``member``'s Patroni is in maintenance mode."""
+        answer = httpx.get(f"http://127.0.0.1:{self.base_port + 30 + member}/patroni", timeout=2)
+        return bool(answer.json().get("pause", False))
+
     def primary(self) -> int | None:
         return next((m for m in (1, 2, 3) if self.answers(m, "primary")), None)
+
+    def replicas(self) -> list[int]:
+        return [m for m in (1, 2, 3) if self.answers(m, "replica")]
 
     def settled(self) -> bool:
         """A running leader, and two running replicas on its timeline within Patroni's failover lag of it, one of
@@ -139,13 +209,27 @@ def wait(condition: Callable[[], bool], seconds: float, what: str) -> None:
 def holds(condition: Callable[[], bool]) -> bool:
     try:
         return condition()
-    except (httpx.HTTPError, ValueError, KeyError):
+    except (httpx.HTTPError, psycopg.Error, ValueError, KeyError):
         return False
+
+
+def seconds_until(since: float, conditions: dict[str, Callable[[], bool]], timeout: float) -> dict[str, float]:
+    """Seconds from ``since`` until each condition was first seen to hold, looking at them all every 0.1 s."""
+    took: dict[str, float] = {}
+    deadline = since + timeout
+    while len(took) < len(conditions):
+        for name, condition in conditions.items():
+            if name not in took and holds(condition):
+                took[name] = time.monotonic() - since
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"waited {timeout:.0f} s for {', '.join(set(conditions) - set(took))}")
+        time.sleep(0.1)
+    return took
 
 
 @dataclass
 class Worker:
-    """One ``mcreg project`` process, killed and restarted."""
+    """One leased ``mcreg project`` process, killed and restarted."""
 
     env: dict[str, str]
     log: Path
@@ -154,6 +238,12 @@ class Worker:
     def start(self) -> None:
         out = self.log.open("a")
         self.process = subprocess.Popen([MCREG, "project"], env=self.env, stdout=out, stderr=out)
+
+    @property
+    def holder(self) -> str:
+        """Its lease session's ``application_name`` (``projections/lease.py``; the server keeps 63 bytes of it)."""
+        pid = self.process.pid if self.process is not None else 0
+        return f"mcreg leases {socket.gethostname()} pid {pid}"[:63]
 
     def kill(self) -> None:
         if self.process is not None:
@@ -168,33 +258,55 @@ class Worker:
             self.process = None
 
 
-def readiness(api: Api) -> dict[str, Any]:
-    """``/readyz``, asked again while it does not answer (it is slow while the clients write hard)."""
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            answer = httpx.get(f"{api.url}/readyz", timeout=15)
-            if answer.status_code == 200:
-                return dict(answer.json())
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("/readyz did not answer 200 in 60 s")
-        time.sleep(0.2)
+@dataclass
+class Followers:
+    """What the drill reads of the followers on the cluster's writer: who holds the leases, and how far each
+    projection has got (its tracking table), each on a connection of its own, made for the one question."""
 
+    writer: str
 
-def tracked(api: Api) -> int:
-    """How far every read model has got: the lowest position ``/readyz`` reports."""
-    ready = readiness(api)
-    return int(ready["head"]) - int(max(ready["lag"].values()))
+    def leases(self) -> dict[str, int]:
+        """How many leases each lease session holds, by its ``application_name``."""
+        with psycopg.connect(self.writer, autocommit=True, connect_timeout=2) as conn:
+            return {str(name): int(count) for name, count in conn.execute(LEASES_BY_HOLDER).fetchall()}
+
+    def standing_by(self, worker: Worker) -> bool:
+        """Whether the worker has opened its lease session: it is up, and tries every second for the leases it
+        does not hold."""
+        with psycopg.connect(self.writer, autocommit=True, connect_timeout=2) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()",
+                [worker.holder],
+            )
+            return bool(row.fetchone() == (1,))
+
+    def held_by(self, worker: Worker) -> int:
+        return self.leases().get(worker.holder, 0)
+
+    def holds_every(self, worker: Worker) -> bool:
+        return self.held_by(worker) == len(PROJECTIONS)
+
+    def all_held(self) -> bool:
+        return sum(self.leases().values()) == len(PROJECTIONS)
+
+    def positions(self) -> dict[str, int]:
+        """Each projection's tracked position: the last in its tracking table (``<name>_tracking``, the log's
+        ``tlog_tracking``)."""
+        query = sql.SQL(" UNION ALL ").join(
+            sql.SQL("SELECT {0}, coalesce(max({1}), 0) FROM {2}").format(sql.Literal(name), column, table)
+            for name, column, table in TRACKING
+        )
+        with psycopg.connect(self.writer, autocommit=True, connect_timeout=2) as conn:
+            return {str(name): int(position) for name, position in conn.execute(query).fetchall()}
+
+    def moved_past(self, positions: dict[str, int]) -> bool:
+        """Whether every projection has got past the position it was at."""
+        now = self.positions()
+        return all(now[name] > position for name, position in positions.items())
 
 
 def acknowledged_after(ledger: Ledger, moment: float) -> bool:
     return ledger.first_ack_sent_after(moment) is not None
-
-
-def applied_after(api: Api, position: int) -> bool:
-    return tracked(api) > position
 
 
 @contextmanager
@@ -220,7 +332,14 @@ class Figures:
     duplicates: int = 0
     log_forks: int = 0
     writer_downtime: list[float] = field(default_factory=list)
-    worker_takeover: list[float] = field(default_factory=list)
+    primary_leases: list[float] = field(default_factory=list)
+    """Seconds from a kill of the primary until every lease is held again (by either worker), on the new primary."""
+    primary_moving: list[float] = field(default_factory=list)
+    """Seconds from a kill of the primary until every projection has moved past where it was."""
+    takeover_leases: list[float] = field(default_factory=list)
+    """Seconds from a kill of the lease owner until the other worker holds every lease."""
+    takeover_moving: list[float] = field(default_factory=list)
+    """Seconds from a kill of the lease owner until every projection has moved past where it was."""
     rebuild_check: str = "not run"
     statuses: dict[int, int] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)
@@ -238,13 +357,17 @@ class Figures:
             return f"median {statistics.median(values):.1f}, max {max(values):.1f} ({listed})"
 
         return [
-            f"primary kills: {self.primary_kills}; worker kills: {self.worker_kills} (takeover = restart: one worker)",
+            f"primary kills: {self.primary_kills}; worker kills: {self.worker_kills} (of the lease owner, one of two"
+            " leased workers)",
             f"acknowledged: {self.acknowledged} requests; answers by status: {dict(sorted(self.statuses.items()))}",
             f"acked lost: {self.acked_lost}",
             f"duplicates: {self.duplicates}",
             f"log forks: {self.log_forks}",
             f"writer downtime (s): {seconds(self.writer_downtime)}",
-            f"worker takeover (s): {seconds(self.worker_takeover)}",
+            f"leases held again after a primary kill (s): {seconds(self.primary_leases)}",
+            f"read models moving again after a primary kill (s): {seconds(self.primary_moving)}",
+            f"worker takeover (s), every lease held by the other worker: {seconds(self.takeover_leases)}",
+            f"worker takeover (s), read models moving again: {seconds(self.takeover_moving)}",
             f"mcreg rebuild --check: {self.rebuild_check}",
             "drill seconds: " + ", ".join(f"{name} {spent:.0f}" for name, spent in self.phases.items()),
         ]
@@ -254,8 +377,9 @@ def mcreg(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([MCREG, *args], env=env, capture_output=True, text=True, timeout=600)
 
 
-def drill(folder: Path, base_port: int = 26500) -> Figures:
-    """Run the whole drill in ``folder`` (made readable by the cluster's user) and return its figures."""
+def drill(cluster: HaCluster, folder: Path) -> Figures:
+    """Run the whole drill on a started ``cluster``, in a database of its own there, keeping files in ``folder``,
+    and return its figures."""
     figures = Figures()
     began = time.monotonic()
 
@@ -264,22 +388,26 @@ def drill(folder: Path, base_port: int = 26500) -> Figures:
         figures.phases[name] = time.monotonic() - began
         began = time.monotonic()
 
-    cluster = HaCluster(folder / "cluster", base_port)
-    cluster.start()
-    phase("cluster start")
     data = folder / "mcreg"
     data.mkdir(exist_ok=True)
-    env = mcreg_env(cluster.writer, data)
-    api = Api("", cluster.writer, data, folder / "serve.log", options=("--no-projections",), port=free_port())
-    worker = Worker(env | {"PYTHONUNBUFFERED": "1"}, folder / "project.log")  # its last words survive SIGKILL
+    writer = cluster.database(f"drill_{uuid4().hex[:12]}")
+    env = mcreg_env(writer, data)
+    api = Api("", writer, data, folder / "serve.log", options=("--no-projections",), port=free_port())
+    # Unbuffered: their last words survive SIGKILL.
+    workers = [Worker(env | {"PYTHONUNBUFFERED": "1"}, folder / f"project-{n}.log") for n in (1, 2)]
+    followers = Followers(writer)
     try:
-        services = bootstrap(Settings(database_url=cluster.writer, data_dir=data))
+        services = bootstrap(Settings(database_url=writer, data_dir=data))
         world = World(services.registry)
         token = services.keys.create(world.provider_id, world.provider.role, name="failover").token
         services.close()
         api.start()
-        worker.start()
-        wait(lambda: tracked(api) > 0, 120, "the worker to start and sign a first checkpoint")
+        for worker in workers:
+            worker.start()
+        wait(followers.all_held, 120, "the workers to take every lease")
+        for worker in workers:
+            wait(partial(followers.standing_by, worker), 120, "both workers to try for the leases")
+        wait(lambda: min(followers.positions().values()) > 0, 120, "the workers to sign a first checkpoint")
         ledger = Ledger()
         checkpoint = folder / "checkpoint.txt"
         with writing(api, token, world.microcredential_id, ledger):
@@ -291,34 +419,58 @@ def drill(folder: Path, base_port: int = 26500) -> Figures:
             for _ in range(KILLS):
                 wait(cluster.settled, 120, "the cluster to settle with a synchronous standby")
                 time.sleep(WRITING)
+                positions = followers.positions()
                 cluster.kill_primary()
                 killed_at = time.monotonic()  # the writer is gone: a request sent from now on needs a new one
                 figures.primary_kills += 1
-                wait(partial(acknowledged_after, ledger, killed_at), 120, "a writer after the kill")
+                took = seconds_until(
+                    killed_at,
+                    {
+                        "writer": partial(acknowledged_after, ledger, killed_at),
+                        "leases": followers.all_held,
+                        "moving": partial(followers.moved_past, positions),
+                    },
+                    180,
+                )
                 figures.writer_downtime.append((ledger.first_ack_sent_after(killed_at) or killed_at) - killed_at)
+                figures.primary_leases.append(took["leases"])
+                figures.primary_moving.append(took["moving"])
             for _ in range(KILLS):
                 time.sleep(WRITING)
-                position = tracked(api)
+                wait(followers.all_held, 120, "every lease held")
+                owner, other = sorted(workers, key=followers.held_by, reverse=True)
+                positions = followers.positions()
+                owner.kill()
                 killed_at = time.monotonic()
-                worker.kill()
                 figures.worker_kills += 1
-                worker.start()
-                wait(partial(applied_after, api, position), 120, "the restarted worker to apply events")
-                figures.worker_takeover.append(time.monotonic() - killed_at)
+                took = seconds_until(
+                    killed_at,
+                    {
+                        "leases": partial(followers.holds_every, other),
+                        "moving": partial(followers.moved_past, positions),
+                    },
+                    120,
+                )
+                figures.takeover_leases.append(took["leases"])
+                figures.takeover_moving.append(took["moving"])
+                owner.start()  # the standby now, once it is up
+                wait(partial(followers.standing_by, owner), 120, "the restarted worker to try for the leases")
         phase("kills")
         figures.statuses = dict(ledger.statuses)
         figures.acknowledged = len(ledger.acked)
-        services = bootstrap(Settings(database_url=cluster.writer, data_dir=data))
+        services = bootstrap(Settings(database_url=writer, data_dir=data))
         try:
             lost = lost_before_settling(ledger, issued_by_key(services))
         finally:
             services.close()
         settled = settle(api.url, token, world.microcredential_id, ledger)
         lost |= lost_by_settling(ledger, settled)
-        wait(lambda: max(readiness(api)["lag"].values()) == 0, 120, "the worker to catch up")
-        worker.stop()
-        services = bootstrap(Settings(database_url=cluster.writer, data_dir=data))
+        services = bootstrap(Settings(database_url=writer, data_dir=data))
         try:
+            head = services.registry.recorder.max_notification_id() or 0
+            wait(lambda: min(followers.positions().values()) >= head, 120, "the workers to catch up")
+            for worker in workers:
+                worker.stop()
             figures.duplicates = duplicates(ledger, issued_by_key(services), settled)
         finally:
             services.close()
@@ -332,10 +484,10 @@ def drill(folder: Path, base_port: int = 26500) -> Figures:
         figures.rebuild_check = "passed" if rebuilt.returncode == 0 else f"FAILED: {rebuilt.stdout[-500:]}"
         phase("checks")
     finally:
-        worker.kill()
+        for worker in workers:
+            worker.kill()
         api.kill()
-        cluster.stop()
-    phase("cluster stop")
+        cluster.drop(writer)
     return figures
 
 
@@ -343,7 +495,16 @@ def main() -> int:
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="mcreg-failover-"))
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o755)  # the cluster runs as postgres when the drill runs as root
-    figures = drill(folder)
+    cluster = HaCluster(folder / "cluster", int(os.environ.get("MCREG_FAILOVER_BASE_PORT", "26500")))
+    began = time.monotonic()
+    cluster.start()
+    try:
+        figures = drill(cluster, folder)
+    finally:
+        cluster.stop()
+    figures.phases = {
+        "cluster start and stop": time.monotonic() - began - sum(figures.phases.values())
+    } | figures.phases
     for line in figures.lines():
         print(line)
     return 0 if figures.passed else 1

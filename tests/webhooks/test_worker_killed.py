@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from uuid import uuid4
 
+import pytest
 from fastapi.testclient import TestClient
 
 from mcreg.bootstrap import Services
@@ -21,6 +22,8 @@ from tests.api.rest import caller
 from tests.serving import MCREG
 from tests.webhooks.receiver import receiving
 from tests.world import World
+
+pytestmark = pytest.mark.cluster  # a cluster changes it: .ci/run's cluster step runs it there too
 
 
 def project(services: Services, log: Path) -> subprocess.Popen[bytes]:
