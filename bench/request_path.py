@@ -289,6 +289,7 @@ def main() -> None:
             for n in services.registry.recorder.select_notifications(1, 10_000, topics=[CREDENTIAL_ISSUED])
         ]
         read_models.catch_up()  # the credential(id) resolver reads the read models
+        app.state.transparency_log.catch_up()  # so that verify proves each issuance's inclusion in the log
         reads = {
             "GET /v1/credentials/{id}/verify": [request("GET", f"/v1/credentials/{i}/verify") for i in ids],
             "GraphQL credential(id)": [
