@@ -254,12 +254,14 @@ class TransparencyLog(Projector[Leaves]):
             wanted = [(index, index + 1), *(r for a, b in path for r in covering_subtrees(a, b))]
             wanted += covering_subtrees(0, size)
             found = self.view.subtrees(curs, wanted)
-            row = curs.execute(self.sql.position_of_index, [index]).fetchone()
-            assert row is not None
+            if position is None:  # asked by index: read the leaf's position (asked by position, it is known)
+                row = curs.execute(self.sql.position_of_index, [index]).fetchone()
+                assert row is not None
+                position = int(row[0])
         subtree_root = lookup(found)
         return LogInclusionProof(
             index=index,
-            position=int(row[0]),
+            position=position,
             tree_size=size,
             leaf_hash=subtree_root(index, index + 1),
             hashes=inclusion_proof(index, size, subtree_root),

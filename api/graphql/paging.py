@@ -18,9 +18,6 @@ from mcreg.registry.errors import InvalidInput
 
 MAX_PAGE = 100
 """The most nodes one connection returns: strawberry is slow on large lists, and dashboards need few."""
-MAX_DEPTH = 10
-MAX_ALIASES = 30
-MAX_TOKENS = 2000
 MAX_SEARCH = 200
 """The longest catalogue search text."""
 

@@ -22,6 +22,7 @@ from uuid import UUID
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
@@ -29,6 +30,7 @@ from strawberry.extensions import (
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.types import Info
 
@@ -75,8 +77,9 @@ from mcreg.registry.vocabulary import CredentialStatus, ProviderType, Recognitio
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
-PARSED_DOCUMENTS = 256
-"""Distinct query texts whose parsed document is kept: clients send a few texts with variables."""
+KEPT_DOCUMENTS = 256
+"""Distinct query texts whose parsed document, and what validating it found, are kept: clients send a few texts
+with variables."""
 
 
 @strawberry.type
@@ -394,12 +397,19 @@ async def organisation_by(info: Info[GraphQLContext, None], text: str) -> tuple[
 
 def create_schema(*, production: bool) -> strawberry.Schema:
     """The schema with its limits; in production, no introspection and no internal error details."""
+    # The limits' rules are made once, here: each limiter makes a new rule class, the validation cache is keyed by
+    # the rules, and limiters made per request made every request validate its document again (decision 79).
+    limits = [
+        *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+    ]
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         # A document is parsed once per distinct text (bounded LRU): a dashboard's parse made a few hundred
         # objects in reference cycles per request, which the cyclic collector then had to find (decision 71).
-        lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: ParserCache(maxsize=KEPT_DOCUMENTS),
+        # ... and validated once: what the rules found (the limits' refusals included) is kept with it.
+        lambda: ValidationCache(maxsize=KEPT_DOCUMENTS),
+        lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
     ]
     if production:

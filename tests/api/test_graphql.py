@@ -134,7 +134,7 @@ def test_a_document_asked_again_answers_for_its_own_variables_and_its_limits_sti
     assert [a["issuedOn"] for a in answers] == ["2024-03-01", "2024-04-01", "2024-03-01"]
 
     nested = "query { credential(id: 1) { " + "qaBasis { " * 50 + "id" + " }" * 50 + " } }"
-    for _ in range(2):  # a kept document is validated again, each time
+    for _ in range(2):  # a kept document is refused again, each time
         body = ask(client, nested)
         assert body.get("data") is None
         assert "depth" in body["errors"][0]["message"].lower()
