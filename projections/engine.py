@@ -56,7 +56,8 @@ APPLY_AHEAD = 2
 Two, so that what a catch-up holds in memory is no more than a small registry's whole log (decision 71)."""
 
 IDLE = 0.5
-"""Seconds a follower waits for news before it moves its position over events of other topics."""
+"""Seconds after its position last moved that a follower moves it over events of other topics it had news of, or,
+without news, catches up on its own (a notification may have been missed)."""
 
 Changes = TypeVar("Changes")
 Progress = Callable[[int, int], None]
