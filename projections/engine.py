@@ -455,9 +455,9 @@ class Projector(Generic[Changes]):
         since it last moved, so that ``lag`` counts only work left to do without a transaction per news. After
         ``idle`` seconds without news it catches up on its own (news may have been missed).
         """
+        wake = news.listener(self.name)  # before catching up: news of what is recorded meanwhile is not lost
         self.reach_head(page_size, stop)
         reader = LogReader(self.app)
-        wake = news.listener(self.name)
         moved = time.monotonic()
         while not stop.is_set():
             if not wake.wait(max(0.0, moved + idle - time.monotonic())):
