@@ -8,16 +8,17 @@ with their own settings instead of patching anything.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import structlog
+from eventsourcing.postgres import PostgresDatastore
 from psycopg_pool import ConnectionPool
 
 from mcreg.database import Database, open_database, open_read_database, unavailable
-from mcreg.projections.engine import Projector, open_view
+from mcreg.projections.engine import Projector, open_datastore, open_view
 from mcreg.projections.lease import Leases
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.transparency_log import TransparencyLog
@@ -64,14 +65,16 @@ def bootstrap(
     *,
     clock: Callable[[], datetime] | None = None,
     address: tuple[str, int] | None = None,
+    registry_pool: Mapping[str, str] | None = None,
 ) -> Services:
     """The registry and its stores. ``address`` is where an HTTP server will listen: links name it, unless the
-    settings name a public URL."""
+    settings name a public URL. ``registry_pool`` sizes the event store's pool (the library's ``POSTGRES_POOL_*``
+    settings; ``WORKER_REGISTRY_POOL`` for a worker), by default the library's."""
     settings = settings or Settings()
     if address:
         settings = settings.served_at(*address)
     database = open_database(settings)
-    env = database.library_env
+    env = database.library_env | dict(registry_pool or {})
     if settings.postgres_schema:
         env["POSTGRES_SCHEMA"] = settings.postgres_schema
     # After a restart of the server, a request must not fail on a connection the server dropped, nor wait out the
@@ -121,7 +124,21 @@ def coalesce_commits(services: Services) -> None:
 
 
 VIEW_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "2"}
-"""Connections per view: its writer, plus a lag or check query and a swap at the same time."""
+"""Connections per view that readers open (an API process): a query, plus a lag or check query and a swap."""
+
+WORKER_VIEW_POOL = {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "2", "POSTGRES_CONNECT_TIMEOUT": "30"}
+"""The one pool every view of a worker (``mcreg project``) writes through: four page transactions at once, the
+others waiting their turn for up to 30 s (a page's transaction takes milliseconds to seconds), then taken for an
+outage, waited out (decision 81)."""
+
+WORKER_REGISTRY_POOL = {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "2"}
+"""The event store's pool in a worker: its LISTEN session (``projections.news``) and the followers' reads of the
+log, which are short; a read that finds it busy waits and tries again as the library's reads do."""
+
+WORKER_CONNECTIONS = 14
+"""At most this many connections, plus ``Settings.webhook_concurrency``, are what one ``mcreg project`` holds: its
+lease session (1), the event store's pool (4), the services' pool (4), its views' pool (4) and webhook delivery's
+(a connection per thread, and one more)."""
 
 
 def view_env(services: Services, *, replica: bool = False) -> dict[str, str]:
@@ -138,21 +155,33 @@ def view_env(services: Services, *, replica: bool = False) -> dict[str, str]:
     return env
 
 
-def open_read_models(services: Services, *, replica: bool = False) -> ReadModels:
+def open_worker_views(services: Services) -> PostgresDatastore:
+    """The pool that a worker's views share (``WORKER_VIEW_POOL``), beside the registry's events: give it to
+    ``open_read_models``, ``open_transparency_log`` and ``open_webhooks``, and close it once they are done."""
+    return open_datastore(view_env(services) | WORKER_VIEW_POOL)
+
+
+def open_read_models(
+    services: Services, *, replica: bool = False, views: PostgresDatastore | None = None
+) -> ReadModels:
     """The read models beside the registry's events, their tables created if missing (with ``replica``: on the
-    read database, to read only). Close them after use."""
-    return ReadModels(services.registry, view_env(services, replica=replica))
+    read database, to read only), each with a pool of its own or all on ``views``'s. Close them after use."""
+    return ReadModels(services.registry, view_env(services, replica=replica), datastore=views)
 
 
-def open_transparency_log(services: Services, *, replica: bool = False) -> TransparencyLog:
+def open_transparency_log(
+    services: Services, *, replica: bool = False, views: PostgresDatastore | None = None
+) -> TransparencyLog:
     """The registry's transparency log, its tables created if missing (with ``replica``: on the read database, to
-    read only). Close it after use."""
-    return TransparencyLog(services.registry, view_env(services, replica=replica), services.log_keys)
+    read only), on a pool of its own or on ``views``'s. Close it after use."""
+    env = view_env(services, replica=replica)
+    return TransparencyLog(services.registry, env, services.log_keys, datastore=views)
 
 
-def open_webhooks(services: Services) -> Webhooks:
-    """The webhook subscriptions and their outbox beside the registry's events. Close ``webhooks.view`` after use."""
-    view = cast(OutboxView, open_view(OutboxProjection, view_env(services)))
+def open_webhooks(services: Services, *, views: PostgresDatastore | None = None) -> Webhooks:
+    """The webhook subscriptions and their outbox beside the registry's events, on a pool of its own or on
+    ``views``'s. Close ``webhooks.view`` after use."""
+    view = cast(OutboxView, open_view(OutboxProjection, view_env(services), datastore=views))
     policy = UrlPolicy(development=services.settings.env == "development")
     return Webhooks(services.registry, view, policy, lambda: services.issuer_keys.vault.kek)
 
@@ -179,11 +208,11 @@ def followers(
 
 
 def deliverer(services: Services, webhooks: Webhooks, **options: Any) -> DeliveryWorker:
-    """The webhook delivery worker, on a view of the outbox of its own with a connection per thread. Close
-    ``worker.view`` after use."""
+    """The webhook delivery worker, on a view of the outbox of its own with a connection per thread (and one more
+    for a query besides). Close ``worker.view`` after use."""
     settings = services.settings
     options = {"concurrency": settings.webhook_concurrency, "timeout": settings.webhook_timeout} | options
-    env = view_env(services) | {"POSTGRES_POOL_SIZE": str(options["concurrency"] + 1), "POSTGRES_MAX_OVERFLOW": "2"}
+    env = view_env(services) | {"POSTGRES_POOL_SIZE": str(options["concurrency"]), "POSTGRES_MAX_OVERFLOW": "1"}
     view = cast(OutboxView, open_view(OutboxProjection, env))
     return DeliveryWorker(
         view, services.registry.recorder, webhooks.secrets, webhooks.policy, outage=unavailable, **options

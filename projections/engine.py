@@ -12,7 +12,7 @@ repeated, or races another worker.
 several projections from one read, so an event is decoded once however many
 projections want it; each applies pages on a thread of its own, and those
 decoded while it was busy together, in one transaction. ``Projector.follow``
-then applies new events as LISTEN/NOTIFY announces them.
+then applies new events as the process's one LISTEN session announces them (``projections.news``).
 
 An event a projection cannot apply stops that projection only, just before the
 event, which it holds in quarantine (``projections.quarantine``) until an
@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-import queue
 import threading
+import time
 import types
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,9 +34,9 @@ from typing import Any, ClassVar, Generic, NoReturn, TypeVar
 import structlog
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, DomainEvent
-from eventsourcing.persistence import InfrastructureFactory, Notification, Subscription, Tracking
+from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresTrackingRecorder
-from eventsourcing.utils import Environment, get_topic
+from eventsourcing.utils import Environment, get_topic, strtobool
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -44,6 +44,7 @@ from psycopg.sql import SQL, Identifier
 from mcreg.projections.gc_pause import cyclic_gc_paused
 from mcreg.projections.grants import carry_over, keep_owner
 from mcreg.projections.lease import LeaseLost
+from mcreg.projections.news import News
 from mcreg.projections.quarantine import PoisonEvent, Quarantine, Quarantined, State, operational
 from mcreg.projections.reading import LogReader, Recorded, Undecodable
 
@@ -55,7 +56,8 @@ APPLY_AHEAD = 2
 Two, so that what a catch-up holds in memory is no more than a small registry's whole log (decision 71)."""
 
 IDLE = 0.5
-"""Seconds a follower waits for news before it moves its position over events of other topics."""
+"""Seconds after its position last moved that a follower moves it over events of other topics it had news of, or,
+without news, catches up on its own (a notification may have been missed)."""
 
 Changes = TypeVar("Changes")
 Progress = Callable[[int, int], None]
@@ -84,6 +86,8 @@ class View(PostgresTrackingRecorder, ABC, Generic[Changes]):
     guard: Callable[[Cursor[DictRow]], None] | None = None
     """Called in each page's transaction under the tracking lock, before anything is written: a leased view's
     ``Lease.confirm``, which refuses the page (``LeaseLost``) when its writer no longer holds the lease."""
+    shares_datastore: bool = False
+    """Whether its pool is shared with other views (``open_datastore``): closed by its owner, not by the view."""
 
     def __init__(self, datastore: PostgresDatastore, *, tracking_table_name: str, **kwargs: Any) -> None:
         super().__init__(datastore, tracking_table_name=tracking_table_name, **kwargs)
@@ -177,8 +181,9 @@ class View(PostgresTrackingRecorder, ABC, Generic[Changes]):
                 curs.execute(self.analyze_statement.format(schema=self.schema, table=Identifier(table)))
 
     def close(self) -> None:
-        """Close the view's connections."""
-        self.datastore.close()
+        """Close the view's connections, unless its pool is shared with other views."""
+        if not self.shares_datastore:
+            self.datastore.close()
 
 
 class Projection(ABC, Generic[Changes]):
@@ -267,18 +272,42 @@ def event_class(aggregate: type[Aggregate], name: str) -> type[DomainEvent]:
     return found
 
 
-def open_view(projection: type[Projection[Any]], env: Mapping[str, str], *, schema: str | None = None) -> View[Any]:
+def open_view(
+    projection: type[Projection[Any]],
+    env: Mapping[str, str],
+    *,
+    schema: str | None = None,
+    datastore: PostgresDatastore | None = None,
+) -> View[Any]:
     """The projection's view on the PostgreSQL database ``env`` names (the library's ``POSTGRES_*`` settings),
-    in ``schema`` if given, with its tables created if missing."""
+    in ``schema`` if given, with its tables created if missing (unless ``CREATE_TABLE`` says no).
+
+    With ``datastore`` (``open_datastore``'s), the view uses its pool, shared with other views, which closing the
+    view leaves open; else it has a pool of its own."""
+    if datastore is not None:
+        view = projection.view_class(datastore, tracking_table_name=f"{projection.name.lower()}_tracking")
+        view.shares_datastore = True
+        if strtobool(env.get("CREATE_TABLE") or "yes"):
+            view.create_table()
+        return view
     if schema is not None:
         env = {**env, "POSTGRES_SCHEMA": schema}
+    return _factory(projection.name, env).tracking_recorder(projection.view_class)
+
+
+def open_datastore(env: Mapping[str, str]) -> PostgresDatastore:
+    """A pool on the database ``env`` names, for views to share (``open_view``); close it once they are done."""
+    return _factory("views", env).datastore
+
+
+def _factory(name: str, env: Mapping[str, str]) -> PostgresFactory:
     # The factory the settings name (the shell's passes on which server of a cluster to use), the library's by default.
     factory = InfrastructureFactory.construct(
-        Environment(projection.name, {InfrastructureFactory.PERSISTENCE_MODULE: "eventsourcing.postgres", **env})
+        Environment(name, {InfrastructureFactory.PERSISTENCE_MODULE: "eventsourcing.postgres", **env})
     )
     if not isinstance(factory, PostgresFactory):
-        raise TypeError(f"{projection.name} needs a PostgreSQL view, not a {type(factory).__name__}")
-    return factory.tracking_recorder(projection.view_class)
+        raise TypeError(f"{name} needs a PostgreSQL view, not a {type(factory).__name__}")
+    return factory
 
 
 class Projector(Generic[Changes]):
@@ -417,68 +446,47 @@ class Projector(Generic[Changes]):
             return [r for r in page if r.topic in wanted and r.position > position]
         return page if not page or page[0].position > position else [r for r in page if r.position > position]
 
-    def follow(self, stop: threading.Event, *, page_size: int = PAGE_SIZE, idle: float = IDLE) -> None:
-        """Catch up, then apply new events as they are recorded, until ``stop`` is set.
+    def follow(self, stop: threading.Event, news: News, *, page_size: int = PAGE_SIZE, idle: float = IDLE) -> None:
+        """Catch up, then apply new events as ``news`` announces them, until ``stop`` is set.
 
-        Whatever has arrived when the projector is ready (after letting news
-        gather for the projection's ``gather`` seconds) is applied in one
-        transaction. After ``idle`` seconds without news it catches up again,
-        which moves the position over events of topics it does not need, so that
-        ``lag`` counts only work left to do.
+        Woken, it lets news gather for the projection's ``gather`` seconds, then applies the events it wants
+        up to the head ``news`` read, in one transaction. A page of wanted events moves its position to that head,
+        over the events of other topics too; news of other topics only moves it once ``idle`` seconds have passed
+        since it last moved, so that ``lag`` counts only work left to do without a transaction per news. After
+        ``idle`` seconds without news it catches up on its own (news may have been missed).
         """
+        wake = news.listener(self.name)  # before catching up: news of what is recorded meanwhile is not lost
         self.reach_head(page_size, stop)
         reader = LogReader(self.app)
-        arrived: queue.Queue[Notification | BaseException] = queue.Queue()
-        with self.app.recorder.subscribe(gt=self.position, topics=self.projection.topics) as subscription:
-            feeder = threading.Thread(target=_feed, args=(subscription, arrived), name=f"{self.name}-subscription")
-            feeder.start()
-            try:
-                while not stop.is_set():
-                    if batch := _take(arrived, page_size, idle, self.projection.gather, stop):
-                        with cyclic_gc_paused():
-                            self.apply(reader.decode(batch, events=self.projection.decodes), batch[-1].id)
-                    else:
-                        self.reach_head(page_size, stop)
-            finally:
-                subscription.stop()
-                feeder.join()
+        moved = time.monotonic()
+        while not stop.is_set():
+            if not wake.wait(max(0.0, moved + idle - time.monotonic())):
+                self.reach_head(page_size, stop)
+                moved = time.monotonic()
+                continue
+            wake.clear()
+            if self.projection.gather:
+                stop.wait(self.projection.gather)
+            head = news.head
+            if stop.is_set() or head <= self.position:
+                continue
+            if stored := reader.select(self.position, head, self.projection.topics, page_size):
+                end = head if len(stored) < page_size else stored[-1].id
+                if end < head:
+                    wake.set()  # more to read at once
+                with cyclic_gc_paused():
+                    self.apply(reader.decode(stored, events=self.projection.decodes), end)
+            elif time.monotonic() - moved >= idle:
+                self.apply([], head)  # over events of other topics only
+            else:
+                continue
+            moved = time.monotonic()
 
     def reach_head(self, page_size: int, stop: threading.Event) -> None:
         """Catch up alone; raise ``PoisonEvent`` if it stopped before an event held in quarantine."""
         catch_up(self.app, [self], page_size=page_size, stop=stop)
         if self.held is not None and self.stopped:
             raise PoisonEvent(self.held)
-
-
-def _feed(subscription: Subscription[Any], arrived: queue.Queue[Notification | BaseException]) -> None:
-    """Pass the subscription's notifications on; its failure too, for the applying thread to raise."""
-    try:
-        for notification in subscription:
-            arrived.put(notification)
-    except BaseException as error:
-        arrived.put(error)
-
-
-def _take(
-    arrived: queue.Queue[Notification | BaseException], limit: int, timeout: float, gather: float, stop: threading.Event
-) -> list[Notification]:
-    """What has arrived, up to ``limit``, waiting at most ``timeout`` for the first one, then ``gather`` seconds
-    for more (unless stopped)."""
-    batch: list[Notification] = []
-    try:
-        item = arrived.get(timeout=timeout)
-        if gather:
-            stop.wait(gather)
-        while True:
-            if isinstance(item, BaseException):
-                raise item
-            batch.append(item)
-            if len(batch) == limit:
-                break
-            item = arrived.get_nowait()
-    except queue.Empty:
-        pass
-    return batch
 
 
 def catch_up(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from eventsourcing.application import Application
+from eventsourcing.postgres import PostgresDatastore
 
 from mcreg.projections import rebuild as rebuilding
 from mcreg.projections.audit_timeline import AuditTimelineProjection, AuditTimelineView
@@ -53,17 +54,20 @@ class Check:
 
 
 class ReadModels:
-    """Projections of one application into views on the database ``env`` names (the library's ``POSTGRES_*``)."""
+    """Projections of one application into views on the database ``env`` names (the library's ``POSTGRES_*``), a
+    pool each, or all on the pool of ``datastore`` (``engine.open_datastore``)."""
 
     def __init__(
         self,
         app: Application[Any],
         env: Mapping[str, str],
         projections: Iterable[type[Projection[Any]]] = READ_MODELS,
+        *,
+        datastore: PostgresDatastore | None = None,
     ) -> None:
         self.app = app
         self.env = dict(env)
-        views = {p: open_view(p, self.env) for p in projections}
+        views = {p: open_view(p, self.env, datastore=datastore) for p in projections}
         self.quarantine = Quarantine(next(iter(views.values())).datastore)
         """The events held or skipped, of these read models and of every other projection in their schema."""
         self.projectors = {p.name: Projector(app, p.of(app), view, self.quarantine) for p, view in views.items()}

@@ -21,7 +21,7 @@ from typing import Any, Protocol, cast
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import TupleRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
@@ -122,15 +122,24 @@ class TransparencyLog(Projector[Leaves]):
     ``app`` is the registry (its notification log is followed, and its schema
     holds the log's tables); ``env`` names its database as for every view (the
     library's ``POSTGRES_*`` settings); ``keys`` gives the log's signed-note
-    keys, named by the checkpoints' origin. Safe to share between threads;
+    keys, named by the checkpoints' origin; ``datastore``, if given, a pool shared with other views (as
+    ``engine.open_view`` says). Safe to share between threads;
     several processes may append at once.
     """
 
     view: TreeView
 
-    def __init__(self, app: Application[Any], env: Mapping[str, str], keys: LogKeySource) -> None:
+    def __init__(
+        self,
+        app: Application[Any],
+        env: Mapping[str, str],
+        keys: LogKeySource,
+        *,
+        datastore: PostgresDatastore | None = None,
+    ) -> None:
         self.env = dict(env)
-        super().__init__(app, LogTreeProjection(keys), cast(TreeView, open_view(LogTreeProjection, self.env)))
+        view = open_view(LogTreeProjection, self.env, datastore=datastore)
+        super().__init__(app, LogTreeProjection(keys), cast(TreeView, view))
         self.keys = keys
         self.origin = keys.origin
         self.view.sign_empty(keys)

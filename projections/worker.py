@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import structlog
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from mcreg.projections.engine import IDLE, PAGE_SIZE, Projector
 from mcreg.projections.lease import LEASE_POLL, LeaseLost, Leases
+from mcreg.projections.news import News
 from mcreg.projections.quarantine import PoisonEvent
 from mcreg.projections.threads import WorkerThreads
 
@@ -23,7 +25,8 @@ HELD_PAUSE = 2.0
 
 
 class ProjectionWorker(WorkerThreads):
-    """Runs ``Projector.follow`` for each projector in its own thread until stopped.
+    """Runs ``Projector.follow`` for each projector in its own thread until stopped, all woken by one LISTEN
+    session (``projections.news``) on a thread of its own.
 
     One failing projection stops them all: the process should end and be
     restarted by its supervisor, which is safe because every page is applied
@@ -51,12 +54,22 @@ class ProjectionWorker(WorkerThreads):
         self.outage = outage
         self.leases = leases
         self.errors: dict[str, BaseException] = {}
-        loops = [(f"project-{p.name}", self._loop(p, page_size, idle)) for p in projectors]
+        self.news: dict[int, News] = {}
+        """One LISTEN session per event store followed (in practice one: the registry's), waking every projection."""
+        loops = [(f"project-{p.name}", self._loop(p, self._news(p), page_size, idle)) for p in projectors]
+        loops += [(f"project-news-{n}", self._listen(news)) for n, news in enumerate(self.news.values())]
         super().__init__(loops, stop=stop, daemon=False)
 
-    def _loop(self, projector: Projector[Any], page_size: int, idle: float) -> Callable[[], None]:
+    def _listen(self, news: News) -> Callable[[], None]:
+        return lambda: news.run(self.stopping)
+
+    def _news(self, projector: Projector[Any]) -> News:
+        recorder = cast(PostgresApplicationRecorder, projector.app.recorder)
+        return self.news.setdefault(id(recorder), News(recorder))
+
+    def _loop(self, projector: Projector[Any], news: News, page_size: int, idle: float) -> Callable[[], None]:
         if self.leases is None:
-            return lambda: self._follow(projector, self.stopping, page_size, idle)
+            return lambda: self._follow(projector, news, self.stopping, page_size, idle)
         lease = self.leases.lease(projector.name)
         projector.view.guard = lease.confirm
 
@@ -67,18 +80,20 @@ class ProjectionWorker(WorkerThreads):
                     continue
                 log.info("projection.leased", projection=projector.name)
                 with lease.holding(self.stopping) as letgo:
-                    self._follow(projector, letgo, page_size, idle)
+                    self._follow(projector, news, letgo, page_size, idle)
 
         return leased
 
-    def _follow(self, projector: Projector[Any], stop: threading.Event, page_size: int, idle: float) -> None:
+    def _follow(
+        self, projector: Projector[Any], news: News, stop: threading.Event, page_size: int, idle: float
+    ) -> None:
         """Follow the log until ``stop`` is set; a failure that is neither an outage nor a poison event stops the
         whole worker."""
         said = 0  # the position of the poison event last logged
         while not stop.is_set():
             try:
                 projector.refresh()  # after an outage: a page whose commit went unanswered may be in already
-                projector.follow(stop, page_size=page_size, idle=idle)
+                projector.follow(stop, news, page_size=page_size, idle=idle)
             except PoisonEvent as poison:
                 [held] = poison.held
                 if held.position != said:

@@ -6,7 +6,9 @@ quarantine, each action recorded as an event in the registry (decision 55).
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import threading
 import time
 from typing import Any
@@ -15,6 +17,7 @@ import typer
 from rich.table import Table
 
 from mcreg.bootstrap import (
+    WORKER_REGISTRY_POOL,
     Services,
     deliverer,
     followers,
@@ -22,6 +25,7 @@ from mcreg.bootstrap import (
     open_read_models,
     open_transparency_log,
     open_webhooks,
+    open_worker_views,
 )
 from mcreg.cli.help import Command
 from mcreg.cli.shared import CLI_OPERATOR, console, position_bar, start
@@ -91,10 +95,13 @@ def project(
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    services = start()
-    read_models = open_read_models(services)
-    transparency_log = open_transparency_log(services)
-    webhooks = open_webhooks(services)
+    # Every session of the process says whose it is in pg_stat_activity, as its lease session does (libpq's setting).
+    os.environ.setdefault("PGAPPNAME", f"mcreg project {socket.gethostname()} pid {os.getpid()}")
+    services = start(registry_pool=WORKER_REGISTRY_POOL)
+    views = open_worker_views(services)  # every view's writer on one pool (decision 81)
+    read_models = open_read_models(services, views=views)
+    transparency_log = open_transparency_log(services, views=views)
+    webhooks = open_webhooks(services, views=views)
     leases = open_leases(services)
     try:
         if skip is not None or retry:
@@ -139,6 +146,7 @@ def project(
         leases.close()
         transparency_log.close()
         read_models.close()
+        views.close()
         services.close()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from uuid import NAMESPACE_URL, uuid5
 
@@ -21,14 +21,20 @@ CLI_OPERATOR = Actor(uuid5(NAMESPACE_URL, "mcreg:operator:cli"), Role.OPERATOR, 
 """The registry operator, acting from a shell on the registry's own machine."""
 
 
-def start(settings: Settings | None = None, *, address: tuple[str, int] | None = None) -> Services:
+def start(
+    settings: Settings | None = None,
+    *,
+    address: tuple[str, int] | None = None,
+    registry_pool: Mapping[str, str] | None = None,
+) -> Services:
     """The services a command works with, built from the environment's settings, logging configured.
 
-    ``address`` is where the command serves HTTP, which links name unless ``MCREG_PUBLIC_URL`` is set.
+    ``address`` is where the command serves HTTP, which links name unless ``MCREG_PUBLIC_URL`` is set;
+    ``registry_pool`` sizes the event store's pool (``bootstrap``).
     """
     settings = settings or Settings()
     configure_logging(settings)
-    return bootstrap(settings, address=address)
+    return bootstrap(settings, address=address, registry_pool=registry_pool)
 
 
 def progress_bar(label: str) -> Progress:

@@ -2,10 +2,8 @@
 its catch-up, the other takes every projection over, and the read models and the log end equal to a rebuild (no
 event applied twice, none skipped).
 
-Each ``mcreg project`` holding every lease keeps about 45 connections (decision 76), so two of them and the test's
-own need more than the 100 a fresh PostgreSQL allows, which is what the embedded server keeps: the test runs where
-the server is sized for several workers, as ``deploy/postgres-cluster.sh`` sizes it (200; CI's second pass), and
-says why it is skipped elsewhere."""
+Each ``mcreg project`` keeps at most 18 connections (decision 81), so two of them and the test's own fit in the 100
+a fresh PostgreSQL allows, which is what the embedded server keeps."""
 
 from __future__ import annotations
 
@@ -28,10 +26,6 @@ from tests.projections.conftest import issue_many
 from tests.world import World
 
 pytestmark = pytest.mark.cluster  # a cluster changes it: .ci/run's cluster step runs it there too
-
-
-CONNECTIONS_NEEDED = 150
-"""Two workers' connections and the test's own, with room to spare."""
 
 LEASES_HELD = """
 SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid)
@@ -79,10 +73,6 @@ def wait_for(condition: Callable[[], bool], what: str, log: Path, timeout: float
 def test_a_killed_owner_is_taken_over_by_the_other_process_with_every_event_applied_once(
     database: Database, schema: str, services: Services, world: World, read_models: ReadModels, tmp_path: Path
 ) -> None:
-    with psycopg.connect(database.conninfo, autocommit=True) as conn:
-        row = conn.execute("SHOW max_connections").fetchone()
-    if row is None or int(row[0]) < CONNECTIONS_NEEDED:
-        pytest.skip(f"two workers need about {CONNECTIONS_NEEDED} connections; this server allows {row and row[0]}")
     app = services.registry
     issue_many(world, 50)
     log = tmp_path / "project.log"

@@ -31,6 +31,7 @@ from mcreg.projections.transparency_log import (
     encode_leaf,
     event_leaf_hash,
 )
+from mcreg.projections.worker import ProjectionWorker
 from mcreg.registry.errors import InvalidInput
 from mcreg.registry.trust.merkle import (
     EMPTY_ROOT,
@@ -361,10 +362,7 @@ def test_racing_runners_log_each_event_once(services: Services, world: World):
 
 def test_following_appends_new_events_as_they_come(services: Services, world: World, tlog: TransparencyLog):
     issue_many(world, 5)
-    stop = threading.Event()
-    follower = threading.Thread(target=tlog.follow, args=(stop,), kwargs={"idle": 5.0})
-    follower.start()
-    try:
+    with ProjectionWorker([tlog], idle=5.0) as follower:
         for count in (1, 7, 3):
             issue_many(world, count)
             expected = len(stored(services))
@@ -372,9 +370,7 @@ def test_following_appends_new_events_as_they_come(services: Services, world: Wo
             while tlog.size() < expected and time.monotonic() < deadline:
                 time.sleep(0.02)
             assert tlog.size() == expected
-    finally:
-        stop.set()
-        follower.join()
+    assert follower.errors == {}
     assert tlog.root() == expected_tree(services).root()
 
 
