@@ -26,6 +26,12 @@ from mcreg.settings import Settings
 from tests.api.rest import As, caller
 from tests.world import World
 
+# The library ends a session left idle in a transaction for 5 s (its default, which mcreg keeps in service). On
+# CI's 2 cores a test process can stall that long between two statements of its own (a full collection of a large
+# heap, other processes), and the test then errs for the machine's sake, not the registry's (decision 84). The
+# tests, and the servers and workers they start, allow a minute.
+os.environ.setdefault("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "60")
+
 # A test that asks for any of these, directly or through another fixture, runs on PostgreSQL.
 POSTGRES_FIXTURES = frozenset({"database", "schema", "services"})
 
