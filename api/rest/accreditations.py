@@ -187,7 +187,7 @@ class AccreditationListed(Output):
     suspended_since: date | None
     withdrawn_on: date | None
     conditions: list[ConditionListed]
-    status: str = Field(description="in_force, not_yet_valid, expired, suspended, withdrawn or negative, today")
+    status: str = Field(description="in_force, not_yet_valid, expired, suspended or withdrawn, today")
 
 
 def accreditation_listed(entry: Listed[AccreditationRow]) -> AccreditationListed:

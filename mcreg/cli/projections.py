@@ -93,8 +93,7 @@ def project(
     if read_model is not None and skip is None and not retry:
         raise typer.BadParameter("only with --skip or --retry", param_hint="--read-model")
     stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop_on_signals(stop)
     # Every session of the process says whose it is in pg_stat_activity, as its lease session does (libpq's setting).
     os.environ.setdefault("PGAPPNAME", f"mcreg project {socket.gethostname()} pid {os.getpid()}")
     services = start(registry_pool=WORKER_REGISTRY_POOL)
@@ -129,8 +128,7 @@ def project(
         delivery.start()
         if not stop.is_set():
             console.print("following new events; Ctrl-C or SIGTERM stops")
-        # Polled, not ``stop.wait()``: the signal handler sets ``stop`` in this thread, and would
-        # deadlock on the event's lock if the signal came while ``wait`` held it.
+        # Polled in short sleeps, so the main thread is free to run the signal handler at once.
         while not stop.is_set():
             time.sleep(0.2)
         worker.join()
@@ -148,6 +146,13 @@ def project(
         read_models.close()
         views.close()
         services.close()
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """Set ``stop`` on SIGINT or SIGTERM. From another thread: the handler runs in the main thread, which may hold
+    the event's lock at that moment (inside ``Event.wait``), and setting it there would wait for that lock forever."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: threading.Thread(target=stop.set, name="stop", daemon=True).start())
 
 
 def act(
