@@ -39,7 +39,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresT
 from eventsourcing.utils import Environment, get_topic, strtobool
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from mcreg.projections.gc_pause import cyclic_gc_paused
 from mcreg.projections.grants import carry_over, keep_owner
@@ -47,6 +47,7 @@ from mcreg.projections.lease import LeaseLost
 from mcreg.projections.news import News
 from mcreg.projections.quarantine import PoisonEvent, Quarantine, Quarantined, State, operational
 from mcreg.projections.reading import LogReader, Recorded, Undecodable
+from mcreg.projections.tables import CREATE_IN_TURN
 
 PAGE_SIZE = 2000
 """Notifications read, and applied in one transaction, at a time."""
@@ -109,6 +110,20 @@ class View(PostgresTrackingRecorder, ABC, Generic[Changes]):
         # Ordered by the whole row: the first column alone is not unique in counter tables.
         self.select_rows_statement = SQL("SELECT * FROM {schema}.{table} AS r ORDER BY r")
         self.analyze_statement = SQL("ANALYZE {schema}.{table}")
+        self.tracking_table_exists_statement = SQL("SELECT to_regclass({0}) IS NOT NULL AS found").format(
+            Literal(SQL("{0}.{1}").format(self.schema, Identifier(tracking_table_name)).as_string())
+        )
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        curs.execute(CREATE_IN_TURN)
+        if not self.tracking_table_exists:
+            # Made by another process while this one waited its turn: the library looked before the turn.
+            curs.execute(self.tracking_table_exists_statement)
+            if (found := curs.fetchone()) and found["found"]:
+                self.tracking_table_exists = True
+                migrated = self._max_tracking_id(self.table_migration_identifier, curs)
+                self.tracking_migration_current = self.tracking_migration_previous = migrated
+        super()._create_table(curs)
 
     @abstractmethod
     def write(self, curs: Cursor[DictRow], changes: Changes) -> None:

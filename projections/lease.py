@@ -81,7 +81,7 @@ class Leases:
         self.conninfo = conninfo
         self.scope = scope
         self.heartbeat = heartbeat
-        self.holder = f"mcreg leases {socket.gethostname()} pid {os.getpid()}"
+        self.holder = f"mcreg leases pid {os.getpid()} on {socket.gethostname()}"
         """The session's ``application_name``: who holds a lease, as ``pg_stat_activity`` shows it."""
         self._leases: dict[str, Lease] = {}
         self._session: psycopg.Connection[tuple[object, ...]] | None = None

@@ -51,7 +51,7 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from mcreg.projections.engine import Projection, View
 from mcreg.projections.reading import Recorded, StoredEventLike
-from mcreg.projections.tables import Table, TableWriter
+from mcreg.projections.tables import CREATE_IN_TURN, Table, TableWriter
 from mcreg.registry.trust.merkle import EMPTY_ROOT, Frontier, covering_subtrees, leaf_hash
 from mcreg.registry.trust.signed_note import Checkpoint, Signer, sign_checkpoint
 
@@ -164,8 +164,6 @@ class TreeView(View[Leaves]):
             ),
             q("INSERT INTO {tracking} (position, size) VALUES (0, 0) ON CONFLICT DO NOTHING"),
         ]
-        # Two processes starting at once do not race on CREATE.
-        self.serialise_ddl_statement = SQL("SELECT pg_advisory_xact_lock(hashtext({0}))").format(f"mcreg.tlog.{schema}")
         self.select_tracking_statement = q("SELECT position, size FROM {tracking}")
         self.move_tracking_statement = q(
             "UPDATE {tracking} SET position = %(position)s WHERE position < %(position)s RETURNING position"
@@ -197,7 +195,7 @@ class TreeView(View[Leaves]):
     def create_table(self) -> None:
         """Create the log's tables if missing, with the empty tree's tracking row."""
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self.serialise_ddl_statement)
+            curs.execute(CREATE_IN_TURN)
             for statement in self.sql_create_statements:
                 curs.execute(statement)
 
@@ -248,8 +246,10 @@ class TreeView(View[Leaves]):
         curs.execute(self.insert_checkpoint_statement, [size, root, note])
 
     def sign_empty(self, signing: LogSigning) -> None:
-        """Store the empty tree's signed checkpoint, if it is not there yet (so a log already signed needs no key)."""
+        """Store the empty tree's signed checkpoint, if it is not there yet (so a log already signed needs no key).
+        In turn with other processes opening the log, so that one of them makes the log's first key."""
         with self.datastore.transaction(commit=True) as curs, curs.connection.cursor(row_factory=tuple_row) as tuples:
+            tuples.execute(CREATE_IN_TURN)
             if tuples.execute(self.select_empty_checkpoint_statement).fetchone() is None:
                 signer = signing.signer(tuples)
                 note = sign_checkpoint(Checkpoint(signer.name, 0, EMPTY_ROOT), signer)

@@ -18,6 +18,8 @@ from psycopg import Cursor, InterfaceError, OperationalError
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 
+from mcreg.projections.tables import CREATE_IN_TURN
+
 TABLE = "read_model_quarantine"
 MESSAGE_LENGTH = 2000
 """Characters of an error's message kept."""
@@ -99,6 +101,7 @@ class Quarantine:
         with datastore.transaction(commit=True) as curs:
             found = curs.execute(exists).fetchone()
             if not (found and found["found"]):
+                curs.execute(CREATE_IN_TURN)
                 curs.execute(self.create_statement)
 
     def hold(self, read_model: str, position: int, error: BaseException) -> Quarantined:

@@ -19,6 +19,12 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier, Literal
 from psycopg.types.json import Jsonb
 
+CREATE_IN_TURN = SQL("SELECT pg_advisory_xact_lock(hashtextextended('mcreg.create', 0))")
+"""Taken first by every transaction that creates mcreg's tables, so that processes starting at once on a fresh
+database (two workers and an API, as a deployment starts them) create them one after another: PostgreSQL's
+``CREATE … IF NOT EXISTS`` is no guard against a twin running at the same moment, which fails on the catalogue's
+unique index. One lock for the whole database: tables are created only as processes start (decision 85)."""
+
 Column = tuple[str, str]
 """A column's name and its definition as ``CREATE TABLE`` takes it: its PostgreSQL type, as binary COPY and typed
 arrays name it (``uuid``, ``int4``, ``text[]``…), then its constraints (``NOT NULL``)."""

@@ -95,7 +95,7 @@ def project(
     stop = threading.Event()
     stop_on_signals(stop)
     # Every session of the process says whose it is in pg_stat_activity, as its lease session does (libpq's setting).
-    os.environ.setdefault("PGAPPNAME", f"mcreg project {socket.gethostname()} pid {os.getpid()}")
+    os.environ.setdefault("PGAPPNAME", f"mcreg project pid {os.getpid()} on {socket.gethostname()}")
     services = start(registry_pool=WORKER_REGISTRY_POOL)
     views = open_worker_views(services)  # every view's writer on one pool (decision 81)
     read_models = open_read_models(services, views=views)

@@ -25,6 +25,7 @@ from psycopg import sql
 from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
+from mcreg.projections.tables import CREATE_IN_TURN
 from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import Role
 from mcreg.stores.tables import qualified
@@ -92,6 +93,7 @@ class ApiKeys:
 
     def create_table(self) -> None:
         with self.pool.connection() as conn:
+            conn.execute(CREATE_IN_TURN)
             conn.execute(
                 sql.SQL(
                     "CREATE TABLE IF NOT EXISTS {} ("

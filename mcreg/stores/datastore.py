@@ -26,6 +26,8 @@ from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment, get_topic
 from psycopg_pool import PoolTimeout
 
+from mcreg.stores.event_store import CreatedInTurn
+
 TARGET_SESSION_ATTRS = "POSTGRES_TARGET_SESSION_ATTRS"
 """The library setting (ours) that carries libpq's ``target_session_attrs``."""
 
@@ -35,7 +37,9 @@ FILL_WAIT = 15.0
 
 class ReadyFactory(PostgresFactory):
     """The library's factory, whose pool is full when it is handed over, of the kind of server
-    ``POSTGRES_TARGET_SESSION_ATTRS`` names."""
+    ``POSTGRES_TARGET_SESSION_ATTRS`` names; its snapshots' tables made in turn with other processes'."""
+
+    aggregate_recorder_class = CreatedInTurn
 
     def __init__(self, env: Environment) -> None:
         super().__init__(env)

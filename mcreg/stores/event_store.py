@@ -20,6 +20,7 @@ The stored records are also read here as they are, for the auditors' feed
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,17 +28,39 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresSubscription
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresSubscription
 from eventsourcing.utils import retry
 from psycopg import Cursor
+from psycopg.errors import DuplicateObject
 from psycopg.rows import DictRow, dict_row, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
+from mcreg.projections.tables import CREATE_IN_TURN
 from mcreg.registry.read_versions import check_read_versions, relied_on
 from mcreg.stores.bulk_copy import BULK_FROM, copy_events
 
 
-class BulkSafeApplicationRecorder(PostgresApplicationRecorder):
+class CreatedInTurn(PostgresAggregateRecorder):
+    """The library's recorder, creating its tables in turn with other processes (``CREATE_IN_TURN``): the
+    snapshots' recorder, and the events' below."""
+
+    def create_table(self) -> None:
+        """The library makes its composite types each in a transaction of its own, expecting ``DuplicateObject``
+        when one exists; a twin's at the same moment fails otherwise, so they are made here first, in turn."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(CREATE_IN_TURN)
+            for statement in self.sql_create_statements:
+                if "CREATE TYPE" in statement.as_string():
+                    with contextlib.suppress(DuplicateObject), curs.connection.transaction():
+                        curs.execute(statement, prepare=False)
+        super().create_table()
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        curs.execute(CREATE_IN_TURN)
+        super()._create_table(curs)
+
+
+class BulkSafeApplicationRecorder(CreatedInTurn, PostgresApplicationRecorder):
     bulk_from = BULK_FROM
     """Events in a save from which it is copied in (``bulk_copy``) rather than inserted as the library does."""
 

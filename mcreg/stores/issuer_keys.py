@@ -57,6 +57,7 @@ from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
 from mcreg.projections.quarantine import NotTheEvents
+from mcreg.projections.tables import CREATE_IN_TURN
 from mcreg.registry.aggregates.issuer_keys import REGISTRY_ISSUER_ID, IssuerKey, IssuerKeys
 from mcreg.registry.aggregates.provider import Provider
 from mcreg.registry.application import Registry
@@ -216,6 +217,7 @@ class SealedIssuerKeys:
 
     def create_table(self) -> None:
         with self.pool.connection() as conn:
+            conn.execute(CREATE_IN_TURN)
             conn.execute(
                 sql.SQL(
                     "CREATE TABLE IF NOT EXISTS {} ("

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from mcreg.projections.tables import CREATE_IN_TURN
 from mcreg.stores.tables import qualified
 
 
@@ -26,6 +27,7 @@ class PostgresLearnerVault:
 
     def create_table(self) -> None:
         with self.pool.connection() as conn:
+            conn.execute(CREATE_IN_TURN)
             conn.execute(
                 sql.SQL(
                     "CREATE TABLE IF NOT EXISTS {} ("

@@ -35,6 +35,7 @@ from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
 from mcreg.projections.log_tree import CHECKPOINTS
+from mcreg.projections.tables import CREATE_IN_TURN
 from mcreg.registry.trust.key_rotation import AnnouncedKey, LogKeyChain, Rotation, sign_rotation
 from mcreg.registry.trust.signed_note import Signer, Verifier
 from mcreg.stores.issuer_keys import KeyEncryptionKey, KeyUnavailable
@@ -85,6 +86,7 @@ class LogKeys:
 
     def create_table(self) -> None:
         with self.pool.connection() as conn:
+            conn.execute(CREATE_IN_TURN)
             conn.execute(
                 sql.SQL(
                     "CREATE TABLE IF NOT EXISTS {} ("

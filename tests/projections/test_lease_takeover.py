@@ -48,7 +48,7 @@ def project(database: Database, schema: str, services: Services, log: Path) -> s
 def leases_held(database: Database, worker: subprocess.Popen[bytes]) -> int:
     """How many leases the process holds (its lease session is named after its pid)."""
     with psycopg.connect(database.conninfo, autocommit=True) as conn:
-        row = conn.execute(LEASES_HELD, [f"mcreg leases % pid {worker.pid}"]).fetchone()
+        row = conn.execute(LEASES_HELD, [f"mcreg leases pid {worker.pid} on %"]).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -56,7 +56,8 @@ def tries_for_leases(database: Database, worker: subprocess.Popen[bytes]) -> boo
     """Whether the process has opened its lease session (it does to try for its first lease)."""
     with psycopg.connect(database.conninfo, autocommit=True) as conn:
         row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s", [f"mcreg leases % pid {worker.pid}"]
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s",
+            [f"mcreg leases pid {worker.pid} on %"],
         ).fetchone()
     return bool(row and row[0])
 

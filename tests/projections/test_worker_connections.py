@@ -20,9 +20,9 @@ SESSIONS = "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s
 
 
 def sessions(database: Database, pid: int) -> int:
-    """The sessions of the process ``pid``: each names it (``mcreg project … pid N``, ``mcreg leases … pid N``)."""
+    """The sessions of the process ``pid``: each names it (``mcreg project pid N on …``, ``mcreg leases pid N …``)."""
     with psycopg.connect(database.conninfo, autocommit=True) as conn:
-        row = conn.execute(SESSIONS, [f"mcreg % pid {pid}"]).fetchone()
+        row = conn.execute(SESSIONS, [f"mcreg % pid {pid} on %"]).fetchone()
     return int(row[0]) if row else 0
 
 

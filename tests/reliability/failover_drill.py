@@ -243,7 +243,13 @@ class Worker:
     def holder(self) -> str:
         """Its lease session's ``application_name`` (``projections/lease.py``; the server keeps 63 bytes of it)."""
         pid = self.process.pid if self.process is not None else 0
-        return f"mcreg leases {socket.gethostname()} pid {pid}"[:63]
+        return f"mcreg leases pid {pid} on {socket.gethostname()}"[:63]
+
+    def running(self) -> None:
+        """RuntimeError, with the end of its log, if the process has ended."""
+        if self.process is not None and self.process.poll() is not None:
+            tail = self.log.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"mcreg project exited with {self.process.returncode}:\n{tail}")
 
     def kill(self) -> None:
         if self.process is not None:
@@ -272,7 +278,8 @@ class Followers:
 
     def standing_by(self, worker: Worker) -> bool:
         """Whether the worker has opened its lease session: it is up, and tries every second for the leases it
-        does not hold."""
+        does not hold. RuntimeError if it has ended."""
+        worker.running()
         with psycopg.connect(self.writer, autocommit=True, connect_timeout=2) as conn:
             row = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()",
