@@ -75,7 +75,8 @@ MISSING = f"{CHROMIUM} is missing: install Debian's chromium and chromium-driver
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark ``browser`` (and ``postgres``: ``mcreg serve`` runs an embedded server) every test in this folder;
+    """Mark ``browser`` (and ``postgres``: ``mcreg serve`` runs an embedded server) every test in this folder, and
+    put them in one xdist group;
     without Chromium, skip them before anything starts (under ``CI=true`` the ``playwright`` fixture fails them)."""
     here = Path(__file__).parent
     skip = not CHROMIUM.exists() and os.environ.get("CI") != "true"
@@ -83,6 +84,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if here in Path(item.path).parents:
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.postgres)
+            # One worker runs them all under pytest-xdist (--dist loadgroup): one live server, one browser.
+            item.add_marker(pytest.mark.xdist_group("browser"))
             if skip:
                 item.add_marker(pytest.mark.skip(reason=MISSING))
 

@@ -248,7 +248,7 @@ class Worker:
     def running(self) -> None:
         """RuntimeError, with the end of its log, if the process has ended."""
         if self.process is not None and self.process.poll() is not None:
-            tail = self.log.read_text(errors="replace")[-3000:]
+            tail = self.log.read_text(errors="replace")[-6000:]
             raise RuntimeError(f"mcreg project exited with {self.process.returncode}:\n{tail}")
 
     def kill(self) -> None:
@@ -400,8 +400,9 @@ def drill(cluster: HaCluster, folder: Path) -> Figures:
     writer = cluster.database(f"drill_{uuid4().hex[:12]}")
     env = mcreg_env(writer, data)
     api = Api("", writer, data, folder / "serve.log", options=("--no-projections",), port=free_port())
-    # Unbuffered: their last words survive SIGKILL.
-    workers = [Worker(env | {"PYTHONUNBUFFERED": "1"}, folder / f"project-{n}.log") for n in (1, 2)]
+    # Unbuffered: their last words survive SIGKILL; in Python's plain traceback, which says more in fewer lines.
+    plain = {"PYTHONUNBUFFERED": "1", "_TYPER_STANDARD_TRACEBACK": "1"}
+    workers = [Worker(env | plain, folder / f"project-{n}.log") for n in (1, 2)]
     followers = Followers(writer)
     try:
         services = bootstrap(Settings(database_url=writer, data_dir=data))
