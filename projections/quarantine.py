@@ -9,6 +9,7 @@ over the event (``skipped``: a rebuild steps over it too, so the two stay equal)
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,6 +22,8 @@ from psycopg.sql import SQL, Identifier, Literal
 from mcreg.projections.tables import CREATE_IN_TURN
 
 TABLE = "read_model_quarantine"
+REPLICA_WAIT = 10.0
+"""Seconds a replica may take to replay the creation of the read side's tables on its primary."""
 MESSAGE_LENGTH = 2000
 """Characters of an error's message kept."""
 
@@ -69,11 +72,22 @@ class NotQuarantined(LookupError):
         self.position = position
 
 
-class Quarantine:
-    """The quarantine table of the schema ``datastore`` works in, created if missing (on a read-only replica it is
-    the primary's, replicated: only looked for)."""
+class NotReplicated(LookupError):
+    """A read-only database (a replica) still had no table of the read side after ``REPLICA_WAIT`` seconds."""
 
-    def __init__(self, datastore: PostgresDatastore) -> None:
+    def __init__(self, table: str) -> None:
+        super().__init__(
+            f"the read database has no table {table} after {REPLICA_WAIT:g} s: it is not (yet) a replica of the"
+            " primary's database, where mcreg project or mcreg serve makes the read models' tables"
+        )
+
+
+class Quarantine:
+    """The quarantine table of the schema ``datastore`` works in, created if missing; without ``create`` (a
+    read-only replica, which has the primary's tables once it has replayed them), waited for up to
+    ``REPLICA_WAIT`` seconds, then ``NotReplicated``."""
+
+    def __init__(self, datastore: PostgresDatastore, *, create: bool = True) -> None:
         self.datastore = datastore
         table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(TABLE))
         self.create_statement = SQL(
@@ -98,11 +112,20 @@ class Quarantine:
         exists = SQL("SELECT to_regclass({0}) IS NOT NULL AS found").format(
             Literal(f"{Identifier(datastore.schema).as_string()}.{Identifier(TABLE).as_string()}")
         )
-        with datastore.transaction(commit=True) as curs:
-            found = curs.execute(exists).fetchone()
-            if not (found and found["found"]):
-                curs.execute(CREATE_IN_TURN)
-                curs.execute(self.create_statement)
+        waited_until = time.monotonic() + REPLICA_WAIT
+        while True:
+            with datastore.transaction(commit=True) as curs:
+                found = curs.execute(exists).fetchone()
+                if found and found["found"]:
+                    return
+                if create:
+                    curs.execute(CREATE_IN_TURN)
+                    curs.execute(self.create_statement)
+                    return
+            # A replica has the primary's tables once it has replayed their creation: wait for it, for a while.
+            if time.monotonic() > waited_until:
+                raise NotReplicated(f"{datastore.schema}.{TABLE}")
+            time.sleep(0.2)
 
     def hold(self, read_model: str, position: int, error: BaseException) -> Quarantined:
         """Record that ``read_model`` cannot apply the event at ``position``, and stops before it."""

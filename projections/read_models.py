@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.utils import strtobool
 
 from mcreg.projections import rebuild as rebuilding
 from mcreg.projections.audit_timeline import AuditTimelineProjection, AuditTimelineView
@@ -68,7 +69,8 @@ class ReadModels:
         self.app = app
         self.env = dict(env)
         views = {p: open_view(p, self.env, datastore=datastore) for p in projections}
-        self.quarantine = Quarantine(next(iter(views.values())).datastore)
+        creates = strtobool(self.env.get("CREATE_TABLE") or "yes")  # not on a replica
+        self.quarantine = Quarantine(next(iter(views.values())).datastore, create=creates)
         """The events held or skipped, of these read models and of every other projection in their schema."""
         self.projectors = {p.name: Projector(app, p.of(app), view, self.quarantine) for p, view in views.items()}
 

@@ -19,6 +19,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from mcreg.api.app import create_app
 from mcreg.bootstrap import Services, open_read_models, open_transparency_log, view_env
 from mcreg.database import Database
+from mcreg.projections import quarantine
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.transparency_log import TransparencyLog
 from tests.api.rest import As, caller
@@ -149,3 +150,18 @@ def test_serve_opens_its_read_models_on_a_read_only_replica_and_reads_them(
     finally:
         replica_models.close()
         replica_log.close()
+
+
+def test_a_read_database_without_the_read_models_tables_is_named_as_not_a_replica_yet(
+    services: Services, read_only_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The read database names a schema the primary never made (as a replica that has not replayed it yet, or one of
+    # another database): serve waits for it a while, then says so, rather than try to create it there.
+    monkeypatch.setattr(quarantine, "REPLICA_WAIT", 0.5)
+    replicated = dataclasses.replace(
+        services,
+        read_database=Database(read_only_url, "replica"),
+        settings=services.settings.model_copy(update={"postgres_schema": f"never_{uuid.uuid4().hex[:8]}"}),
+    )
+    with pytest.raises(quarantine.NotReplicated, match="not \\(yet\\) a replica"):
+        open_read_models(replicated, replica=True)
