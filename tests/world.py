@@ -13,6 +13,9 @@ from mcreg.registry.stamp import Actor
 from mcreg.registry.vocabulary import Role
 
 OPERATOR = Actor(uuid4(), Role.OPERATOR, key_id="test-operator")
+NEVER_ISSUED = UUID("5c1d2f0e-8b1a-4c3e-9f7a-2d6e4b8c1a90")
+"""A credential id no test issues. Fixed, not random: a test's parameters must be the same in every pytest-xdist
+worker's collection."""
 
 SPEC: dict[str, Any] = {
     "title": {"en": "Data analysis with Python", "nl": "Data-analyse met Python"},

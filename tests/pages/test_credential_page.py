@@ -9,7 +9,7 @@ from datetime import date
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,7 +19,7 @@ from mcreg.bootstrap import Services
 from mcreg.projections.read_models import ReadModels
 from mcreg.projections.status_lists import StatusListsProjection
 from tests.api.rest import As
-from tests.world import OPERATOR, World
+from tests.world import NEVER_ISSUED, OPERATOR, World
 
 HTML = {"Accept": "text/html"}
 
@@ -149,7 +149,7 @@ def test_a_suspended_credential_says_so(client: TestClient, world: World, provid
     assert page.alerts == 1 and "This credential is suspended" in html
 
 
-@pytest.mark.parametrize("path", [f"/credentials/{uuid4()}", "/credentials/12345", "/credentials/%3Cscript%3E"])
+@pytest.mark.parametrize("path", [f"/credentials/{NEVER_ISSUED}", "/credentials/12345", "/credentials/%3Cscript%3E"])
 def test_an_unknown_credential_is_a_404_page(client: TestClient, path: str) -> None:
     html, _, _ = get_page(client, path, 404)
     assert "No such credential" in html

@@ -13,7 +13,7 @@ import json
 from datetime import date
 from html.parser import HTMLParser
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,7 +22,7 @@ from mcreg.bootstrap import Services
 from mcreg.projections.read_models import ReadModels
 from tests.api.rest import As
 from tests.trust.test_verdicts import presented
-from tests.world import World
+from tests.world import NEVER_ISSUED, World
 
 HTML = {"Accept": "text/html"}
 
@@ -162,7 +162,7 @@ def test_a_revoked_credential_says_so_with_the_failed_checks_explained(
     assert "revoked on" in html and "fraud" in html
 
 
-@pytest.mark.parametrize("path", [f"/verify/{uuid4()}", "/verify/not-a-credential-id"])
+@pytest.mark.parametrize("path", [f"/verify/{NEVER_ISSUED}", "/verify/not-a-credential-id"])
 def test_an_unknown_credential_is_a_404_page(client: TestClient, path: str) -> None:
     response = client.get(path, headers=HTML)
     page_of(response, 404)
