@@ -39,7 +39,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresT
 from eventsourcing.utils import Environment, get_topic, strtobool
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier, Literal
+from psycopg.sql import SQL, Identifier
 
 from mcreg.projections.gc_pause import cyclic_gc_paused
 from mcreg.projections.grants import carry_over, keep_owner
@@ -47,7 +47,7 @@ from mcreg.projections.lease import LeaseLost
 from mcreg.projections.news import News
 from mcreg.projections.quarantine import PoisonEvent, Quarantine, Quarantined, State, operational
 from mcreg.projections.reading import LogReader, Recorded, Undecodable
-from mcreg.projections.tables import CREATE_IN_TURN
+from mcreg.projections.tables import CREATE_IN_TURN, table_exists
 
 PAGE_SIZE = 2000
 """Notifications read, and applied in one transaction, at a time."""
@@ -110,9 +110,7 @@ class View(PostgresTrackingRecorder, ABC, Generic[Changes]):
         # Ordered by the whole row: the first column alone is not unique in counter tables.
         self.select_rows_statement = SQL("SELECT * FROM {schema}.{table} AS r ORDER BY r")
         self.analyze_statement = SQL("ANALYZE {schema}.{table}")
-        self.tracking_table_exists_statement = SQL("SELECT to_regclass({0}) IS NOT NULL AS found").format(
-            Literal(SQL("{0}.{1}").format(self.schema, Identifier(tracking_table_name)).as_string())
-        )
+        self.tracking_table_exists_statement = table_exists(self.datastore.schema, tracking_table_name)
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
         curs.execute(CREATE_IN_TURN)
@@ -302,12 +300,18 @@ def open_view(
     if datastore is not None:
         view = projection.view_class(datastore, tracking_table_name=f"{projection.name.lower()}_tracking")
         view.shares_datastore = True
-        if strtobool(env.get("CREATE_TABLE") or "yes"):
+        if creates_tables(env):
             view.create_table()
         return view
     if schema is not None:
         env = {**env, "POSTGRES_SCHEMA": schema}
     return _factory(projection.name, env).tracking_recorder(projection.view_class)
+
+
+def creates_tables(env: Mapping[str, str]) -> bool:
+    """Whether views opened on ``env`` create their tables if missing: yes, unless ``CREATE_TABLE`` says no (a
+    read-only replica's, which has the primary's)."""
+    return strtobool(env.get("CREATE_TABLE") or "yes")
 
 
 def open_datastore(env: Mapping[str, str]) -> PostgresDatastore:

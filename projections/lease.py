@@ -69,6 +69,12 @@ class LeaseLost(Exception):
         self.name = name
 
 
+def holder_name(pid: int) -> str:
+    """The ``application_name`` of the lease session of process ``pid`` on this machine, as ``pg_stat_activity``
+    shows it: the pid first, since the server keeps 63 bytes and a container's host name can be long."""
+    return f"mcreg leases pid {pid} on {socket.gethostname()}"[:63]
+
+
 def lease_key(scope: str, name: str) -> str:
     """What a projection's advisory lock is taken on: its name within its schema (``scope``)."""
     return f"mcreg.lease:{scope}:{name}"
@@ -81,7 +87,7 @@ class Leases:
         self.conninfo = conninfo
         self.scope = scope
         self.heartbeat = heartbeat
-        self.holder = f"mcreg leases pid {os.getpid()} on {socket.gethostname()}"
+        self.holder = holder_name(os.getpid())
         """The session's ``application_name``: who holds a lease, as ``pg_stat_activity`` shows it."""
         self._leases: dict[str, Lease] = {}
         self._session: psycopg.Connection[tuple[object, ...]] | None = None

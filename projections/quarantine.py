@@ -17,9 +17,9 @@ from enum import StrEnum
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import Cursor, InterfaceError, OperationalError
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier, Literal
+from psycopg.sql import SQL, Identifier
 
-from mcreg.projections.tables import CREATE_IN_TURN
+from mcreg.projections.tables import CREATE_IN_TURN, table_exists
 
 TABLE = "read_model_quarantine"
 REPLICA_WAIT = 10.0
@@ -109,9 +109,7 @@ class Quarantine:
         self.select_read_model_statement = SQL("SELECT * FROM {0} WHERE read_model = %s ORDER BY position").format(
             table
         )
-        exists = SQL("SELECT to_regclass({0}) IS NOT NULL AS found").format(
-            Literal(f"{Identifier(datastore.schema).as_string()}.{Identifier(TABLE).as_string()}")
-        )
+        exists = table_exists(datastore.schema, TABLE)
         waited_until = time.monotonic() + REPLICA_WAIT
         while True:
             with datastore.transaction(commit=True) as curs:

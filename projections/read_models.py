@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.utils import strtobool
 
 from mcreg.projections import rebuild as rebuilding
 from mcreg.projections.audit_timeline import AuditTimelineProjection, AuditTimelineView
@@ -18,7 +17,17 @@ from mcreg.projections.catalogue import CatalogueProjection, CatalogueView
 from mcreg.projections.credential_identifiers import CredentialIdentifiersProjection, CredentialIdentifiersView
 from mcreg.projections.credential_status import CredentialStatusProjection, CredentialStatusView
 from mcreg.projections.dashboard import DashboardProjection, DashboardView
-from mcreg.projections.engine import IDLE, PAGE_SIZE, Progress, Projection, Projector, View, catch_up, open_view
+from mcreg.projections.engine import (
+    IDLE,
+    PAGE_SIZE,
+    Progress,
+    Projection,
+    Projector,
+    View,
+    catch_up,
+    creates_tables,
+    open_view,
+)
 from mcreg.projections.indicators import IndicatorsProjection, IndicatorsView
 from mcreg.projections.provider_standing import ProviderStandingProjection, ProviderStandingView
 from mcreg.projections.quarantine import Quarantine
@@ -69,8 +78,7 @@ class ReadModels:
         self.app = app
         self.env = dict(env)
         views = {p: open_view(p, self.env, datastore=datastore) for p in projections}
-        creates = strtobool(self.env.get("CREATE_TABLE") or "yes")  # not on a replica
-        self.quarantine = Quarantine(next(iter(views.values())).datastore, create=creates)
+        self.quarantine = Quarantine(next(iter(views.values())).datastore, create=creates_tables(self.env))
         """The events held or skipped, of these read models and of every other projection in their schema."""
         self.projectors = {p.name: Projector(app, p.of(app), view, self.quarantine) for p, view in views.items()}
 

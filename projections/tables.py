@@ -25,6 +25,14 @@ database (two workers and an API, as a deployment starts them) create them one a
 ``CREATE … IF NOT EXISTS`` is no guard against a twin running at the same moment, which fails on the catalogue's
 unique index. One lock for the whole database: tables are created only as processes start (decision 85)."""
 
+
+def table_exists(schema: str, table: str) -> Composed:
+    """A query of one row, ``found``: whether ``schema.table`` exists (as this transaction sees the catalogue)."""
+    return SQL("SELECT to_regclass({0}) IS NOT NULL AS found").format(
+        Literal(SQL("{0}.{1}").format(Identifier(schema), Identifier(table)).as_string())
+    )
+
+
 Column = tuple[str, str]
 """A column's name and its definition as ``CREATE TABLE`` takes it: its PostgreSQL type, as binary COPY and typed
 arrays name it (``uuid``, ``int4``, ``text[]``…), then its constraints (``NOT NULL``)."""

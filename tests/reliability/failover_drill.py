@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from mcreg.bootstrap import bootstrap
+from mcreg.projections.lease import holder_name
 from mcreg.projections.log_tree import LogTreeProjection, TreeView
 from mcreg.projections.read_models import READ_MODELS
 from mcreg.projections.webhook_outbox import OutboxProjection
@@ -243,7 +243,7 @@ class Worker:
     def holder(self) -> str:
         """Its lease session's ``application_name`` (``projections/lease.py``; the server keeps 63 bytes of it)."""
         pid = self.process.pid if self.process is not None else 0
-        return f"mcreg leases pid {pid} on {socket.gethostname()}"[:63]
+        return holder_name(pid)
 
     def running(self) -> None:
         """RuntimeError, with the end of its log, if the process has ended."""
